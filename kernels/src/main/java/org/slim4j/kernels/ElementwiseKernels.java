@@ -1,0 +1,32 @@
+package org.slim4j.kernels;
+
+import org.slim4j.tensor.Tensor;
+
+/** Elementwise arithmetic, activations and their gradients, plus in-place updates for optimizers. */
+public interface ElementwiseKernels {
+    /** a op b with broadcasting (shapes aligned at the right, size-1 dimensions stretch). */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    Tensor unary(UnaryOp op, Tensor x);
+
+    /**
+     * Gradient of a unary op given dy. {@code x} is the op's input and {@code y} its output; each op
+     * uses what TensorFlow's gradient uses (Relu/Relu6: x; Sigmoid/Tanh/Exp/Sqrt/Rsqrt: y; others: x).
+     */
+    Tensor unaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy);
+
+    /** x * scale + shift, elementwise with scalars. */
+    Tensor affine(Tensor x, double scale, double shift);
+
+    /** x ^ exponent elementwise. */
+    Tensor pow(Tensor x, double exponent);
+
+    /** dst += alpha * src, in place (same shape and dtype). */
+    void addInPlace(Tensor dst, Tensor src, double alpha);
+
+    /** dst *= factor, in place. */
+    void scaleInPlace(Tensor dst, double factor);
+
+    /** dst = value everywhere, in place. */
+    void fillInPlace(Tensor dst, double value);
+}

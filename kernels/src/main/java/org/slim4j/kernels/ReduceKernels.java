@@ -1,0 +1,27 @@
+package org.slim4j.kernels;
+
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+
+/** Reductions: sums and means over axes, argmax, top-k and the L2 loss. */
+public interface ReduceKernels {
+    /** Top-k values and their int32 indices along the last axis, largest first (ties: lower index first). */
+    record TopK(Tensor values, Tensor indices) {
+    }
+
+    /** Sum over {@code axes} (negative axes count from the end; empty = all axes). */
+    Tensor sum(Tensor x, int[] axes, boolean keepDims);
+
+    Tensor mean(Tensor x, int[] axes, boolean keepDims);
+
+    /** Sums a broadcast result back to {@code target} (the gradient of broadcasting). */
+    Tensor sumToShape(Tensor x, Shape target);
+
+    /** Index of the maximum along {@code axis} as int64 (first one on ties). */
+    Tensor argmax(Tensor x, int axis);
+
+    TopK topK(Tensor x, int k);
+
+    /** sum(x^2) / 2 as a scalar (TF's L2Loss). */
+    Tensor l2Loss(Tensor x);
+}

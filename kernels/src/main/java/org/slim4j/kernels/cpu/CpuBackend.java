@@ -1,0 +1,48 @@
+package org.slim4j.kernels.cpu;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.slim4j.tensor.Backend;
+import org.slim4j.tensor.Backends;
+import org.slim4j.tensor.CpuDevice;
+import org.slim4j.tensor.Device;
+
+/** The CPU backend: pure-Java kernels, float32 fast paths and float64 reference paths. */
+public final class CpuBackend implements Backend {
+    public static final CpuBackend INSTANCE = new CpuBackend();
+
+    private final Map<Class<?>, Object> families = new HashMap<>();
+
+    private CpuBackend() {
+        // register families here
+    }
+
+    private <K> void register(Class<K> family, K impl) {
+        families.put(family, impl);
+    }
+
+    @Override
+    public Device device() {
+        return CpuDevice.INSTANCE;
+    }
+
+    @Override
+    public <K> K kernels(Class<K> family) {
+        Object k = families.get(family);
+        if (k == null) throw new UnsupportedOperationException("the CPU backend has no " + family.getSimpleName());
+        return family.cast(k);
+    }
+
+    @Override
+    public boolean supports(Class<?> family) {
+        return families.containsKey(family);
+    }
+
+    /** ServiceLoader entry: serves the CPU device. */
+    public static final class Provider implements Backends.Provider {
+        @Override
+        public Backend backendFor(Device device) {
+            return device instanceof CpuDevice ? INSTANCE : null;
+        }
+    }
+}
