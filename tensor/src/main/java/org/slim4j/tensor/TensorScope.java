@@ -48,6 +48,15 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Removes {@code t} from every scope of this thread, so that only an explicit close releases it
+     * (for long-lived tensors such as parameters and their gradients, created inside a step).
+     */
+    public static Tensor escape(Tensor t) {
+        for (TensorScope s : STACK.get()) s.tracked.remove(t);
+        return t;
+    }
+
     public int size() {
         return tracked.size();
     }

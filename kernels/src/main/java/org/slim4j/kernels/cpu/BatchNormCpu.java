@@ -1,0 +1,370 @@
+package org.slim4j.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * Fused batch normalisation over the last axis with TensorFlow's FusedBatchNormV3 semantics.
+ * x (and y, dy, dx) is any shape {@code [..., C]}, viewed as M = numel / C rows of C channels;
+ * scale, offset, mean, variance and the per-channel results are {@code [C]}. The training
+ * variance is the biased one (divide by M); TF's Bessel-corrected batch_variance output is the
+ * caller's business (variance * M / (M - 1)).
+ *
+ * <p>float32: per-channel sums are taken in double, in fixed row blocks run in parallel with
+ * per-block partials that are reduced in block order (so results do not depend on scheduling);
+ * the elementwise passes are vectorised over channels and parallel over rows. The mean/variance
+ * pass is single-pass around a per-channel shift (the first row), which avoids the cancellation
+ * of sum(x^2) - M*mean^2 when |mean| >> std. float64 is the plain two-pass reference.
+ */
+public final class BatchNormCpu implements BatchNormKernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Aim for roughly this many elements per parallel chunk / partial-sum block. */
+    private static final int WORK_PER_CHUNK = 1 << 14;
+
+    // ---- validation ---------------------------------------------------------------------------
+
+    private static DType floatType(String op, Tensor x) {
+        if (x == null) throw new IllegalArgumentException(op + ": x is null");
+        DType t = x.dtype();
+        if (t != DType.FLOAT32 && t != DType.FLOAT64) {
+            throw new IllegalArgumentException(op + ": unsupported dtype " + t + " (x " + x.shape() + "); only FLOAT32 and FLOAT64");
+        }
+        if (x.rank() < 1) throw new IllegalArgumentException(op + ": x must have a channel axis, got shape " + x.shape());
+        return t;
+    }
+
+    /** Checks a per-channel argument: null allowed only where {@code optional}. */
+    private static void checkChannel(String op, String arg, Tensor t, Tensor x, boolean optional) {
+        if (t == null) {
+            if (optional) return;
+            throw new IllegalArgumentException(op + ": " + arg + " is required (x " + x.shape() + ")");
+        }
+        if (t.dtype() != x.dtype()) {
+            throw new IllegalArgumentException(op + ": " + arg + " dtype " + t.dtype() + " != x dtype " + x.dtype());
+        }
+        int c = x.dim(-1);
+        if (t.rank() != 1 || t.dim(0) != c) {
+            throw new IllegalArgumentException(op + ": " + arg + " shape " + t.shape() + " != [" + c + "] (x " + x.shape() + ")");
+        }
+    }
+
+    private static void checkLike(String op, String arg, Tensor t, Tensor x) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + arg + " is required (x " + x.shape() + ")");
+        if (t.dtype() != x.dtype()) {
+            throw new IllegalArgumentException(op + ": " + arg + " dtype " + t.dtype() + " != x dtype " + x.dtype());
+        }
+        if (!t.shape().equals(x.shape())) {
+            throw new IllegalArgumentException(op + ": " + arg + " shape " + t.shape() + " != x shape " + x.shape());
+        }
+    }
+
+    private static int rows(Tensor x) {
+        int c = x.dim(-1);
+        return c == 0 ? 0 : x.numel() / c;
+    }
+
+    /** Per-channel values widened to double; null gives {@code dflt} everywhere. */
+    private static double[] channel(Tensor t, int c, double dflt) {
+        if (t == null) {
+            double[] a = new double[c];
+            java.util.Arrays.fill(a, dflt);
+            return a;
+        }
+        return t.toDoubleArray();
+    }
+
+    private static Tensor channelTensor(DType dt, double[] v) {
+        Tensor t = Tensor.zeros(dt, Shape.of(v.length));
+        if (dt == DType.FLOAT32) {
+            float[] a = t.floatData();
+            for (int i = 0; i < v.length; i++) a[i] = (float) v[i];
+        } else {
+            System.arraycopy(v, 0, t.doubleData(), 0, v.length);
+        }
+        return t;
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] a = new float[v.length];
+        for (int i = 0; i < v.length; i++) a[i] = (float) v[i];
+        return a;
+    }
+
+    // ---- float32 building blocks --------------------------------------------------------------
+
+    /** Row blocks for partial sums: fixed for a given (rows, channels), independent of scheduling. */
+    private static int blocks(int rows, int c) {
+        int perBlock = Math.max(1, WORK_PER_CHUNK / Math.max(1, c));
+        return Math.max(1, Math.min(Parallel.threads() * 4, (rows + perBlock - 1) / perBlock));
+    }
+
+    /** Body of a per-block reduction: fills acc (length 2*C) for rows [r0, r1). */
+    @FunctionalInterface
+    private interface BlockSum {
+        void run(int r0, int r1, double[] acc);
+    }
+
+    /** Runs body over row blocks in parallel and adds the partials in block order. */
+    private static double[] reduceRows(int rows, int c, BlockSum body) {
+        int nb = blocks(rows, c);
+        int per = (rows + nb - 1) / nb;
+        double[][] partial = new double[nb][];
+        Parallel.forRange(nb, 1, (s, e) -> {
+            for (int blk = s; blk < e; blk++) {
+                double[] acc = new double[2 * c];
+                body.run(blk * per, Math.min(rows, (blk + 1) * per), acc);
+                partial[blk] = acc;
+            }
+        });
+        double[] total = new double[2 * c];
+        for (double[] p : partial) {
+            for (int i = 0; i < total.length; i++) total[i] += p[i];
+        }
+        return total;
+    }
+
+    private static int rowGrain(int c) {
+        return Math.max(1, WORK_PER_CHUNK / Math.max(1, c));
+    }
+
+    /** out = (x - m) * a + b per channel, rows in parallel. */
+    private static void affineF(float[] x, int xo, float[] out, int rows, int c, float[] m, float[] a, float[] b) {
+        int vecEnd = F.loopBound(c);
+        Parallel.forRange(rows, rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int xb = xo + r * c, ob = r * c;
+                for (int ch = 0; ch < vecEnd; ch += L) {
+                    FloatVector xc = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, m, ch));
+                    xc.fma(FloatVector.fromArray(F, a, ch), FloatVector.fromArray(F, b, ch)).intoArray(out, ob + ch);
+                }
+                for (int ch = vecEnd; ch < c; ch++) out[ob + ch] = Math.fma(x[xb + ch] - m[ch], a[ch], b[ch]);
+            }
+        });
+    }
+
+    // ---- training forward ---------------------------------------------------------------------
+
+    @Override
+    public Training trainingForward(Tensor x, Tensor scale, Tensor offset, float epsilon) {
+        String op = "batchNorm trainingForward";
+        DType dt = floatType(op, x);
+        checkChannel(op, "scale", scale, x, true);
+        checkChannel(op, "offset", offset, x, true);
+        int c = x.dim(-1), rows = rows(x);
+        double[] sc = channel(scale, c, 1.0), of = channel(offset, c, 0.0);
+        double[] mean = new double[c], var = new double[c];
+        Tensor y = Tensor.zeros(dt, x.shape());
+        if (dt == DType.FLOAT32) {
+            float[] xa = x.floatData();
+            int xo = x.offset();
+            // Shift by the first row so the one-pass variance does not cancel.
+            double[] shift = new double[c];
+            for (int ch = 0; ch < c && rows > 0; ch++) shift[ch] = xa[xo + ch];
+            double[] sums = reduceRows(rows, c, (r0, r1, acc) -> {
+                for (int r = r0; r < r1; r++) {
+                    int xb = xo + r * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        double d = xa[xb + ch] - shift[ch];
+                        acc[ch] += d;
+                        acc[c + ch] += d * d;
+                    }
+                }
+            });
+            for (int ch = 0; ch < c; ch++) {
+                double m1 = sums[ch] / rows;
+                mean[ch] = shift[ch] + m1;
+                var[ch] = Math.max(0.0, sums[c + ch] / rows - m1 * m1);
+            }
+            float[] a = new float[c], m = toFloats(mean), b = toFloats(of);
+            for (int ch = 0; ch < c; ch++) a[ch] = (float) (sc[ch] / Math.sqrt(var[ch] + epsilon));
+            affineF(xa, xo, y.floatData(), rows, c, m, a, b);
+        } else {
+            double[] xa = x.doubleData(), ya = y.doubleData();
+            int xo = x.offset();
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) mean[ch] += xa[xo + r * c + ch];
+            }
+            for (int ch = 0; ch < c; ch++) mean[ch] /= rows;
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) {
+                    double d = xa[xo + r * c + ch] - mean[ch];
+                    var[ch] += d * d;
+                }
+            }
+            for (int ch = 0; ch < c; ch++) var[ch] /= rows;
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) {
+                    int p = r * c + ch;
+                    ya[p] = sc[ch] * (xa[xo + p] - mean[ch]) / Math.sqrt(var[ch] + epsilon) + of[ch];
+                }
+            }
+        }
+        return new Training(y, channelTensor(dt, mean), channelTensor(dt, var));
+    }
+
+    // ---- inference forward --------------------------------------------------------------------
+
+    @Override
+    public Tensor inferenceForward(Tensor x, Tensor scale, Tensor offset, Tensor mean, Tensor variance, float epsilon) {
+        String op = "batchNorm inferenceForward";
+        DType dt = floatType(op, x);
+        checkChannel(op, "scale", scale, x, true);
+        checkChannel(op, "offset", offset, x, true);
+        checkChannel(op, "mean", mean, x, false);
+        checkChannel(op, "variance", variance, x, false);
+        int c = x.dim(-1), rows = rows(x);
+        double[] sc = channel(scale, c, 1.0), of = channel(offset, c, 0.0);
+        double[] mu = mean.toDoubleArray(), var = variance.toDoubleArray();
+        Tensor y = Tensor.zeros(dt, x.shape());
+        if (dt == DType.FLOAT32) {
+            float[] a = new float[c];
+            for (int ch = 0; ch < c; ch++) a[ch] = (float) (sc[ch] / Math.sqrt(var[ch] + epsilon));
+            affineF(x.floatData(), x.offset(), y.floatData(), rows, c, toFloats(mu), a, toFloats(of));
+        } else {
+            double[] xa = x.doubleData(), ya = y.doubleData();
+            int xo = x.offset();
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) {
+                    int p = r * c + ch;
+                    ya[p] = sc[ch] * (xa[xo + p] - mu[ch]) / Math.sqrt(var[ch] + epsilon) + of[ch];
+                }
+            }
+        }
+        return y;
+    }
+
+    // ---- backward -----------------------------------------------------------------------------
+
+    /** Per channel: [sum(dy) | sum(dy * (x - mean))], float32 inputs summed in double. */
+    private static double[] gradSumsF(float[] dy, int dyo, float[] x, int xo, double[] mu, int rows, int c) {
+        return reduceRows(rows, c, (r0, r1, acc) -> {
+            for (int r = r0; r < r1; r++) {
+                int db = dyo + r * c, xb = xo + r * c;
+                for (int ch = 0; ch < c; ch++) {
+                    double g = dy[db + ch];
+                    acc[ch] += g;
+                    acc[c + ch] += g * (x[xb + ch] - mu[ch]);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Grads trainingBackward(Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon) {
+        String op = "batchNorm trainingBackward";
+        DType dt = floatType(op, x);
+        checkLike(op, "dy", dy, x);
+        checkChannel(op, "scale", scale, x, true);
+        checkChannel(op, "mean", mean, x, false);
+        checkChannel(op, "variance", variance, x, false);
+        int c = x.dim(-1), rows = rows(x);
+        double[] sc = channel(scale, c, 1.0), mu = mean.toDoubleArray(), var = variance.toDoubleArray();
+        double[] rstd = new double[c];
+        for (int ch = 0; ch < c; ch++) rstd[ch] = 1.0 / Math.sqrt(var[ch] + epsilon);
+        double[] dscale = new double[c], doffset = new double[c];
+        Tensor dx = Tensor.zeros(dt, x.shape());
+        if (dt == DType.FLOAT32) {
+            float[] xa = x.floatData(), ga = dy.floatData();
+            int xo = x.offset(), go = dy.offset();
+            double[] sums = gradSumsF(ga, go, xa, xo, mu, rows, c);
+            // dx = scale*rstd * (dy - sum(dy)/M - (x - mean) * rstd^2 * sum(dy*(x-mean))/M)
+            float[] k1 = new float[c], c0 = new float[c], negK2 = new float[c], m = toFloats(mu);
+            for (int ch = 0; ch < c; ch++) {
+                doffset[ch] = sums[ch];
+                dscale[ch] = sums[c + ch] * rstd[ch];
+                k1[ch] = (float) (sc[ch] * rstd[ch]);
+                c0[ch] = (float) (sums[ch] / rows);
+                negK2[ch] = (float) (-rstd[ch] * rstd[ch] * sums[c + ch] / rows);
+            }
+            float[] out = dx.floatData();
+            int vecEnd = F.loopBound(c);
+            Parallel.forRange(rows, rowGrain(c), (s, e) -> {
+                for (int r = s; r < e; r++) {
+                    int xb = xo + r * c, gb = go + r * c, ob = r * c;
+                    for (int ch = 0; ch < vecEnd; ch += L) {
+                        FloatVector xc = FloatVector.fromArray(F, xa, xb + ch).sub(FloatVector.fromArray(F, m, ch));
+                        FloatVector g = FloatVector.fromArray(F, ga, gb + ch).sub(FloatVector.fromArray(F, c0, ch));
+                        xc.fma(FloatVector.fromArray(F, negK2, ch), g).mul(FloatVector.fromArray(F, k1, ch)).intoArray(out, ob + ch);
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        out[ob + ch] = Math.fma(xa[xb + ch] - m[ch], negK2[ch], ga[gb + ch] - c0[ch]) * k1[ch];
+                    }
+                }
+            });
+        } else {
+            double[] xa = x.doubleData(), ga = dy.doubleData(), out = dx.doubleData();
+            int xo = x.offset(), go = dy.offset();
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) {
+                    double xhat = (xa[xo + r * c + ch] - mu[ch]) * rstd[ch];
+                    doffset[ch] += ga[go + r * c + ch];
+                    dscale[ch] += ga[go + r * c + ch] * xhat;
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) {
+                    int p = r * c + ch;
+                    double xhat = (xa[xo + p] - mu[ch]) * rstd[ch];
+                    out[p] = sc[ch] * rstd[ch] / rows * (rows * ga[go + p] - doffset[ch] - xhat * dscale[ch]);
+                }
+            }
+        }
+        return new Grads(dx, channelTensor(dt, dscale), channelTensor(dt, doffset));
+    }
+
+    @Override
+    public Grads inferenceBackward(Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon) {
+        String op = "batchNorm inferenceBackward";
+        DType dt = floatType(op, x);
+        checkLike(op, "dy", dy, x);
+        checkChannel(op, "scale", scale, x, true);
+        checkChannel(op, "mean", mean, x, false);
+        checkChannel(op, "variance", variance, x, false);
+        int c = x.dim(-1), rows = rows(x);
+        double[] sc = channel(scale, c, 1.0), mu = mean.toDoubleArray(), var = variance.toDoubleArray();
+        double[] rstd = new double[c];
+        for (int ch = 0; ch < c; ch++) rstd[ch] = 1.0 / Math.sqrt(var[ch] + epsilon);
+        double[] dscale = new double[c], doffset = new double[c];
+        Tensor dx = Tensor.zeros(dt, x.shape());
+        if (dt == DType.FLOAT32) {
+            float[] xa = x.floatData(), ga = dy.floatData(), out = dx.floatData();
+            int xo = x.offset(), go = dy.offset();
+            // dx does not depend on the sums, so it is written in the same pass.
+            float[] k = new float[c];
+            for (int ch = 0; ch < c; ch++) k[ch] = (float) (sc[ch] * rstd[ch]);
+            double[] sums = reduceRows(rows, c, (r0, r1, acc) -> {
+                for (int r = r0; r < r1; r++) {
+                    int xb = xo + r * c, gb = go + r * c, ob = r * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        float g = ga[gb + ch];
+                        out[ob + ch] = g * k[ch];
+                        acc[ch] += g;
+                        acc[c + ch] += (double) g * (xa[xb + ch] - mu[ch]);
+                    }
+                }
+            });
+            for (int ch = 0; ch < c; ch++) {
+                doffset[ch] = sums[ch];
+                dscale[ch] = sums[c + ch] * rstd[ch];
+            }
+        } else {
+            double[] xa = x.doubleData(), ga = dy.doubleData(), out = dx.doubleData();
+            int xo = x.offset(), go = dy.offset();
+            for (int r = 0; r < rows; r++) {
+                for (int ch = 0; ch < c; ch++) {
+                    int p = r * c + ch;
+                    double g = ga[go + p];
+                    out[p] = g * sc[ch] * rstd[ch];
+                    doffset[ch] += g;
+                    dscale[ch] += g * (xa[xo + p] - mu[ch]) * rstd[ch];
+                }
+            }
+        }
+        return new Grads(dx, channelTensor(dt, dscale), channelTensor(dt, doffset));
+    }
+}

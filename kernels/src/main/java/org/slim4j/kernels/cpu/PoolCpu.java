@@ -1,0 +1,458 @@
+package org.slim4j.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.Padding;
+import org.slim4j.kernels.PoolKernels;
+import org.slim4j.kernels.PoolSpec;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * Max and average pooling with TensorFlow semantics. Activations are NHWC
+ * ({@code [batch, height, width, channels]}); the pooled output is {@code [batch, outH, outW,
+ * channels]} with SAME/VALID geometry from {@link Padding#window}. Max pool treats padding as
+ * -infinity (it simply skips out-of-bounds cells: every window holds at least one real cell);
+ * average pool divides by the number of in-bounds cells. MaxPoolGrad sends each upstream gradient
+ * to the first maximum of its window in row-major (h, then w) order, accumulating where windows
+ * overlap.
+ *
+ * <p>float32 runs vectorised over channels (contiguous in NHWC) and in parallel over
+ * batch x output rows; the gradients are written as gathers (each input row collects from the
+ * output windows that cover it), so parallel rows never write the same cell. float64 is the plain
+ * reference path.
+ */
+public final class PoolCpu implements PoolKernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final int L = F.length();
+    /** Aim for roughly this many element operations per parallel chunk. */
+    private static final int WORK_PER_CHUNK = 1 << 14;
+
+    /** Pooling geometry of one call. */
+    private record Geom(int n, int h, int w, int c, int oh, int ow, int kh, int kw, int sh, int sw, int padT, int padL) {
+        Shape outShape() {
+            return Shape.of(n, oh, ow, c);
+        }
+
+        int hStart(int i) {
+            return Math.max(0, i * sh - padT);
+        }
+
+        int hEnd(int i) {
+            return Math.min(h, i * sh - padT + kh);
+        }
+
+        int wStart(int j) {
+            return Math.max(0, j * sw - padL);
+        }
+
+        int wEnd(int j) {
+            return Math.min(w, j * sw - padL + kw);
+        }
+
+        /** First output row whose window covers input row hh (may be clipped by the caller). */
+        int firstOutRow(int hh) {
+            return Math.max(0, ceilDiv(hh + padT - kh + 1, sh));
+        }
+
+        int lastOutRow(int hh) {
+            return Math.min(oh - 1, Math.floorDiv(hh + padT, sh));
+        }
+
+        int firstOutCol(int ww) {
+            return Math.max(0, ceilDiv(ww + padL - kw + 1, sw));
+        }
+
+        int lastOutCol(int ww) {
+            return Math.min(ow - 1, Math.floorDiv(ww + padL, sw));
+        }
+
+        int grain(int perRow) {
+            return Math.max(1, WORK_PER_CHUNK / Math.max(1, perRow));
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    // ---- validation ---------------------------------------------------------------------------
+
+    private static Geom geom(String op, String arg, Shape in, PoolSpec spec) {
+        if (spec == null) throw new IllegalArgumentException(op + ": spec is null");
+        if (in.rank() != 4) {
+            throw new IllegalArgumentException(op + ": " + arg + " must be rank 4 NHWC, got shape " + in);
+        }
+        int n = in.dim(0), h = in.dim(1), w = in.dim(2), c = in.dim(3);
+        Padding.Window wh, ww;
+        try {
+            wh = spec.padding().window(h, spec.kernelH(), spec.strideH(), 1);
+            ww = spec.padding().window(w, spec.kernelW(), spec.strideW(), 1);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + spec.kernelH() + "x" + spec.kernelW() + " " + spec.padding()
+                    + " window does not fit " + arg + " " + in + " (" + e.getMessage() + ")", e);
+        }
+        return new Geom(n, h, w, c, wh.outSize(), ww.outSize(), spec.kernelH(), spec.kernelW(),
+                spec.strideH(), spec.strideW(), wh.padBefore(), ww.padBefore());
+    }
+
+    private static DType floatType(String op, Tensor x) {
+        DType t = x.dtype();
+        if (t != DType.FLOAT32 && t != DType.FLOAT64) {
+            throw new IllegalArgumentException(op + ": unsupported dtype " + t + " (input " + x.shape() + "); only FLOAT32 and FLOAT64");
+        }
+        return t;
+    }
+
+    private static void sameType(String op, String arg, Tensor t, DType expected) {
+        if (t.dtype() != expected) {
+            throw new IllegalArgumentException(op + ": " + arg + " dtype " + t.dtype() + " != input dtype " + expected);
+        }
+    }
+
+    private static void sameShape(String op, String arg, Tensor t, Shape expected, String context) {
+        if (!t.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": " + arg + " shape " + t.shape() + " != expected " + expected + " (" + context + ")");
+        }
+    }
+
+    // ---- max pool -----------------------------------------------------------------------------
+
+    @Override
+    public Tensor maxPool(Tensor input, PoolSpec spec) {
+        DType dt = floatType("maxPool", input);
+        Geom g = geom("maxPool", "input", input.shape(), spec);
+        Tensor y = Tensor.zeros(dt, g.outShape());
+        if (dt == DType.FLOAT32) {
+            maxPoolF(g, input.floatData(), input.offset(), y.floatData());
+        } else {
+            maxPoolD(g, input.doubleData(), input.offset(), y.doubleData());
+        }
+        return y;
+    }
+
+    private static void maxPoolF(Geom g, float[] x, int xo, float[] y) {
+        int c = g.c;
+        int vecEnd = F.loopBound(c);
+        Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int b = r / g.oh, i = r % g.oh;
+                int hs = g.hStart(i), he = g.hEnd(i);
+                for (int j = 0; j < g.ow; j++) {
+                    int ws = g.wStart(j), we = g.wEnd(j);
+                    int yb = (r * g.ow + j) * c;
+                    int rowBase = xo + (b * g.h) * g.w * c;
+                    // Keep one vector of channels in a register while scanning the window.
+                    for (int ch = 0; ch < vecEnd; ch += L) {
+                        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                        for (int hh = hs; hh < he; hh++) {
+                            int p = rowBase + (hh * g.w + ws) * c + ch;
+                            for (int ww = ws; ww < we; ww++, p += c) {
+                                acc = acc.max(FloatVector.fromArray(F, x, p));
+                            }
+                        }
+                        acc.intoArray(y, yb + ch);
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int hh = hs; hh < he; hh++) {
+                            int p = rowBase + (hh * g.w + ws) * c + ch;
+                            for (int ww = ws; ww < we; ww++, p += c) m = Math.max(m, x[p]);
+                        }
+                        y[yb + ch] = m;
+                    }
+                }
+            }
+        });
+    }
+
+    private static void maxPoolD(Geom g, double[] x, int xo, double[] y) {
+        for (int b = 0; b < g.n; b++) {
+            for (int i = 0; i < g.oh; i++) {
+                for (int j = 0; j < g.ow; j++) {
+                    for (int ch = 0; ch < g.c; ch++) {
+                        double m = Double.NEGATIVE_INFINITY;
+                        for (int hh = g.hStart(i); hh < g.hEnd(i); hh++) {
+                            for (int ww = g.wStart(j); ww < g.wEnd(j); ww++) {
+                                m = Math.max(m, x[xo + ((b * g.h + hh) * g.w + ww) * g.c + ch]);
+                            }
+                        }
+                        y[((b * g.oh + i) * g.ow + j) * g.c + ch] = m;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- max pool gradient --------------------------------------------------------------------
+
+    @Override
+    public Tensor maxPoolGrad(Tensor input, Tensor output, Tensor dy, PoolSpec spec) {
+        DType dt = floatType("maxPoolGrad", input);
+        sameType("maxPoolGrad", "output", output, dt);
+        sameType("maxPoolGrad", "dy", dy, dt);
+        Geom g = geom("maxPoolGrad", "input", input.shape(), spec);
+        String ctx = "input " + input.shape();
+        sameShape("maxPoolGrad", "output", output, g.outShape(), ctx);
+        sameShape("maxPoolGrad", "dy", dy, g.outShape(), ctx);
+        // Like TF's CPU kernel, the arg-max is recomputed from the input; output only fixes the shape.
+        Tensor dx = Tensor.zeros(dt, input.shape());
+        if (dt == DType.FLOAT32) {
+            maxPoolGradF(g, input.floatData(), input.offset(), dy.floatData(), dy.offset(), dx.floatData());
+        } else {
+            maxPoolGradD(g, input.doubleData(), input.offset(), dy.doubleData(), dy.offset(), dx.doubleData());
+        }
+        return dx;
+    }
+
+    private static void maxPoolGradF(Geom g, float[] x, int xo, float[] dy, int dyo, float[] dx) {
+        int c = g.c;
+        int vecEnd = F.loopBound(c);
+        // Phase 1: per output element, the spatial index (h * W + w) of its window's first maximum.
+        int[] arg = new int[g.n * g.oh * g.ow * c];
+        Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int b = r / g.oh, i = r % g.oh;
+                int hs = g.hStart(i), he = g.hEnd(i);
+                int rowBase = xo + b * g.h * g.w * c;
+                for (int j = 0; j < g.ow; j++) {
+                    int ws = g.wStart(j), we = g.wEnd(j);
+                    int ob = (r * g.ow + j) * c;
+                    for (int ch = 0; ch < vecEnd; ch += L) {
+                        // Start from the first cell and replace only on strictly greater: first max wins.
+                        int first = hs * g.w + ws;
+                        FloatVector best = FloatVector.fromArray(F, x, rowBase + first * c + ch);
+                        IntVector bestIdx = IntVector.broadcast(I, first);
+                        for (int hh = hs; hh < he; hh++) {
+                            for (int ww = (hh == hs ? ws + 1 : ws); ww < we; ww++) {
+                                int sp = hh * g.w + ww;
+                                FloatVector v = FloatVector.fromArray(F, x, rowBase + sp * c + ch);
+                                VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                                best = best.blend(v, gt);
+                                bestIdx = bestIdx.blend(sp, gt.cast(I));
+                            }
+                        }
+                        bestIdx.intoArray(arg, ob + ch);
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        int bestSp = hs * g.w + ws;
+                        float best = x[rowBase + bestSp * c + ch];
+                        for (int hh = hs; hh < he; hh++) {
+                            for (int ww = ws; ww < we; ww++) {
+                                int sp = hh * g.w + ww;
+                                float v = x[rowBase + sp * c + ch];
+                                if (v > best) {
+                                    best = v;
+                                    bestSp = sp;
+                                }
+                            }
+                        }
+                        arg[ob + ch] = bestSp;
+                    }
+                }
+            }
+        });
+        // Phase 2: each input cell sums dy over the windows covering it whose arg-max is this cell,
+        // in output row-major order (the order a scatter would add them).
+        Parallel.forRange(g.n * g.h, g.grain(g.w * c * ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int b = r / g.h, hh = r % g.h;
+                int i0 = g.firstOutRow(hh), i1 = g.lastOutRow(hh);
+                for (int ww = 0; ww < g.w; ww++) {
+                    int j0 = g.firstOutCol(ww), j1 = g.lastOutCol(ww);
+                    int sp = hh * g.w + ww;
+                    int xb = (r * g.w + ww) * c;
+                    IntVector spV = IntVector.broadcast(I, sp);
+                    for (int ch = 0; ch < vecEnd; ch += L) {
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int i = i0; i <= i1; i++) {
+                            for (int j = j0; j <= j1; j++) {
+                                int ob = ((b * g.oh + i) * g.ow + j) * c + ch;
+                                VectorMask<Float> hit = IntVector.fromArray(I, arg, ob).compare(VectorOperators.EQ, spV).cast(F);
+                                acc = acc.add(FloatVector.fromArray(F, dy, dyo + ob), hit);
+                            }
+                        }
+                        acc.intoArray(dx, xb + ch);
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        float acc = 0f;
+                        for (int i = i0; i <= i1; i++) {
+                            for (int j = j0; j <= j1; j++) {
+                                int ob = ((b * g.oh + i) * g.ow + j) * c + ch;
+                                if (arg[ob] == sp) acc += dy[dyo + ob];
+                            }
+                        }
+                        dx[xb + ch] = acc;
+                    }
+                }
+            }
+        });
+    }
+
+    private static void maxPoolGradD(Geom g, double[] x, int xo, double[] dy, int dyo, double[] dx) {
+        for (int b = 0; b < g.n; b++) {
+            for (int i = 0; i < g.oh; i++) {
+                for (int j = 0; j < g.ow; j++) {
+                    for (int ch = 0; ch < g.c; ch++) {
+                        int best = -1;
+                        for (int hh = g.hStart(i); hh < g.hEnd(i); hh++) {
+                            for (int ww = g.wStart(j); ww < g.wEnd(j); ww++) {
+                                int p = ((b * g.h + hh) * g.w + ww) * g.c + ch;
+                                if (best < 0 || x[xo + p] > x[xo + best]) best = p;
+                            }
+                        }
+                        dx[best] += dy[dyo + ((b * g.oh + i) * g.ow + j) * g.c + ch];
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- average pool -------------------------------------------------------------------------
+
+    @Override
+    public Tensor avgPool(Tensor input, PoolSpec spec) {
+        DType dt = floatType("avgPool", input);
+        Geom g = geom("avgPool", "input", input.shape(), spec);
+        Tensor y = Tensor.zeros(dt, g.outShape());
+        if (dt == DType.FLOAT32) {
+            avgPoolF(g, input.floatData(), input.offset(), y.floatData());
+        } else {
+            avgPoolD(g, input.doubleData(), input.offset(), y.doubleData());
+        }
+        return y;
+    }
+
+    private static void avgPoolF(Geom g, float[] x, int xo, float[] y) {
+        int c = g.c;
+        int vecEnd = F.loopBound(c);
+        Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int b = r / g.oh, i = r % g.oh;
+                int hs = g.hStart(i), he = g.hEnd(i);
+                int rowBase = xo + b * g.h * g.w * c;
+                for (int j = 0; j < g.ow; j++) {
+                    int ws = g.wStart(j), we = g.wEnd(j);
+                    float count = (he - hs) * (we - ws);
+                    int yb = (r * g.ow + j) * c;
+                    for (int ch = 0; ch < vecEnd; ch += L) {
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int hh = hs; hh < he; hh++) {
+                            int p = rowBase + (hh * g.w + ws) * c + ch;
+                            for (int ww = ws; ww < we; ww++, p += c) acc = acc.add(FloatVector.fromArray(F, x, p));
+                        }
+                        acc.div(count).intoArray(y, yb + ch);
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        float acc = 0f;
+                        for (int hh = hs; hh < he; hh++) {
+                            int p = rowBase + (hh * g.w + ws) * c + ch;
+                            for (int ww = ws; ww < we; ww++, p += c) acc += x[p];
+                        }
+                        y[yb + ch] = acc / count;
+                    }
+                }
+            }
+        });
+    }
+
+    private static void avgPoolD(Geom g, double[] x, int xo, double[] y) {
+        for (int b = 0; b < g.n; b++) {
+            for (int i = 0; i < g.oh; i++) {
+                for (int j = 0; j < g.ow; j++) {
+                    int count = (g.hEnd(i) - g.hStart(i)) * (g.wEnd(j) - g.wStart(j));
+                    for (int ch = 0; ch < g.c; ch++) {
+                        double sum = 0;
+                        for (int hh = g.hStart(i); hh < g.hEnd(i); hh++) {
+                            for (int ww = g.wStart(j); ww < g.wEnd(j); ww++) {
+                                sum += x[xo + ((b * g.h + hh) * g.w + ww) * g.c + ch];
+                            }
+                        }
+                        y[((b * g.oh + i) * g.ow + j) * g.c + ch] = sum / count;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- average pool gradient ----------------------------------------------------------------
+
+    @Override
+    public Tensor avgPoolGrad(Shape inputShape, Tensor dy, PoolSpec spec) {
+        if (inputShape == null) throw new IllegalArgumentException("avgPoolGrad: inputShape is null");
+        DType dt = floatType("avgPoolGrad", dy);
+        Geom g = geom("avgPoolGrad", "inputShape", inputShape, spec);
+        sameShape("avgPoolGrad", "dy", dy, g.outShape(), "inputShape " + inputShape);
+        Tensor dx = Tensor.zeros(dt, inputShape);
+        if (dt == DType.FLOAT32) {
+            avgPoolGradF(g, dy.floatData(), dy.offset(), dx.floatData());
+        } else {
+            avgPoolGradD(g, dy.doubleData(), dy.offset(), dx.doubleData());
+        }
+        return dx;
+    }
+
+    private static void avgPoolGradF(Geom g, float[] dy, int dyo, float[] dx) {
+        int c = g.c;
+        int vecEnd = F.loopBound(c);
+        // 1 / (in-bounds cells) of each window; windows are separable, so counts are row x column.
+        float[] inv = new float[g.oh * g.ow];
+        for (int i = 0; i < g.oh; i++) {
+            for (int j = 0; j < g.ow; j++) {
+                inv[i * g.ow + j] = (float) (1.0 / ((g.hEnd(i) - g.hStart(i)) * (g.wEnd(j) - g.wStart(j))));
+            }
+        }
+        Parallel.forRange(g.n * g.h, g.grain(g.w * c * ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int b = r / g.h, hh = r % g.h;
+                int i0 = g.firstOutRow(hh), i1 = g.lastOutRow(hh);
+                for (int ww = 0; ww < g.w; ww++) {
+                    int j0 = g.firstOutCol(ww), j1 = g.lastOutCol(ww);
+                    int xb = (r * g.w + ww) * c;
+                    for (int ch = 0; ch < vecEnd; ch += L) {
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int i = i0; i <= i1; i++) {
+                            for (int j = j0; j <= j1; j++) {
+                                int ob = dyo + ((b * g.oh + i) * g.ow + j) * c + ch;
+                                acc = FloatVector.fromArray(F, dy, ob).fma(FloatVector.broadcast(F, inv[i * g.ow + j]), acc);
+                            }
+                        }
+                        acc.intoArray(dx, xb + ch);
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        float acc = 0f;
+                        for (int i = i0; i <= i1; i++) {
+                            for (int j = j0; j <= j1; j++) {
+                                acc = Math.fma(dy[dyo + ((b * g.oh + i) * g.ow + j) * c + ch], inv[i * g.ow + j], acc);
+                            }
+                        }
+                        dx[xb + ch] = acc;
+                    }
+                }
+            }
+        });
+    }
+
+    private static void avgPoolGradD(Geom g, double[] dy, int dyo, double[] dx) {
+        for (int b = 0; b < g.n; b++) {
+            for (int i = 0; i < g.oh; i++) {
+                for (int j = 0; j < g.ow; j++) {
+                    int count = (g.hEnd(i) - g.hStart(i)) * (g.wEnd(j) - g.wStart(j));
+                    for (int ch = 0; ch < g.c; ch++) {
+                        double share = dy[dyo + ((b * g.oh + i) * g.ow + j) * g.c + ch] / count;
+                        for (int hh = g.hStart(i); hh < g.hEnd(i); hh++) {
+                            for (int ww = g.wStart(j); ww < g.wEnd(j); ww++) {
+                                dx[((b * g.h + hh) * g.w + ww) * g.c + ch] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
