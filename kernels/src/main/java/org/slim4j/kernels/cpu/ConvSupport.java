@@ -1,0 +1,262 @@
+package org.slim4j.kernels.cpu;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.Padding;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * Shared pieces of the convolution kernels ({@link Conv2dCpu}, {@link DepthwiseConv2dCpu}): the
+ * NHWC window geometry, im2col / col2im over a range of output pixels, per-thread scratch buffers,
+ * argument checks and small vectorised array loops.
+ *
+ * <p>An im2col row belongs to one output pixel p = (n * Ho + oh) * Wo + ow and holds the receptive
+ * field in HWI order (ky, kx, c), i.e. kh * kw * C values, zero where the window hangs over the
+ * padding. That order matches an HWIO filter viewed as a [kh * kw * C, Cout] matrix.
+ */
+final class ConvSupport {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int VLEN = SPECIES.length();
+
+    /** im2col tiles aim at about this many floats (2 MB): big enough for GEMM, small enough for L2/L3. */
+    static final int COL_BUDGET = 1 << 19;
+    /** Scratch arrays larger than this are not kept alive per thread. */
+    private static final int SCRATCH_CAP = 1 << 22;
+
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+
+    private ConvSupport() {
+    }
+
+    /**
+     * Geometry of one NHWC convolution: input n x h x w x c, window kh x kw, strides, dilations,
+     * output ho x wo and the padding before (top/left) from TF's SAME/VALID rule.
+     */
+    record Geometry(int n, int h, int w, int c, int kh, int kw, int sh, int sw, int dh, int dw,
+                    int ho, int wo, int padTop, int padLeft) {
+        /** Length of an im2col row: kh * kw * c. */
+        int k() {
+            return kh * kw * c;
+        }
+
+        int outPixels() {
+            return n * ho * wo;
+        }
+    }
+
+    /** Geometry for input dims [n, h, w, c] and a kh x kw window; names the op when the window does not fit. */
+    static Geometry geometry(String op, int[] in, int kh, int kw, Conv2dSpec spec, String shapes) {
+        Padding.Window wy;
+        Padding.Window wx;
+        try {
+            wy = spec.padding().window(in[1], kh, spec.strideH(), spec.dilationH());
+            wx = spec.padding().window(in[2], kw, spec.strideW(), spec.dilationW());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage() + " (" + shapes + ")", e);
+        }
+        return new Geometry(in[0], in[1], in[2], in[3], kh, kw, spec.strideH(), spec.strideW(),
+                spec.dilationH(), spec.dilationW(), wy.outSize(), wx.outSize(), wy.padBefore(), wx.padBefore());
+    }
+
+    // ---- argument checks --------------------------------------------------------------------
+
+    static void requireRank4(String op, String arg, int[] dims) {
+        if (dims.length != 4) {
+            throw new IllegalArgumentException(op + ": " + arg + " must be rank 4, got shape " + Arrays.toString(dims));
+        }
+    }
+
+    static void requireSpec(String op, Conv2dSpec spec) {
+        if (spec == null) throw new IllegalArgumentException(op + ": spec is required");
+    }
+
+    /** The common dtype of {@code a} and {@code b}; FLOAT32 or FLOAT64 only. */
+    static DType floatDType(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        DType t = a.dtype();
+        if (t != DType.FLOAT32 && t != DType.FLOAT64) {
+            throw new IllegalArgumentException(op + ": unsupported dtype " + t + " of " + nameA + " (FLOAT32 or FLOAT64 expected)");
+        }
+        if (b.dtype() != t) {
+            throw new IllegalArgumentException(op + ": dtype mismatch: " + nameA + " is " + t + ", " + nameB + " is " + b.dtype());
+        }
+        return t;
+    }
+
+    static String dims(int[] d) {
+        return Arrays.toString(d);
+    }
+
+    // ---- scratch ------------------------------------------------------------------------------
+
+    /** A per-thread float buffer of at least {@code size} elements (contents undefined). */
+    static float[] scratch(int size) {
+        float[] a = SCRATCH.get();
+        if (a != null && a.length >= size) return a;
+        a = new float[size];
+        if (size <= SCRATCH_CAP) SCRATCH.set(a);
+        return a;
+    }
+
+    /**
+     * Output pixels per im2col tile: bounded by {@link #COL_BUDGET}, and small enough that a large
+     * job splits into several tiles per core, but never below 16 rows (tiny GEMMs waste time).
+     */
+    static int tileRows(int pixels, int k) {
+        int byBudget = Math.max(1, COL_BUDGET / Math.max(1, k));
+        int byThreads = Math.max(1, ceilDiv(pixels, 4 * Parallel.threads()));
+        int t = Math.min(byBudget, byThreads);
+        return Math.max(Math.min(16, pixels), Math.min(t, pixels));
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    // ---- im2col / col2im ----------------------------------------------------------------------
+
+    /** Writes the im2col rows of output pixels [p0, p1) into {@code col} (row stride k = kh*kw*c). */
+    static void im2col(float[] x, int xOff, Geometry g, int p0, int p1, float[] col) {
+        final int c = g.c, kw = g.kw, rowLen = kw * c, hoWo = g.ho * g.wo;
+        int n = p0 / hoWo;
+        int oh = (p0 % hoWo) / g.wo;
+        int ow = p0 % g.wo;
+        int dst = 0;
+        for (int p = p0; p < p1; p++) {
+            int ih0 = oh * g.sh - g.padTop;
+            int iw0 = ow * g.sw - g.padLeft;
+            int imageBase = xOff + n * g.h * g.w * c;
+            for (int ky = 0; ky < g.kh; ky++) {
+                int ih = ih0 + ky * g.dh;
+                if (ih < 0 || ih >= g.h) {
+                    Arrays.fill(col, dst, dst + rowLen, 0f);
+                    dst += rowLen;
+                    continue;
+                }
+                int rowBase = imageBase + ih * g.w * c;
+                if (g.dw == 1 && iw0 >= 0 && iw0 + kw <= g.w) {
+                    // Undilated window fully inside the row: the kw pixels are contiguous in NHWC.
+                    System.arraycopy(x, rowBase + iw0 * c, col, dst, rowLen);
+                    dst += rowLen;
+                    continue;
+                }
+                for (int kx = 0; kx < kw; kx++) {
+                    int iw = iw0 + kx * g.dw;
+                    if (iw < 0 || iw >= g.w) {
+                        Arrays.fill(col, dst, dst + c, 0f);
+                    } else {
+                        System.arraycopy(x, rowBase + iw * c, col, dst, c);
+                    }
+                    dst += c;
+                }
+            }
+            if (++ow == g.wo) {
+                ow = 0;
+                if (++oh == g.ho) {
+                    oh = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    /** Scatter-adds the im2col-shaped gradient rows of output pixels [p0, p1) into dx (NHWC). */
+    static void col2im(float[] dcol, Geometry g, int p0, int p1, float[] dx, int dxOff) {
+        final int c = g.c, hoWo = g.ho * g.wo;
+        int n = p0 / hoWo;
+        int oh = (p0 % hoWo) / g.wo;
+        int ow = p0 % g.wo;
+        int src = 0;
+        for (int p = p0; p < p1; p++) {
+            int ih0 = oh * g.sh - g.padTop;
+            int iw0 = ow * g.sw - g.padLeft;
+            int imageBase = dxOff + n * g.h * g.w * c;
+            for (int ky = 0; ky < g.kh; ky++) {
+                int ih = ih0 + ky * g.dh;
+                if (ih < 0 || ih >= g.h) {
+                    src += g.kw * c;
+                    continue;
+                }
+                int rowBase = imageBase + ih * g.w * c;
+                for (int kx = 0; kx < g.kw; kx++) {
+                    int iw = iw0 + kx * g.dw;
+                    if (iw >= 0 && iw < g.w) addInto(dx, rowBase + iw * c, dcol, src, c);
+                    src += c;
+                }
+            }
+            if (++ow == g.wo) {
+                ow = 0;
+                if (++oh == g.ho) {
+                    oh = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    // ---- vector loops -------------------------------------------------------------------------
+
+    /** dst[d..d+len) += src[s..s+len). */
+    static void addInto(float[] dst, int d, float[] src, int s, int len) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(len); i < bound; i += VLEN) {
+            FloatVector.fromArray(SPECIES, dst, d + i).add(FloatVector.fromArray(SPECIES, src, s + i)).intoArray(dst, d + i);
+        }
+        for (; i < len; i++) dst[d + i] += src[s + i];
+    }
+
+    /** acc[a..a+len) += x[b..b+len) * y[c..c+len). */
+    static void mulAdd(float[] acc, int a, float[] x, int b, float[] y, int c, int len) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(len); i < bound; i += VLEN) {
+            FloatVector vx = FloatVector.fromArray(SPECIES, x, b + i);
+            FloatVector vy = FloatVector.fromArray(SPECIES, y, c + i);
+            vx.fma(vy, FloatVector.fromArray(SPECIES, acc, a + i)).intoArray(acc, a + i);
+        }
+        for (; i < len; i++) acc[a + i] += x[b + i] * y[c + i];
+    }
+
+    /**
+     * out[o + j] = sum over i &lt; count of a[aOff[i] + j] * b[bOff[i] + j], for j in [0, len). The
+     * sum over taps stays in registers (two independent accumulators for latency), so each output
+     * element is stored once instead of being read and written once per tap.
+     */
+    static void sumOfProducts(float[] out, int o, float[] a, int[] aOff, float[] b, int[] bOff, int count, int len) {
+        int j = 0;
+        for (; j <= len - 2 * VLEN; j += 2 * VLEN) {
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            for (int i = 0; i < count; i++) {
+                int ai = aOff[i] + j;
+                int bi = bOff[i] + j;
+                acc0 = FloatVector.fromArray(SPECIES, a, ai).fma(FloatVector.fromArray(SPECIES, b, bi), acc0);
+                acc1 = FloatVector.fromArray(SPECIES, a, ai + VLEN).fma(FloatVector.fromArray(SPECIES, b, bi + VLEN), acc1);
+            }
+            acc0.intoArray(out, o + j);
+            acc1.intoArray(out, o + j + VLEN);
+        }
+        for (; j <= len - VLEN; j += VLEN) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int i = 0; i < count; i++) {
+                acc = FloatVector.fromArray(SPECIES, a, aOff[i] + j).fma(FloatVector.fromArray(SPECIES, b, bOff[i] + j), acc);
+            }
+            acc.intoArray(out, o + j);
+        }
+        for (; j < len; j++) {
+            float sum = 0;
+            for (int i = 0; i < count; i++) sum += a[aOff[i] + j] * b[bOff[i] + j];
+            out[o + j] = sum;
+        }
+    }
+
+    /** Sums {@code partials} (null entries skipped) into {@code out[outOff..outOff+len)}, in parallel. */
+    static void reduceInto(float[] out, int outOff, float[][] partials, int len) {
+        Parallel.forRange(len, 1 << 14, (s, e) -> {
+            for (float[] p : partials) {
+                if (p != null) addInto(out, outOff + s, p, s, e - s);
+            }
+        });
+    }
+}
