@@ -15,6 +15,19 @@ public final class CpuBackend implements Backend {
 
     private CpuBackend() {
         // register families here
+        register(org.slim4j.kernels.MatMulKernels.class, new MatMulCpu());
+        register(org.slim4j.kernels.ElementwiseKernels.class, new ElementwiseCpu());
+        register(org.slim4j.kernels.BiasAddKernels.class, new BiasAddCpu());
+        register(org.slim4j.kernels.DropoutKernels.class, new DropoutCpu());
+        register(org.slim4j.kernels.SoftmaxKernels.class, new SoftmaxCpu());
+        register(org.slim4j.kernels.ReduceKernels.class, new ReduceCpu());
+        register(org.slim4j.kernels.ShapeKernels.class, new ShapeCpu());
+        register(org.slim4j.kernels.ResizeKernels.class, new ResizeCpu());
+        register(org.slim4j.kernels.PoolKernels.class, new PoolCpu());
+        register(org.slim4j.kernels.BatchNormKernels.class, new BatchNormCpu());
+        register(org.slim4j.kernels.LrnKernels.class, new LrnCpu());
+        register(org.slim4j.kernels.ConvKernels.class, new Conv2dCpu());
+        register(org.slim4j.kernels.DepthwiseConvKernels.class, new DepthwiseConv2dCpu());
     }
 
     private <K> void register(Class<K> family, K impl) {
