@@ -1,0 +1,116 @@
+package org.slim4j.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.slim4j.autograd.ops.ElementwiseOps;
+import org.slim4j.autograd.ops.MatMulOps;
+import org.slim4j.autograd.ops.ReduceOps;
+import org.slim4j.autograd.optim.Sgd;
+import org.slim4j.tensor.CpuDevice;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
+
+/** The graph mechanics: accumulation, reuse, grad mode, release of saved tensors, deep graphs. */
+class VarTest {
+    @Test
+    void gradientsOfAReusedValueAddUp() {
+        try (TensorScope s = TensorScope.open()) {
+            Var x = Var.param(Tensor.of(new double[] {1, 2, 3}, 3), "x");
+            // y = sum(x * x + x) -> dy/dx = 2x + 1
+            Var y = ReduceOps.sum(ElementwiseOps.add(ElementwiseOps.mul(x, x), x));
+            y.backward();
+            assertArrayEquals(new double[] {3, 5, 7}, x.grad().toDoubleArray());
+            x.zeroGrad();
+        }
+    }
+
+    @Test
+    void gradientsAccumulateAcrossBackwardCallsUntilZeroed() {
+        try (TensorScope s = TensorScope.open()) {
+            Var w = Var.param(Tensor.of(new double[] {2, -1}, 2), "w");
+            for (int i = 0; i < 3; i++) ReduceOps.sum(ElementwiseOps.scale(w, 4)).backward();
+            assertArrayEquals(new double[] {12, 12}, w.grad().toDoubleArray());
+            w.zeroGrad();
+            assertNull(w.grad());
+        }
+    }
+
+    @Test
+    void noGradRecordsNothing() {
+        try (TensorScope s = TensorScope.open()) {
+            Var w = Var.param(Tensor.of(new float[] {1, 2, 3, 4}, 2, 2), "w");
+            Var y;
+            try (GradMode.Guard g = GradMode.noGrad()) {
+                assertFalse(GradMode.isEnabled());
+                y = ReduceOps.sum(MatMulOps.matmul(w, w));
+            }
+            assertTrue(GradMode.isEnabled());
+            assertFalse(y.requiresGrad());
+            assertThrows(IllegalStateException.class, y::backward);
+        }
+    }
+
+    @Test
+    void constantsGetNoGradientAndBackwardNeedsAScalar() {
+        try (TensorScope s = TensorScope.open()) {
+            Var c = Var.constant(Tensor.of(new float[] {1, 2}, 2));
+            Var w = Var.param(Tensor.of(new float[] {3, 4}, 2), "w");
+            Var prod = ElementwiseOps.mul(c, w);
+            assertThrows(IllegalStateException.class, prod::backward);
+            ReduceOps.sum(prod).backward();
+            assertNull(c.grad());
+            assertArrayEquals(new float[] {1, 2}, w.grad().toFloatArray());
+            w.zeroGrad();
+        }
+    }
+
+    @Test
+    void savedTensorsAndIntermediateGradientsAreReleased() {
+        long before = CpuDevice.INSTANCE.liveBytes();
+        Var w = Var.param(TensorScope.escape(Tensor.randomUniform(1, -1, 1, 8, 8)), "w");
+        Sgd sgd = new Sgd(0.9);
+        for (int step = 0; step < 3; step++) {
+            try (TensorScope s = TensorScope.open()) {
+                Var h = ElementwiseOps.relu(MatMulOps.matmul(w, w));
+                ReduceOps.l2Loss(h).backward();
+                sgd.step(java.util.List.of(w), 0.01);
+                w.zeroGrad();
+            }
+        }
+        sgd.close();
+        w.value().close();
+        assertEquals(before, CpuDevice.INSTANCE.liveBytes());
+    }
+
+    @Test
+    void deepGraphsDoNotOverflowTheStack() {
+        try (TensorScope s = TensorScope.open()) {
+            Var x = Var.param(Tensor.of(new double[] {1}, 1), "x");
+            Var y = x;
+            for (int i = 0; i < 20000; i++) y = ElementwiseOps.affine(y, 1.0, 0.001);
+            ReduceOps.sum(y).backward();
+            assertEquals(1.0, x.grad().item(), 0);
+            x.zeroGrad();
+        }
+    }
+
+    @Test
+    void momentumSgdFollowsTensorFlowsRule() {
+        try (TensorScope s = TensorScope.open(); Sgd sgd = new Sgd(0.5)) {
+            Var w = Var.param(Tensor.of(new double[] {1}, 1), "w");
+            // loss = 3w: grad 3 each step; accum 3 then 4.5; w = 1 - 0.1*3 - 0.1*4.5
+            for (int i = 0; i < 2; i++) {
+                ReduceOps.sum(ElementwiseOps.scale(w, 3)).backward();
+                sgd.step(java.util.List.of(w), 0.1);
+                w.zeroGrad();
+            }
+            assertEquals(1 - 0.3 - 0.45, w.value().item(), 1e-12);
+        }
+    }
+}
