@@ -1,0 +1,71 @@
+package org.slim4j.kernels.cpu;
+
+import org.slim4j.kernels.MatMulKernels;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * TensorFlow's MatMul on 2-D row-major tensors: product = op(a) x op(b), with a stored [M, K]
+ * (or [K, M] when transposeA) and b stored [K, N] (or [N, K] when transposeB); the result is
+ * [M, N]. float32 goes through the blocked {@link Sgemm}; float64 is a plain triple loop that
+ * serves as the reference. The backward pass needs no kernel of its own: dA = dC x op(B)^T and
+ * dB = op(A)^T x dC are matmuls with other transpose flags.
+ */
+public final class MatMulCpu implements MatMulKernels {
+    @Override
+    public Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB) {
+        if (a.rank() != 2 || b.rank() != 2) {
+            throw new IllegalArgumentException("matmul: operands must be 2-D (a " + a.shape() + ", b " + b.shape() + ")");
+        }
+        if (a.dtype() != b.dtype()) {
+            throw new IllegalArgumentException("matmul: mixed dtypes " + a.dtype() + " and " + b.dtype()
+                    + " (a " + a.shape() + ", b " + b.shape() + ")");
+        }
+        int m = transposeA ? a.dim(1) : a.dim(0);
+        int k = transposeA ? a.dim(0) : a.dim(1);
+        int kb = transposeB ? b.dim(1) : b.dim(0);
+        int n = transposeB ? b.dim(0) : b.dim(1);
+        if (k != kb) {
+            throw new IllegalArgumentException("matmul: inner dimensions differ, op(a) is " + m + "x" + k + " but op(b) is "
+                    + kb + "x" + n + " (a " + a.shape() + (transposeA ? " transposed" : "") + ", b " + b.shape()
+                    + (transposeB ? " transposed" : "") + ")");
+        }
+        DType dt = a.dtype();
+        Shape outShape = Shape.of(m, n);
+        switch (dt) {
+            case FLOAT32 -> {
+                Tensor out = Tensor.zeros(DType.FLOAT32, outShape);
+                Sgemm.gemm(transposeA, transposeB, m, n, k, 1f, a.floatData(), a.offset(), a.dim(1),
+                        b.floatData(), b.offset(), b.dim(1), 0f, out.floatData(), out.offset(), n);
+                return out;
+            }
+            case FLOAT64 -> {
+                Tensor out = Tensor.zeros(DType.FLOAT64, outShape);
+                matmul64(a.doubleData(), a.offset(), a.dim(1), transposeA, b.doubleData(), b.offset(), b.dim(1), transposeB,
+                        out.doubleData(), out.offset(), m, n, k);
+                return out;
+            }
+            default -> throw new IllegalArgumentException("matmul: unsupported dtype " + dt + " (a " + a.shape() + ", b " + b.shape() + ")");
+        }
+    }
+
+    /** Reference: every C entry is one straightforward dot product in double. */
+    private static void matmul64(double[] a, int ao, int lda, boolean ta, double[] b, int bo, int ldb, boolean tb,
+                                 double[] c, int co, int m, int n, int k) {
+        int grain = (int) Math.max(1, 65536 / Math.max(1L, (long) n * k));
+        Parallel.forRange(m, grain, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) {
+                        double av = ta ? a[ao + p * lda + i] : a[ao + i * lda + p];
+                        double bv = tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j];
+                        s += av * bv;
+                    }
+                    c[co + i * n + j] = s;
+                }
+            }
+        });
+    }
+}
