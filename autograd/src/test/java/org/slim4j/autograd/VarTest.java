@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.slim4j.autograd.ops.ElementwiseOps;
 import org.slim4j.autograd.ops.MatMulOps;
 import org.slim4j.autograd.ops.ReduceOps;
-import org.slim4j.autograd.optim.Sgd;
+import org.slim4j.autograd.optim.Momentum;
 import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
@@ -74,7 +74,7 @@ class VarTest {
     void savedTensorsAndIntermediateGradientsAreReleased() {
         long before = CpuDevice.INSTANCE.liveBytes();
         Var w = Var.param(TensorScope.escape(Tensor.randomUniform(1, -1, 1, 8, 8)), "w");
-        Sgd sgd = new Sgd(0.9);
+        Momentum sgd = new Momentum(0.9);
         for (int step = 0; step < 3; step++) {
             try (TensorScope s = TensorScope.open()) {
                 Var h = ElementwiseOps.relu(MatMulOps.matmul(w, w));
@@ -102,7 +102,7 @@ class VarTest {
 
     @Test
     void momentumSgdFollowsTensorFlowsRule() {
-        try (TensorScope s = TensorScope.open(); Sgd sgd = new Sgd(0.5)) {
+        try (TensorScope s = TensorScope.open(); Momentum sgd = new Momentum(0.5)) {
             Var w = Var.param(Tensor.of(new double[] {1}, 1), "w");
             // loss = 3w: grad 3 each step; accum 3 then 4.5; w = 1 - 0.1*3 - 0.1*4.5
             for (int i = 0; i < 2; i++) {

@@ -1,10 +1,100 @@
 package org.slim4j.autograd.optim;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.slim4j.autograd.Var;
+import org.slim4j.kernels.OptimizerKernels;
+import org.slim4j.tensor.Backends;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
 
-/** Updates parameters in place from their accumulated gradients. */
-public interface Optimizer {
-    /** Applies one update with the given learning rate; parameters without a gradient are left alone. */
-    void step(List<Var> params, double learningRate);
+/**
+ * A TensorFlow optimizer: applies its update rule to each parameter from the parameter's
+ * accumulated gradient, keeping per-variable slots under TF's names ({@code <var>/Momentum},
+ * {@code <var>/Adam_1}, ...) and optional non-slot scalars ({@code beta1_power}), so that training
+ * state checkpoints and resumes exactly as TF-Slim's does.
+ */
+public abstract class Optimizer implements AutoCloseable {
+    private final Map<Var, Tensor[]> slots = new LinkedHashMap<>();
+    private final Map<String, Tensor> nonSlots = new LinkedHashMap<>();
+
+    /** TF's slot name suffixes, in slot order (empty for plain gradient descent). */
+    protected abstract String[] slotNames();
+
+    /** Initial value of slot {@code k} (TF: zeros, except RMSProp's ms and Adagrad/Ftrl accumulators). */
+    protected double slotInitialValue(int k) {
+        return 0;
+    }
+
+    /** Updates one variable in place. */
+    protected abstract void apply(OptimizerKernels k, Tensor var, Tensor[] slots, Tensor grad, double learningRate);
+
+    /** Called once per step after all variables were updated (e.g. Adam's beta powers). */
+    protected void finishStep() {
+    }
+
+    /** One update of every parameter that has a gradient. */
+    public final void step(List<Var> params, double learningRate) {
+        boolean any = false;
+        for (Var p : params) {
+            Tensor g = p.grad();
+            if (g == null) continue;
+            any = true;
+            apply(Backends.kernels(g, OptimizerKernels.class), p.value(), slotsFor(p), g, learningRate);
+        }
+        if (any) finishStep();
+    }
+
+    /** Creates the slots of {@code params} now (before a restore fills them from a checkpoint). */
+    public final void createSlots(List<Var> params) {
+        for (Var p : params) slotsFor(p);
+    }
+
+    private Tensor[] slotsFor(Var p) {
+        return slots.computeIfAbsent(p, v -> {
+            String[] names = slotNames();
+            Tensor[] s = new Tensor[names.length];
+            Tensor value = v.value();
+            for (int k = 0; k < names.length; k++) {
+                s[k] = TensorScope.escape(Tensor.zeros(value.device(), value.dtype(), value.shape()));
+                double init = slotInitialValue(k);
+                if (init != 0) Backends.kernels(s[k], org.slim4j.kernels.ElementwiseKernels.class).fillInPlace(s[k], init);
+            }
+            return s;
+        });
+    }
+
+    /** A scalar float32 non-slot variable (e.g. Adam's beta1_power), created once. */
+    protected final Tensor nonSlot(String name, double initial) {
+        return nonSlots.computeIfAbsent(name, n -> TensorScope.escape(Tensor.fill(DType.FLOAT32, Shape.scalar(), initial)));
+    }
+
+    /**
+     * The optimizer's variables under TF's checkpoint names: {@code <var name>/<slot>} for every
+     * parameter with slots, then the non-slot scalars. The tensors are live: copying into them restores.
+     */
+    public final Map<String, Tensor> variables(Function<Var, String> nameOf) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        String[] names = slotNames();
+        for (Map.Entry<Var, Tensor[]> e : slots.entrySet()) {
+            for (int k = 0; k < names.length; k++) out.put(nameOf.apply(e.getKey()) + "/" + names[k], e.getValue()[k]);
+        }
+        out.putAll(nonSlots);
+        return out;
+    }
+
+    /** Releases every slot. */
+    @Override
+    public void close() {
+        List<Tensor> all = new ArrayList<>(nonSlots.values());
+        for (Tensor[] s : slots.values()) all.addAll(List.of(s));
+        all.forEach(Tensor::close);
+        slots.clear();
+        nonSlots.clear();
+    }
 }

@@ -11,7 +11,7 @@ import org.slim4j.autograd.ops.PoolOps;
 import org.slim4j.autograd.ops.ReduceOps;
 import org.slim4j.autograd.ops.ShapeOps;
 import org.slim4j.autograd.ops.SoftmaxOps;
-import org.slim4j.autograd.optim.Sgd;
+import org.slim4j.autograd.optim.Momentum;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.Padding;
 import org.slim4j.kernels.PoolSpec;
@@ -35,7 +35,7 @@ public final class TinyConvNet implements AutoCloseable {
     private final Var fcW;
     private final Var fcB;
     private final List<Var> params;
-    private final Sgd optimizer = new Sgd(0.9);
+    private final Momentum optimizer = new Momentum(0.9);
 
     public TinyConvNet(int height, int width, int channels, int numClasses, long seed) {
         conv1W = param(seed, Shape.of(5, 5, channels, 16), 5 * 5 * channels, "conv1/weights");

@@ -32,6 +32,8 @@ public record GoldenCase(String name, String op, JsonNode attrs, List<TensorSpec
         String name = text(root, "name", json);
         String op = text(root, "op", json);
         JsonNode attrs = root.has("attrs") ? root.get("attrs") : JsonNodeFactory.instance.objectNode();
+        // A pipeline case lists its TF ops under "steps" instead of attrs; they are its attrs.
+        if (!root.has("attrs") && root.has("steps")) attrs = JsonNodeFactory.instance.objectNode().set("steps", root.get("steps"));
         return new GoldenCase(name, op, attrs, specs(root.get("inputs"), json), specs(root.get("outputs"), json), dir);
     }
 

@@ -1,9 +1,14 @@
 package org.slim4j.tools.selftest;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slim4j.io.preprocessing.ImageOps;
+import org.slim4j.io.preprocessing.InceptionPreprocessing;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.Conv2dSpec;
@@ -22,6 +27,7 @@ import org.slim4j.kernels.ResizeMode;
 import org.slim4j.kernels.ShapeKernels;
 import org.slim4j.kernels.SoftmaxKernels;
 import org.slim4j.kernels.UnaryOp;
+import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 
@@ -37,8 +43,12 @@ public final class GoldenOpTable {
         Map<String, Tensor> run(OpCall c);
     }
 
-    /** Reason given for {@code "op": "pipeline"} cases. */
-    public static final String PIPELINE_REASON = "pipeline cases need the preprocessing module (data issue)";
+    /** The TF ops of TF-Slim's inception preprocess_for_eval, as a golden pipeline case lists its steps. */
+    private static final List<String> INCEPTION_EVAL_STEPS = List.of("Cast", "Mul", "Slice", "ExpandDims", "ResizeBilinear", "Squeeze", "Sub", "Mul");
+
+    /** Reason given for {@code "op": "pipeline"} cases other than inception's eval preprocessing. */
+    public static final String PIPELINE_REASON = "unsupported pipeline: only TF-Slim's inception preprocess_for_eval (steps "
+            + String.join(", ", INCEPTION_EVAL_STEPS) + ") runs";
 
     private static final Map<String, GoldenOp> OPS = new LinkedHashMap<>();
 
@@ -117,10 +127,8 @@ public final class GoldenOpTable {
             return one(c.kernels(ShapeKernels.class).pad(c.in("input"), paddings, 0.0));
         });
 
-        // ---- multi-op pipelines are not single kernels
-        op("pipeline", c -> {
-            throw new OpCall.Unsupported(PIPELINE_REASON);
-        });
+        // ---- multi-op pipelines: TF-Slim's inception eval preprocessing
+        op("pipeline", GoldenOpTable::inceptionEvalPipeline);
     }
 
     private GoldenOpTable() {
@@ -223,6 +231,46 @@ public final class GoldenOpTable {
         if (alignCorners && halfPixel) throw new IllegalArgumentException("align_corners and half_pixel_centers cannot both be true (TF rejects it)");
         if (alignCorners) return ResizeMode.ALIGN_CORNERS;
         return halfPixel ? ResizeMode.HALF_PIXEL : ResizeMode.LEGACY;
+    }
+
+    // ---- preprocessing pipeline -------------------------------------------------------------------------
+
+    /**
+     * The {@code inception_preprocess_eval} case: slim4j's inception preprocess_for_eval (central
+     * fraction 0.875, legacy bilinear resize to the ResizeBilinear step's size) → its intermediates
+     * converted, cropped, resized and the output. The case's Slice step must be that central crop.
+     */
+    private static Map<String, Tensor> inceptionEvalPipeline(OpCall c) {
+        JsonNode steps = c.hasAttr("steps") ? c.attrJson("steps") : null;
+        List<String> ops = new ArrayList<>();
+        if (steps != null) steps.forEach(s -> ops.add(s.path("op").asText()));
+        if (!ops.equals(INCEPTION_EVAL_STEPS)) throw new OpCall.Unsupported(PIPELINE_REASON);
+        Tensor image = c.in("image");
+        if (!(image.device() instanceof CpuDevice)) image = image.toDevice(CpuDevice.INSTANCE);
+        if (image.rank() != 3) throw new IllegalArgumentException("pipeline: image must be [height, width, channels], got " + image.shape());
+        double fraction = InceptionPreprocessing.DEFAULT_CENTRAL_FRACTION;
+        ImageOps.CropWindow w = ImageOps.centralCropWindow(image.dim(0), image.dim(1), fraction);
+        JsonNode slice = steps.get(2);
+        String want = List.of(w.offsetY(), w.offsetX(), 0) + " " + List.of(w.height(), w.width(), image.dim(2));
+        String got = ints(slice.get("begin")) + " " + ints(slice.get("size"));
+        if (!want.equals(got)) {
+            throw new OpCall.Unsupported("pipeline: Slice begin/size " + got + " is not central_crop(" + fraction + ") " + want);
+        }
+        List<Integer> size = ints(steps.get(4).get("size"));
+        if (size.size() != 2) throw new IllegalArgumentException("pipeline: ResizeBilinear size " + size + " must have 2 entries");
+        InceptionPreprocessing.EvalSteps s = InceptionPreprocessing.evalSteps(image, size.get(0), size.get(1), fraction);
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("converted", s.converted());
+        m.put("cropped", s.cropped());
+        m.put("resized", s.resized());
+        m.put("output", s.output());
+        return m;
+    }
+
+    private static List<Integer> ints(JsonNode array) {
+        List<Integer> r = new ArrayList<>();
+        if (array != null) array.forEach(v -> r.add(v.asInt()));
+        return r;
     }
 
     // ---- batch norm -----------------------------------------------------------------------------------

@@ -65,6 +65,11 @@ public final class OpCall {
         return attrs.has(name);
     }
 
+    /** A structured attr as JSON (a pipeline case's "steps" list). */
+    public JsonNode attrJson(String name) {
+        return attr(name);
+    }
+
     private JsonNode attr(String name) {
         JsonNode v = attrs.get(name);
         if (v == null) throw new IllegalArgumentException(op + ": missing attr '" + name + "'");

@@ -1,0 +1,30 @@
+package org.slim4j.autograd.optim;
+
+import org.slim4j.kernels.OptimizerKernels;
+import org.slim4j.tensor.Tensor;
+
+/** TF's MomentumOptimizer: accum = momentum * accum + grad; var -= lr * accum. Slot "Momentum". */
+public final class Momentum extends Optimizer {
+    private final double momentum;
+    private final boolean nesterov;
+
+    public Momentum(double momentum) {
+        this(momentum, false);
+    }
+
+    public Momentum(double momentum, boolean nesterov) {
+        if (momentum < 0) throw new IllegalArgumentException("momentum must be >= 0, got " + momentum);
+        this.momentum = momentum;
+        this.nesterov = nesterov;
+    }
+
+    @Override
+    protected String[] slotNames() {
+        return new String[] {"Momentum"};
+    }
+
+    @Override
+    protected void apply(OptimizerKernels k, Tensor var, Tensor[] slots, Tensor grad, double lr) {
+        k.applyMomentum(var, slots[0], grad, lr, momentum, nesterov);
+    }
+}
