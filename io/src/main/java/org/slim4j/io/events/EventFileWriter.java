@@ -8,7 +8,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import org.slim4j.io.MaskedCrc32c;
+import org.slim4j.io.tfrecord.TfRecordFraming;
 import org.slim4j.io.image.ImageEncoder;
 import org.slim4j.io.proto.Event;
 import org.slim4j.io.proto.Summary;
@@ -23,8 +23,6 @@ import org.slim4j.tensor.Tensor;
 public final class EventFileWriter implements Closeable {
     private final Path path;
     private final OutputStream out;
-    private final byte[] header = new byte[12];
-    private final byte[] footer = new byte[4];
 
     private EventFileWriter(Path path) throws IOException {
         this.path = path;
@@ -58,17 +56,7 @@ public final class EventFileWriter implements Closeable {
 
     public synchronized void write(Event event) throws IOException {
         byte[] data = event.toByteArray();
-        long len = data.length;
-        for (int i = 0; i < 8; i++) header[i] = (byte) (len >>> (8 * i));
-        putLe32(header, 8, MaskedCrc32c.maskedCrc(header, 0, 8));
-        putLe32(footer, 0, MaskedCrc32c.maskedCrc(data));
-        out.write(header);
-        out.write(data);
-        out.write(footer);
-    }
-
-    private static void putLe32(byte[] b, int at, int v) {
-        for (int i = 0; i < 4; i++) b[at + i] = (byte) (v >>> (8 * i));
+        TfRecordFraming.write(out, data, 0, data.length);
     }
 
     public void writeSummary(long step, Summary summary) throws IOException {

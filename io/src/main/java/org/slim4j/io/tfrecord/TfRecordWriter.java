@@ -13,7 +13,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
-import org.slim4j.io.MaskedCrc32c;
 
 /**
  * Writes a TFRecord file that TensorFlow reads: each record framed as
@@ -37,8 +36,6 @@ public final class TfRecordWriter implements Closeable {
     private final FileOutputStream file;
     private final OutputStream out;
     private final Deflater deflater; // ZLIB only; ended on close
-    private final byte[] header = new byte[12];
-    private final byte[] footer = new byte[4];
     private long records;
     private long bytes;
     private boolean failed;
@@ -89,20 +86,14 @@ public final class TfRecordWriter implements Closeable {
         if (offset < 0 || length < 0 || offset > data.length - length) {
             throw new IndexOutOfBoundsException("record [" + offset + ", " + offset + "+" + length + ") outside a " + data.length + "-byte array");
         }
-        long len = length;
-        for (int i = 0; i < 8; i++) header[i] = (byte) (len >>> (8 * i));
-        putLe32(header, 8, MaskedCrc32c.maskedCrc(header, 0, 8));
-        putLe32(footer, 0, MaskedCrc32c.maskedCrc(data, offset, length));
         try {
-            out.write(header);
-            out.write(data, offset, length);
-            out.write(footer);
+            TfRecordFraming.write(out, data, offset, length);
         } catch (IOException | RuntimeException e) {
             failed = true;
             throw new IOException(target + ": writing record " + records + " failed: " + e.getMessage(), e);
         }
         records++;
-        bytes += 16L + length;
+        bytes += TfRecordFraming.framedSize(length);
     }
 
     /** Appends one record holding a serialized protobuf message (e.g. a tf.Example). */
@@ -187,10 +178,4 @@ public final class TfRecordWriter implements Closeable {
         }
     }
 
-    private static void putLe32(byte[] b, int p, int v) {
-        b[p] = (byte) v;
-        b[p + 1] = (byte) (v >>> 8);
-        b[p + 2] = (byte) (v >>> 16);
-        b[p + 3] = (byte) (v >>> 24);
-    }
 }
