@@ -1,0 +1,229 @@
+package org.slim4j.layers;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slim4j.autograd.Var;
+import org.slim4j.autograd.ops.ElementwiseOps;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.SeededRandom;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
+
+/**
+ * The variables of a model by full TF name, in creation order: TF's global variables with the
+ * TRAINABLE_VARIABLES and MODEL_VARIABLES collections, and the regularisers that feed
+ * REGULARIZATION_LOSSES. Layers reach it through the open {@link Graph}; a network is built by
+ * calling its function once per forward pass against the same store, so the first pass creates
+ * the variables and later passes find them by name (a checkpoint restore fills {@link #asMap()}'s
+ * values in place).
+ *
+ * <p>Initial values are reproducible: each variable's random stream is seeded from the store's
+ * seed and the variable's name. A {@link #shapeOnly} store creates value-less variables on the
+ * {@link MetaDevice}. The store owns the variables' memory: {@link #close()} releases it.
+ */
+public final class VariableStore implements AutoCloseable {
+    private final DType dtype;
+    private final long seed;
+    private final boolean shapeOnly;
+    private final Map<String, Variable> variables = new LinkedHashMap<>();
+    private final Map<String, Var> view = new LinkedHashMap<>();
+    private boolean closed;
+
+    private VariableStore(DType dtype, long seed, boolean shapeOnly) {
+        if (dtype != DType.FLOAT32 && dtype != DType.FLOAT64) {
+            throw new IllegalArgumentException("variables are float32 or float64, not " + dtype);
+        }
+        this.dtype = dtype;
+        this.seed = seed;
+        this.shapeOnly = shapeOnly;
+    }
+
+    /** A float32 store whose initial values derive from {@code seed}. */
+    public VariableStore(long seed) {
+        this(DType.FLOAT32, seed, false);
+    }
+
+    /** A store of {@code dtype} variables (float64 for reference computations and gradient checks). */
+    public VariableStore(DType dtype, long seed) {
+        this(dtype, seed, false);
+    }
+
+    /** A store that records names and shapes only (see {@link MetaDevice}). */
+    public static VariableStore shapeOnly(DType dtype) {
+        return new VariableStore(dtype, 0, true);
+    }
+
+    public static VariableStore shapeOnly() {
+        return shapeOnly(DType.FLOAT32);
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public boolean isShapeOnly() {
+        return shapeOnly;
+    }
+
+    /**
+     * Creates a variable. It is an error if the name exists (layers go through
+     * {@link Graph#variable}, which handles reuse).
+     *
+     * @param regularizer null for none
+     * @param modelVariable whether it belongs to the model (saved/restored with it; TF's MODEL_VARIABLES)
+     */
+    public Variable create(String name, Shape shape, Initializer initializer, Regularizer regularizer, boolean trainable, boolean modelVariable) {
+        checkOpen();
+        if (name == null || name.isEmpty()) throw new IllegalArgumentException("a variable needs a name");
+        if (variables.containsKey(name)) {
+            throw new IllegalArgumentException("Variable " + name + " already exists, disallowed");
+        }
+        for (int d : shape.dims()) {
+            if (d <= 0) throw new IllegalArgumentException("variable " + name + ": every dimension must be positive, got shape " + shape);
+        }
+        Tensor value;
+        if (shapeOnly) {
+            value = MetaDevice.tensor(dtype, shape);
+        } else {
+            if (initializer == null) throw new IllegalArgumentException("variable " + name + " needs an initializer");
+            value = initializer.create(shape, dtype, new SeededRandom(variableSeed(seed, name)));
+            if (!value.shape().equals(shape) || value.dtype() != dtype) {
+                Shape got = value.shape();
+                DType gotType = value.dtype();
+                value.close();
+                throw new IllegalStateException("initializer of " + name + " made " + gotType + got + ", expected " + dtype + shape);
+            }
+        }
+        TensorScope.escape(value);
+        Var v = trainable ? Var.param(value, name) : Var.constant(value);
+        Variable variable = new Variable(name, v, trainable, modelVariable, regularizer);
+        variables.put(name, variable);
+        view.put(name, v);
+        return variable;
+    }
+
+    /** The variable called {@code name}, or null. */
+    public Variable get(String name) {
+        return variables.get(name);
+    }
+
+    public boolean contains(String name) {
+        return variables.containsKey(name);
+    }
+
+    /** Every variable, by name, in creation order (read-only). */
+    public Map<String, Var> asMap() {
+        return Collections.unmodifiableMap(view);
+    }
+
+    /** Every variable in creation order. */
+    public List<Variable> variables() {
+        return List.copyOf(variables.values());
+    }
+
+    /** TF's TRAINABLE_VARIABLES. */
+    public List<Variable> trainableVariables() {
+        List<Variable> out = new ArrayList<>();
+        for (Variable v : variables.values()) if (v.trainable()) out.add(v);
+        return out;
+    }
+
+    /** TF's MODEL_VARIABLES (what slim saves and restores for a model: weights and moving statistics). */
+    public List<Variable> modelVariables() {
+        List<Variable> out = new ArrayList<>();
+        for (Variable v : variables.values()) if (v.modelVariable()) out.add(v);
+        return out;
+    }
+
+    /** The autograd leaves of the trainable variables, for an optimiser. */
+    public List<Var> trainableVars() {
+        List<Var> out = new ArrayList<>();
+        for (Variable v : variables.values()) if (v.trainable()) out.add(v.var());
+        return out;
+    }
+
+    /** Number of scalars in all variables (moving statistics included). */
+    public long parameterCount() {
+        long n = 0;
+        for (Variable v : variables.values()) n += v.size();
+        return n;
+    }
+
+    /** Number of scalars in trainable variables. */
+    public long trainableParameterCount() {
+        long n = 0;
+        for (Variable v : variables.values()) if (v.trainable()) n += v.size();
+        return n;
+    }
+
+    /** One term of REGULARIZATION_LOSSES, named as TF names it ({@code <var>/Regularizer/<fn>}). */
+    public record RegularizationLoss(String name, Var loss) {
+    }
+
+    /**
+     * Every regulariser applied to its variable's current value, in creation order (differentiable;
+     * evaluate it once per training step, inside the step's scope).
+     */
+    public List<RegularizationLoss> regularizationLosses() {
+        checkOpen();
+        List<RegularizationLoss> out = new ArrayList<>();
+        if (shapeOnly) return out;
+        for (Variable v : variables.values()) {
+            if (v.regularizer() == null) continue;
+            Var loss = v.regularizer().apply(v.var());
+            if (loss != null) out.add(new RegularizationLoss(v.name() + "/Regularizer", loss));
+        }
+        return out;
+    }
+
+    /** The sum of {@link #regularizationLosses()} (TF's get_regularization_loss), or null when there is none. */
+    public Var regularizationLoss() {
+        Var total = null;
+        for (RegularizationLoss r : regularizationLosses()) total = total == null ? r.loss() : ElementwiseOps.add(total, r.loss());
+        return total;
+    }
+
+    /** Releases every variable's value and gradient. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        for (Variable v : variables.values()) {
+            v.var().zeroGrad();
+            v.value().close();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("variable store is closed");
+    }
+
+    /** A per-variable seed: the store seed mixed with a 64-bit FNV-1a hash of the name. */
+    static long variableSeed(long seed, String name) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return mix(seed ^ mix(h));
+    }
+
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
