@@ -5,7 +5,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slim4j.tools.checkpoint.ConvertCheckpointCommand;
+import org.slim4j.tools.checkpoint.InspectCheckpointCommand;
+import org.slim4j.tools.data.BuildImagenetDataCommand;
+import org.slim4j.tools.data.DownloadAndConvertDataCommand;
 import org.slim4j.tools.demo.DemoCommand;
+import org.slim4j.tools.nets.ModelSummaryCommand;
 import org.slim4j.tools.selftest.SelfTestCommand;
 
 /**
@@ -21,6 +26,11 @@ public final class Main {
     /** Every command, in the order {@code slim4j help} lists them. To add one, add its constructor here. */
     private static final List<Supplier<Command>> COMMANDS = List.of(
             DemoCommand::new,
+            DownloadAndConvertDataCommand::new,
+            BuildImagenetDataCommand::new,
+            InspectCheckpointCommand::new,
+            ConvertCheckpointCommand::new,
+            ModelSummaryCommand::new,
             SelfTestCommand::new);
 
     private Main() {
