@@ -144,6 +144,10 @@ public final class TfRecordWriter implements Closeable {
             if (deflater != null) deflater.end();
         }
         try {
+            // createTempFile makes the file 0600; a finished shard is readable like any other file (TF's are 0644 under the usual umask).
+            if (Files.getFileStore(temp).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
