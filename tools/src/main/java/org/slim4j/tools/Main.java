@@ -10,6 +10,7 @@ import org.slim4j.tools.checkpoint.InspectCheckpointCommand;
 import org.slim4j.tools.data.BuildImagenetDataCommand;
 import org.slim4j.tools.data.DownloadAndConvertDataCommand;
 import org.slim4j.tools.demo.DemoCommand;
+import org.slim4j.tools.doctor.DoctorCommand;
 import org.slim4j.tools.nets.ModelSummaryCommand;
 import org.slim4j.tools.selftest.SelfTestCommand;
 
@@ -31,6 +32,7 @@ public final class Main {
             InspectCheckpointCommand::new,
             ConvertCheckpointCommand::new,
             ModelSummaryCommand::new,
+            DoctorCommand::new,
             SelfTestCommand::new);
 
     private Main() {

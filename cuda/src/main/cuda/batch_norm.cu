@@ -1,0 +1,124 @@
+// Fused batch normalisation (BatchNormKernels), TensorFlow's FusedBatchNormV3 semantics over the
+// last axis: x is [rows, c] (NHWC flattened), per-channel vectors are [c]; a null scale means 1 and
+// a null offset means 0.
+//
+// Per-channel sums take two deterministic steps: bn_partial_f32 has one thread per (channel,
+// slice of rows) — neighbouring threads read neighbouring channels, so loads coalesce — and writes
+// float partials; a *_finish kernel (one thread per channel) adds a channel's partials in slice
+// order in double and derives the per-channel coefficients. An elementwise pass then applies them.
+//   training forward:  stats partials -> bn_stats_finish_f32 -> bn_apply_f32
+//   inference forward: bn_coeffs_f32 -> bn_apply_f32
+//   backward (both):   grad partials -> bn_grad_finish_f32 -> bn_backward_apply_f32
+// The statistics are one-pass around a per-channel shift (the first row), which avoids the
+// cancellation of sum(x^2) - rows * mean^2 when |mean| >> std; the variance is the biased one.
+#include "common.cuh"
+
+// partial is [2][splits][c]. mode 0 (statistics): d = x - x[0, ch], sums d and d^2.
+// mode 1 (gradients): sums dy and dy * (x - mean). Grid: x covers channels, y the row slices.
+extern "C" __global__ void bn_partial_f32(int rows, int c, int chunk, float* __restrict__ partial,
+                                          const float* __restrict__ x, const float* __restrict__ dy,
+                                          const float* __restrict__ mean, int mode) {
+    int ch = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ch >= c) return;  // no barriers below
+    int splits = gridDim.y;
+    int s = blockIdx.y;
+    int r0 = s * chunk;
+    int r1 = min(rows, r0 + chunk);
+    float s1 = 0.f, s2 = 0.f;
+    if (mode == 0) {
+        float shift = rows > 0 ? x[ch] : 0.f;
+        for (int r = r0; r < r1; r++) {
+            float d = x[(size_t)r * c + ch] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+    } else {
+        float m = mean[ch];
+        for (int r = r0; r < r1; r++) {
+            size_t p = (size_t)r * c + ch;
+            float g = dy[p];
+            s1 += g;
+            s2 += g * (x[p] - m);
+        }
+    }
+    partial[(size_t)s * c + ch] = s1;
+    partial[((size_t)splits + s) * c + ch] = s2;
+}
+
+// Training statistics: mean, biased variance, and y = (x - mean) * a + b with a = scale / sqrt(var + eps), b = offset.
+extern "C" __global__ void bn_stats_finish_f32(int rows, int c, int splits, const float* __restrict__ partial,
+                                               const float* __restrict__ x, const float* __restrict__ scale,
+                                               const float* __restrict__ offset, float epsilon, float* __restrict__ mean,
+                                               float* __restrict__ variance, float* __restrict__ a, float* __restrict__ b) {
+    GRID_STRIDE_LOOP(ch, c) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int s = 0; s < splits; s++) {
+            s1 += partial[(size_t)s * c + ch];
+            s2 += partial[((size_t)splits + s) * c + ch];
+        }
+        double shift = rows > 0 ? x[ch] : 0.0;
+        double m1 = s1 / rows;
+        double var = s2 / rows - m1 * m1;
+        var = var > 0.0 ? var : (var == var ? 0.0 : var);  // clamp rounding below zero, keep NaN
+        mean[ch] = (float)(shift + m1);
+        variance[ch] = (float)var;
+        double sc = scale ? (double)scale[ch] : 1.0;
+        a[ch] = (float)(sc / sqrt(var + (double)epsilon));
+        b[ch] = offset ? offset[ch] : 0.f;
+    }
+}
+
+// Inference coefficients from given statistics: a = scale / sqrt(var + eps), b = offset.
+extern "C" __global__ void bn_coeffs_f32(int c, const float* __restrict__ scale, const float* __restrict__ offset,
+                                         const float* __restrict__ variance, float epsilon, float* __restrict__ a,
+                                         float* __restrict__ b) {
+    GRID_STRIDE_LOOP(ch, c) {
+        double sc = scale ? (double)scale[ch] : 1.0;
+        a[ch] = (float)(sc / sqrt((double)variance[ch] + (double)epsilon));
+        b[ch] = offset ? offset[ch] : 0.f;
+    }
+}
+
+// y = (x - mean[ch]) * a[ch] + b[ch]
+extern "C" __global__ void bn_apply_f32(int n, int c, float* __restrict__ y, const float* __restrict__ x,
+                                        const float* __restrict__ mean, const float* __restrict__ a,
+                                        const float* __restrict__ b) {
+    GRID_STRIDE_LOOP(i, n) {
+        int ch = i % (unsigned int)c;
+        y[i] = fmaf(x[i] - mean[ch], a[ch], b[ch]);
+    }
+}
+
+// Gradient coefficients. doffset = sum(dy), dscale = sum(dy (x - mean)) * rstd, rstd = 1 / sqrt(var + eps).
+// Training: dx = scale rstd (dy - sum(dy)/rows - (x - mean) rstd^2 sum(dy (x - mean))/rows), written as
+// dx = ((x - mean) * negK2 + (dy - c0)) * k1; inference (statistics are constants): c0 = negK2 = 0.
+extern "C" __global__ void bn_grad_finish_f32(int rows, int c, int splits, const float* __restrict__ partial,
+                                              const float* __restrict__ scale, const float* __restrict__ variance,
+                                              float epsilon, int training, float* __restrict__ dscale,
+                                              float* __restrict__ doffset, float* __restrict__ k1, float* __restrict__ c0,
+                                              float* __restrict__ negK2) {
+    GRID_STRIDE_LOOP(ch, c) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int s = 0; s < splits; s++) {
+            s1 += partial[(size_t)s * c + ch];
+            s2 += partial[((size_t)splits + s) * c + ch];
+        }
+        double rstd = 1.0 / sqrt((double)variance[ch] + (double)epsilon);
+        double sc = scale ? (double)scale[ch] : 1.0;
+        doffset[ch] = (float)s1;
+        dscale[ch] = (float)(s2 * rstd);
+        k1[ch] = (float)(sc * rstd);
+        c0[ch] = training ? (float)(s1 / rows) : 0.f;
+        negK2[ch] = training ? (float)(-rstd * rstd * s2 / rows) : 0.f;
+    }
+}
+
+extern "C" __global__ void bn_backward_apply_f32(int n, int c, float* __restrict__ dx, const float* __restrict__ dy,
+                                                 const float* __restrict__ x, const float* __restrict__ mean,
+                                                 const float* __restrict__ k1, const float* __restrict__ c0,
+                                                 const float* __restrict__ negK2) {
+    GRID_STRIDE_LOOP(i, n) {
+        int ch = i % (unsigned int)c;
+        dx[i] = fmaf(x[i] - mean[ch], negK2[ch], dy[i] - c0[ch]) * k1[ch];
+    }
+}

@@ -1,0 +1,108 @@
+// Optimizer updates (OptimizerKernels): TensorFlow's Apply* rules, one fused in-place pass per
+// variable; var, slots and grad are float32 arrays of n elements. Each element reads and writes only
+// itself, so the kernels are plain grid-stride loops. Hyper-parameters arrive as float (Adam's
+// bias-corrected step size is computed by the launcher in double).
+#include "common.cuh"
+
+// var -= lr * grad
+extern "C" __global__ void apply_sgd_f32(int n, float* __restrict__ var, const float* __restrict__ grad, float lr) {
+    GRID_STRIDE_LOOP(i, n) {
+        var[i] -= lr * grad[i];
+    }
+}
+
+// accum = momentum * accum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum * accum))
+extern "C" __global__ void apply_momentum_f32(int n, float* __restrict__ var, float* __restrict__ accum,
+                                              const float* __restrict__ grad, float lr, float momentum, int nesterov) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float a = momentum * accum[i] + g;
+        accum[i] = a;
+        var[i] -= nesterov ? lr * (g + momentum * a) : lr * a;
+    }
+}
+
+// m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); var -= alpha * m / (sqrt(v) + eps),
+// alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)
+extern "C" __global__ void apply_adam_f32(int n, float* __restrict__ var, float* __restrict__ m, float* __restrict__ v,
+                                          const float* __restrict__ grad, float alpha, float beta1, float beta2,
+                                          float epsilon) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float mi = m[i] + (g - m[i]) * (1.f - beta1);
+        float vi = v[i] + (g * g - v[i]) * (1.f - beta2);
+        m[i] = mi;
+        v[i] = vi;
+        var[i] -= alpha * mi / (sqrtf(vi) + epsilon);
+    }
+}
+
+// accum += g^2; var -= lr * g / sqrt(accum)
+extern "C" __global__ void apply_adagrad_f32(int n, float* __restrict__ var, float* __restrict__ accum,
+                                             const float* __restrict__ grad, float lr) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float a = accum[i] + g * g;
+        accum[i] = a;
+        var[i] -= lr * g / sqrtf(a);
+    }
+}
+
+// accum = rho accum + (1 - rho) g^2; update = sqrt(accumUpdate + eps) / sqrt(accum + eps) * g;
+// accumUpdate = rho accumUpdate + (1 - rho) update^2; var -= lr * update
+extern "C" __global__ void apply_adadelta_f32(int n, float* __restrict__ var, float* __restrict__ accum,
+                                              float* __restrict__ accumUpdate, const float* __restrict__ grad, float lr,
+                                              float rho, float epsilon) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float a = rho * accum[i] + (1.f - rho) * g * g;
+        float au = accumUpdate[i];
+        float update = sqrtf(au + epsilon) / sqrtf(a + epsilon) * g;
+        accum[i] = a;
+        accumUpdate[i] = rho * au + (1.f - rho) * update * update;
+        var[i] -= lr * update;
+    }
+}
+
+// ms += (g^2 - ms)(1 - decay); mom = momentum mom + lr g / sqrt(ms + eps); var -= mom
+extern "C" __global__ void apply_rmsprop_f32(int n, float* __restrict__ var, float* __restrict__ ms, float* __restrict__ mom,
+                                             const float* __restrict__ grad, float lr, float decay, float momentum,
+                                             float epsilon) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float s = ms[i] + (g * g - ms[i]) * (1.f - decay);
+        float mo = momentum * mom[i] + lr * g / sqrtf(s + epsilon);
+        ms[i] = s;
+        mom[i] = mo;
+        var[i] -= mo;
+    }
+}
+
+// FTRL-proximal (TF ApplyFtrl): accumNew = accum + g^2;
+// linear += g - (accumNew^-p - accum^-p) / lr * var; quadratic = accumNew^-p / lr + 2 l2;
+// var = |linear| > l1 ? (sign(linear) l1 - linear) / quadratic : 0; accum = accumNew.
+extern "C" __global__ void apply_ftrl_f32(int n, float* __restrict__ var, float* __restrict__ accum,
+                                          float* __restrict__ linear, const float* __restrict__ grad, float lr, float l1,
+                                          float l2, float lrPower) {
+    GRID_STRIDE_LOOP(i, n) {
+        float g = grad[i];
+        float a = accum[i];
+        float aNew = a + g * g;
+        float powNew = powf(aNew, -lrPower);
+        float powOld = powf(a, -lrPower);
+        float lin = linear[i] + g - (powNew - powOld) / lr * var[i];
+        float quadratic = powNew / lr + 2.f * l2;
+        float sign = lin > 0.f ? 1.f : (lin < 0.f ? -1.f : 0.f);
+        var[i] = fabsf(lin) > l1 ? (sign * l1 - lin) / quadratic : 0.f;
+        accum[i] = aNew;
+        linear[i] = lin;
+    }
+}
+
+// shadow -= (1 - decay) * (shadow - var)
+extern "C" __global__ void apply_moving_average_f32(int n, float* __restrict__ shadow, const float* __restrict__ var,
+                                                    float decay) {
+    GRID_STRIDE_LOOP(i, n) {
+        shadow[i] -= (1.f - decay) * (shadow[i] - var[i]);
+    }
+}

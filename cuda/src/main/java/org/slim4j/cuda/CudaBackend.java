@@ -1,0 +1,88 @@
+package org.slim4j.cuda;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.BiasAddKernels;
+import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.MatMulKernels;
+import org.slim4j.kernels.OptimizerKernels;
+import org.slim4j.kernels.PoolKernels;
+import org.slim4j.kernels.ReduceKernels;
+import org.slim4j.kernels.SoftmaxKernels;
+import org.slim4j.tensor.Backend;
+import org.slim4j.tensor.Backends;
+import org.slim4j.tensor.Device;
+
+/**
+ * The CUDA backend of one {@link CudaDevice}: the kernel families written so far, each backed by
+ * hand-written kernels in src/main/cuda. A family not written yet (convolutions, LRN, dropout,
+ * shape ops, resize) makes {@link #kernels} throw an UnsupportedOperationException that says so;
+ * nothing falls back to the CPU silently.
+ */
+public final class CudaBackend implements Backend {
+    /** The kernel families implemented on CUDA, in registration order. */
+    public static final List<Class<?>> FAMILIES = List.of(ElementwiseKernels.class, BiasAddKernels.class, ReduceKernels.class,
+            SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class);
+
+    private final CudaDevice device;
+    private final Map<Class<?>, Object> families = new LinkedHashMap<>();
+
+    CudaBackend(CudaDevice device) {
+        this.device = device;
+        CudaOps ops = new CudaOps(device);
+        CudaReduce reduce = new CudaReduce(ops);
+        register(ElementwiseKernels.class, new CudaElementwise(ops));
+        register(BiasAddKernels.class, new CudaBiasAdd(ops, reduce));
+        register(ReduceKernels.class, reduce);
+        register(SoftmaxKernels.class, new CudaSoftmax(ops));
+        register(OptimizerKernels.class, new CudaOptimizer(ops));
+        register(PoolKernels.class, new CudaPool(ops));
+        register(BatchNormKernels.class, new CudaBatchNorm(ops));
+        register(MatMulKernels.class, new CudaMatMul(ops));
+        if (!families.keySet().equals(java.util.Set.copyOf(FAMILIES))) {
+            throw new IllegalStateException("CudaBackend.FAMILIES must list exactly the registered families: " + families.keySet());
+        }
+    }
+
+    private <K> void register(Class<K> family, K impl) {
+        families.put(family, impl);
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public <K> K kernels(Class<K> family) {
+        Object k = families.get(family);
+        if (k == null) {
+            throw new UnsupportedOperationException(family.getSimpleName() + " is not implemented on cuda yet (the CUDA backend has "
+                    + String.join(", ", implementedFamilies()) + "); run this op on the CPU backend (--device=cpu)");
+        }
+        return family.cast(k);
+    }
+
+    @Override
+    public boolean supports(Class<?> family) {
+        return families.containsKey(family);
+    }
+
+    /** Simple names of the implemented families ({@link #FAMILIES}). */
+    public static List<String> implementedFamilies() {
+        List<String> names = new ArrayList<>();
+        for (Class<?> c : FAMILIES) names.add(c.getSimpleName());
+        return names;
+    }
+
+    /** ServiceLoader entry: serves every {@link CudaDevice}. */
+    public static final class Provider implements Backends.Provider {
+        @Override
+        public Backend backendFor(Device device) {
+            return device instanceof CudaDevice d ? d.backend() : null;
+        }
+    }
+}

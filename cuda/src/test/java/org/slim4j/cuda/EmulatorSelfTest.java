@@ -1,0 +1,140 @@
+package org.slim4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * The emulator really executes kernel bodies with CUDA's thread semantics: barriers wait for the
+ * whole block, shuffles exchange lane values, the registry holds every kernel of every .cu file,
+ * and the mistakes a GPU would turn into silent garbage (divergent barriers, wrong argument kinds,
+ * pointers outside allocations) are reported.
+ */
+class EmulatorSelfTest {
+    private static float[] iota(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = i + 1;
+        return a;
+    }
+
+    @Test
+    void everyKernelOfEverySourceIsRegisteredWithItsSignature() throws Exception {
+        Map<String, String> registered = Emulator.get().kernels();
+        List<String> declared = new ArrayList<>();
+        for (Path cu : Emulator.kernelSources()) declared.addAll(Emulator.kernelNames(cu));
+        assertTrue(declared.contains("sgemm_f32") && declared.contains("emu_reverse_block"), declared.toString());
+        assertEquals(declared.size(), registered.size(), "registered " + registered.keySet() + " vs declared " + declared);
+        for (String k : declared) assertTrue(registered.containsKey(k), k);
+        assertEquals("iiiiipipipiff", registered.get("sgemm_f32"));
+    }
+
+    @Test
+    void syncthreadsWaitsForTheWholeBlock() {
+        CudaDevice d = Emulator.device();
+        int n = 96;
+        try (Tensor in = Tensor.of(iota(2 * n), 2 * n).toDevice(d); Tensor out = d.empty(in.dtype(), in.shape())) {
+            d.launch("emu_selftest", "emu_reverse_block", 2, 1, n, new KernelArgs().i32(n).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)));
+            float[] o = out.toFloatArray();
+            for (int b = 0; b < 2; b++) {
+                for (int t = 0; t < n; t++) assertEquals(b * n + n - t, o[b * n + t], 0f, "block " + b + " thread " + t);
+            }
+        }
+    }
+
+    @Test
+    void shuffleDownReadsTheNeighbourLaneWithinTheWarp() {
+        CudaDevice d = Emulator.device();
+        try (Tensor in = Tensor.of(iota(64), 64).toDevice(d); Tensor out = d.empty(in.dtype(), in.shape())) {
+            d.launch("emu_selftest", "emu_shfl_down", 1, 1, 64, new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)).i32(3));
+            float[] o = out.toFloatArray();
+            for (int i = 0; i < 64; i++) {
+                float expected = (i % 32) + 3 < 32 ? i + 1 + 3 : i + 1;
+                assertEquals(expected, o[i], 0f, "lane " + i);
+            }
+        }
+    }
+
+    @Test
+    void blockSumGivesEveryThreadTheTotalAndScratchCanBeReused() {
+        CudaDevice d = Emulator.device();
+        int threads = 160;
+        try (Tensor in = Tensor.of(iota(2 * threads), 2 * threads).toDevice(d); Tensor out = d.empty(in.dtype(), org.slim4j.tensor.Shape.of(4))) {
+            d.launch("emu_selftest", "emu_block_sum", 2, 1, threads, new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)));
+            float s0 = threads * (threads + 1) / 2f;
+            float s1 = 0;
+            for (int i = threads + 1; i <= 2 * threads; i++) s1 += i;
+            assertArrayEquals(new float[] {s0, 2 * s0, s1, 2 * s1}, out.toFloatArray(), 0f);
+        }
+    }
+
+    @Test
+    void divergentBarrierIsReported() {
+        CudaDevice d = Emulator.device();
+        try (Tensor out = d.empty(org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(32))) {
+            Emulator.EmulatorError e = assertThrows(Emulator.EmulatorError.class,
+                    () -> d.launch("emu_selftest", "emu_divergent_barrier", 1, 1, 32, new KernelArgs().ptr(CudaOps.ptr(out))));
+            assertTrue(e.getMessage().contains("divergent barrier"), e.getMessage());
+        }
+    }
+
+    @Test
+    void wrongArgumentKindsCountsAndPointersAreReported() {
+        CudaDevice d = Emulator.device();
+        try (Tensor x = Tensor.of(iota(8), 8).toDevice(d)) {
+            long p = CudaOps.ptr(x);
+            Emulator.EmulatorError kind = assertThrows(Emulator.EmulatorError.class,
+                    () -> d.launch("elementwise", "fill_f32", 1, 1, 32, new KernelArgs().i32(8).i32(0).f32(1)));
+            assertTrue(kind.getMessage().contains("argument 1: kernel expects kind 'p', Java passed 'i'"), kind.getMessage());
+            Emulator.EmulatorError count = assertThrows(Emulator.EmulatorError.class,
+                    () -> d.launch("elementwise", "fill_f32", 1, 1, 32, new KernelArgs().i32(8).ptr(p)));
+            assertTrue(count.getMessage().contains("takes 3 arguments"), count.getMessage());
+            Emulator.EmulatorError wild = assertThrows(Emulator.EmulatorError.class,
+                    () -> d.launch("elementwise", "fill_f32", 1, 1, 32, new KernelArgs().i32(8).ptr(64).f32(1)));
+            assertTrue(wild.getMessage().contains("not inside a live allocation"), wild.getMessage());
+            Emulator.EmulatorError module = assertThrows(Emulator.EmulatorError.class,
+                    () -> d.launch("reduce", "fill_f32", 1, 1, 32, new KernelArgs().i32(8).ptr(p).f32(1)));
+            assertTrue(module.getMessage().contains("defined in elementwise.cu"), module.getMessage());
+            // The stream stays usable after errors.
+            d.launch("elementwise", "fill_f32", 1, 1, 32, new KernelArgs().i32(8).ptr(p).f32(7));
+            assertArrayEquals(new float[] {7, 7, 7, 7, 7, 7, 7, 7}, x.toFloatArray(), 0f);
+        }
+    }
+
+    @Test
+    void aKernelReadingPastAnAllocationIsStoppedBySanitizers() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Emulator.sanitized(), "emulator built without sanitizers");
+        CudaDevice d = CudaDevice.withDriver("cuda-emu-crash", Emulator.isolatedDriver(), true);
+        try (Tensor in = Tensor.of(iota(40), 40).toDevice(d); Tensor out = d.empty(in.dtype(), in.shape())) {
+            // In bounds: fine.
+            d.launch("emu_selftest", "emu_read_past_end", 1, 1, 64, new KernelArgs().i32(39).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)));
+            assertEquals(40f, out.toFloatArray()[38], 0f);
+            // One element past the end: AddressSanitizer aborts the emulator.
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> d.launch("emu_selftest", "emu_read_past_end", 1, 1, 64, new KernelArgs().i32(40).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in))));
+            assertTrue(e.getMessage().contains("emulator exited"), e.getMessage());
+        }
+    }
+
+    @Test
+    void freshDeviceMemoryIsPoisonedSoUnwrittenOutputsShowUp() {
+        CudaDevice d = Emulator.device();
+        try (Tensor t = d.empty(org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(4));
+             Tensor z = Tensor.zeros(d, org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(4))) {
+            for (float v : t.toFloatArray()) assertTrue(Float.isNaN(v) || v == 0f);  // cached blocks may be reused
+            assertArrayEquals(new float[4], z.toFloatArray(), 0f);
+        }
+        // A block never used before is all 0xFF bytes.
+        CudaDevice fresh = Emulator.device();
+        try (Tensor t = fresh.empty(org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(5))) {
+            for (float v : t.toFloatArray()) assertTrue(Float.isNaN(v), "poisoned: " + v);
+        }
+    }
+}

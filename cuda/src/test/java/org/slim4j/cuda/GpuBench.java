@@ -1,0 +1,129 @@
+package org.slim4j.cuda;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.BiasAddKernels;
+import org.slim4j.kernels.BinaryOp;
+import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.MatMulKernels;
+import org.slim4j.kernels.Padding;
+import org.slim4j.kernels.PoolKernels;
+import org.slim4j.kernels.PoolSpec;
+import org.slim4j.kernels.SoftmaxKernels;
+import org.slim4j.tensor.Backend;
+import org.slim4j.tensor.Backends;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
+
+/**
+ * Kernel timings on a GPU with CUDA events, in the markdown table format that
+ * bench/gpu/torch_bench.py prints for PyTorch on the same GPU (same ops, shapes, float32 without
+ * TF32), so run-on-device.sh can put them side by side. Shapes are ResNet-50-like (batch 32).
+ */
+final class GpuBench {
+    private static final int WARMUP = 3;
+    private static final int ITERS = 20;
+
+    private GpuBench() {
+    }
+
+    @FunctionalInterface
+    private interface Op {
+        void run();
+    }
+
+    /** Milliseconds per call (mean of ITERS after WARMUP), each call inside its own scope. */
+    private static double time(CudaDevice d, Op op) {
+        for (int i = 0; i < WARMUP; i++) {
+            try (TensorScope s = TensorScope.open()) {
+                op.run();
+            }
+        }
+        d.sync();
+        GpuDriver.GpuEvent start = d.recordEvent();
+        for (int i = 0; i < ITERS; i++) {
+            try (TensorScope s = TensorScope.open()) {
+                op.run();
+            }
+        }
+        GpuDriver.GpuEvent end = d.recordEvent();
+        end.synchronize();
+        double ms = end.elapsedMillisSince(start) / ITERS;
+        start.close();
+        end.close();
+        return ms;
+    }
+
+    private static Tensor rand(CudaDevice d, long seed, int... dims) {
+        try (Tensor h = Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), -1, 1)) {
+            return TensorScope.escape(h.toDevice(d));
+        }
+    }
+
+    static void run(CudaDevice d, PrintStream out) {
+        run(d, out, false);
+    }
+
+    /** With {@code tiny}, shapes are cut down so the code paths can be exercised on the CPU emulator. */
+    static void run(CudaDevice d, PrintStream out, boolean tiny) {
+        Backend b = Backends.forDevice(d);
+        int[] actDims = tiny ? new int[] {2, 5, 5, 16} : new int[] {32, 56, 56, 256};
+        int[] poolDims = tiny ? new int[] {2, 9, 9, 8} : new int[] {32, 112, 112, 64};
+        int[] logitDims = tiny ? new int[] {4, 37} : new int[] {256, 1001};
+        String actShape = java.util.Arrays.toString(actDims).replace(" ", "");
+        out.println();
+        out.println("| op (slim4j hand-written CUDA, " + d.describe() + ") | shape | ms | throughput |");
+        out.println("|---|---|---:|---:|");
+        for (int n : tiny ? new int[] {64} : new int[] {1024, 4096}) {
+            Tensor x = rand(d, 1, n, n);
+            Tensor y = rand(d, 2, n, n);
+            double ms = time(d, () -> b.kernels(MatMulKernels.class).matmul(x, y, false, false));
+            row(out, "sgemm", n + "x" + n + "x" + n, ms, 2.0 * n * n * n / ms / 1e9, "TFLOP/s");
+            x.close();
+            y.close();
+        }
+        int big = tiny ? 1 << 12 : 1 << 26;
+        Tensor a = rand(d, 3, big);
+        Tensor c = rand(d, 4, big);
+        double ms = time(d, () -> b.kernels(ElementwiseKernels.class).binary(BinaryOp.ADD, a, c));
+        row(out, "add", "2^" + Integer.numberOfTrailingZeros(big), ms, 3.0 * 4 * big / ms / 1e6, "GB/s");
+        a.close();
+        c.close();
+        Tensor act = rand(d, 5, actDims);
+        int ch = actDims[3];
+        Tensor bias = rand(d, 6, ch);
+        ms = time(d, () -> b.kernels(BiasAddKernels.class).biasAddGrad(act));
+        row(out, "bias_add_grad", actShape, ms, 4.0 * act.numel() / ms / 1e6, "GB/s");
+        ms = time(d, () -> b.kernels(BiasAddKernels.class).biasAdd(act, bias));
+        row(out, "bias_add", actShape, ms, 8.0 * act.numel() / ms / 1e6, "GB/s");
+        Tensor scale = rand(d, 7, ch);
+        Tensor offset = rand(d, 8, ch);
+        ms = time(d, () -> b.kernels(BatchNormKernels.class).trainingForward(act, scale, offset, 1e-3f));
+        row(out, "batch_norm train fwd", actShape, ms, 12.0 * act.numel() / ms / 1e6, "GB/s");
+        BatchNormKernels.Training t = b.kernels(BatchNormKernels.class).trainingForward(act, scale, offset, 1e-3f);
+        ms = time(d, () -> b.kernels(BatchNormKernels.class).trainingBackward(act, act, scale, t.mean(), t.variance(), 1e-3f));
+        row(out, "batch_norm train bwd", actShape, ms, 20.0 * act.numel() / ms / 1e6, "GB/s");
+        t.y().close();
+        t.mean().close();
+        t.variance().close();
+        act.close();
+        bias.close();
+        scale.close();
+        offset.close();
+        Tensor pin = rand(d, 9, poolDims);
+        ms = time(d, () -> b.kernels(PoolKernels.class).maxPool(pin, PoolSpec.of(3, 2, Padding.SAME)));
+        row(out, "max_pool 3x3/2", java.util.Arrays.toString(poolDims).replace(" ", ""), ms, 5.0 * pin.numel() / ms / 1e6, "GB/s");
+        pin.close();
+        Tensor logits = rand(d, 10, logitDims);
+        ms = time(d, () -> b.kernels(SoftmaxKernels.class).softmax(logits));
+        row(out, "softmax", java.util.Arrays.toString(logitDims).replace(" ", ""), ms, 8.0 * logits.numel() / ms / 1e6, "GB/s");
+        logits.close();
+    }
+
+    private static void row(PrintStream out, String op, String shape, double ms, double rate, String unit) {
+        out.println(String.format(Locale.ROOT, "| %s | %s | %.3f | %.1f %s |", op, shape, ms, rate, unit));
+    }
+}

@@ -1,0 +1,26 @@
+package org.slim4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** GpuBench's code paths (events, scopes, every benchmarked op) on the emulator with tiny shapes, so the first GPU run does not find its bugs. */
+class GpuBenchSmokeTest {
+    @Test
+    void benchmarkRunsAndPrintsATableWithoutLeaking() {
+        CudaDevice d = Emulator.device();
+        long live = d.liveBytes();
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        GpuBench.run(d, new PrintStream(buf, true, StandardCharsets.UTF_8), true);
+        String table = buf.toString(StandardCharsets.UTF_8);
+        for (String op : new String[] {"sgemm", "add", "bias_add_grad", "bias_add", "batch_norm train fwd", "batch_norm train bwd",
+            "max_pool 3x3/2", "softmax"}) {
+            assertTrue(table.contains("| " + op + " |"), op + " in\n" + table);
+        }
+        assertEquals(live, d.liveBytes(), "the benchmark frees everything it allocates");
+    }
+}

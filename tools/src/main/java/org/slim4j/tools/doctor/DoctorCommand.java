@@ -1,0 +1,135 @@
+package org.slim4j.tools.doctor;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Locale;
+import jdk.incubator.vector.FloatVector;
+import org.slim4j.cuda.CudaBackend;
+import org.slim4j.cuda.CudaDevice;
+import org.slim4j.cuda.CudaOutOfMemoryError;
+import org.slim4j.cuda.CudaRuntime;
+import org.slim4j.cuda.VendorLibraries;
+import org.slim4j.kernels.BinaryOp;
+import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.MatMulKernels;
+import org.slim4j.kernels.cpu.CpuBackend;
+import org.slim4j.tensor.Backends;
+import org.slim4j.tensor.CpuDevice;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
+import org.slim4j.tools.Command;
+import org.slim4j.tools.Flags;
+import org.slim4j.tools.Main;
+
+/**
+ * {@code slim4j doctor}: what this machine offers slim4j — JVM, OS, CPU cores, the Vector API's
+ * preferred species, the NVIDIA driver and GPUs (or why there are none), a smoke test of the
+ * hand-written CUDA kernels on each GPU, and for cuBLAS / cuDNN the file that loaded or the missing
+ * soname and the fix. It never fails for a missing GPU; exit 1 only when a GPU is present and the
+ * kernels compute wrong results.
+ */
+public final class DoctorCommand implements Command {
+    private final Flags flags = new Flags("doctor");
+    private final Flags.Flag<Boolean> smoke = flags.bool("smoke_test", true,
+            "when a GPU is found, run a few hand-written kernels on it and compare with the CPU");
+
+    @Override
+    public String name() {
+        return "doctor";
+    }
+
+    @Override
+    public String description() {
+        return "print JVM, OS, CPU, Vector API, NVIDIA driver/GPU and cuBLAS/cuDNN status (and what to fix)";
+    }
+
+    @Override
+    public Flags flags() {
+        return flags;
+    }
+
+    @Override
+    public int run(PrintStream out, PrintStream err) {
+        Runtime rt = Runtime.getRuntime();
+        line(out, "JVM", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version", System.getProperty("java.version"))
+                + " (" + System.getProperty("java.vendor") + "), max heap " + CudaOutOfMemoryError.human(rt.maxMemory()));
+        line(out, "JVM flags", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        line(out, "OS", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+        line(out, "CPU cores", Integer.toString(rt.availableProcessors()));
+        line(out, "Vector API", vectorApi());
+
+        CudaRuntime.Probe probe = CudaRuntime.probe();
+        int status = Main.EXIT_OK;
+        if (!probe.available()) {
+            line(out, "CUDA", "not available: " + probe.reason());
+        } else {
+            line(out, "CUDA", "driver supports CUDA " + probe.driverCudaVersion() + ", " + probe.gpus().size() + " GPU(s)");
+            for (CudaRuntime.GpuInfo g : probe.gpus()) line(out, "", g.toString());
+        }
+        line(out, "CUDA kernels", "hand-written, PTX for compute_80 (JIT-compiled by the driver, >= 580 for CUDA 13's PTX); on cuda: "
+                + String.join(", ", CudaBackend.implementedFamilies()) + "; every other family runs on the CPU only for now");
+        if (probe.available() && smoke.get()) {
+            for (CudaRuntime.GpuInfo g : probe.gpus()) {
+                String result = smokeTest(g.ordinal());
+                line(out, "smoke test", "cuda:" + g.ordinal() + " " + result);
+                if (!result.startsWith("ok")) status = Main.EXIT_FAILURE;
+            }
+        }
+        for (VendorLibraries.Status s : VendorLibraries.probe()) {
+            String text = s.loaded() ? s.soname() + " loaded from " + s.file() + " (for " + s.neededBy() + ")"
+                    : s.problem() + " (needed by " + s.neededBy() + "; the hand-written kernels do not need it)";
+            line(out, s.library(), text);
+            if (!s.loaded() && s.fix() != null) line(out, "", "fix: " + s.fix());
+        }
+        return status;
+    }
+
+    private static void line(PrintStream out, String key, String value) {
+        out.printf(Locale.ROOT, "%-13s %s%n", key.isEmpty() ? "" : key + ":", value);
+    }
+
+    private static String vectorApi() {
+        try {
+            var s = FloatVector.SPECIES_PREFERRED;
+            return "FloatVector.SPECIES_PREFERRED = " + s.vectorBitSize() + " bits (" + s.length() + " float lanes)";
+        } catch (Throwable t) {
+            return "unavailable (" + t + "); run java with --add-modules jdk.incubator.vector";
+        }
+    }
+
+    /** Elementwise add and a 67 x 45 x 53 SGEMM on the GPU against the CPU backend. */
+    static String smokeTest(int ordinal) {
+        try (TensorScope scope = TensorScope.open()) {
+            CudaDevice d = CudaDevice.open(ordinal);
+            long t0 = System.nanoTime();
+            Tensor a = Tensor.randomUniform(1, -1, 1, 67, 45);
+            Tensor b = Tensor.randomUniform(2, -1, 1, 45, 53);
+            Tensor c = Tensor.randomUniform(3, -1, 1, 67, 45);
+            Tensor sumGpu = Backends.forDevice(d).kernels(ElementwiseKernels.class).binary(BinaryOp.ADD, a.toDevice(d), c.toDevice(d));
+            Tensor mmGpu = Backends.forDevice(d).kernels(MatMulKernels.class).matmul(a.toDevice(d), b.toDevice(d), false, false);
+            Tensor sumCpu = CpuBackend.INSTANCE.kernels(ElementwiseKernels.class).binary(BinaryOp.ADD, a, c);
+            Tensor mmCpu = CpuBackend.INSTANCE.kernels(MatMulKernels.class).matmul(a, b, false, false);
+            double e1 = maxDiff(sumCpu, sumGpu.toDevice(CpuDevice.INSTANCE));
+            double e2 = maxDiff(mmCpu, mmGpu.toDevice(CpuDevice.INSTANCE));
+            double ms = (System.nanoTime() - t0) / 1e6;
+            if (e1 > 1e-6 || e2 > 1e-4) return "FAILED: max error add " + e1 + ", matmul " + e2;
+            return String.format(Locale.ROOT, "ok (add and sgemm match the CPU; %.0f ms including PTX JIT), %s", ms, d.describe());
+        } catch (Throwable t) {
+            return "FAILED: " + t;
+        }
+    }
+
+    private static double maxDiff(Tensor x, Tensor y) {
+        double[] a = x.toDoubleArray();
+        double[] b = y.toDoubleArray();
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return Double.isNaN(m) ? Double.POSITIVE_INFINITY : m;
+    }
+
+    /** For tests: the lines the command prints. */
+    static List<String> keys() {
+        return List.of("JVM", "OS", "CPU cores", "Vector API", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN");
+    }
+}
