@@ -11,8 +11,10 @@ import org.slim4j.tools.data.BuildImagenetDataCommand;
 import org.slim4j.tools.data.DownloadAndConvertDataCommand;
 import org.slim4j.tools.demo.DemoCommand;
 import org.slim4j.tools.doctor.DoctorCommand;
+import org.slim4j.tools.eval.EvalImageClassifierCommand;
 import org.slim4j.tools.nets.ModelSummaryCommand;
 import org.slim4j.tools.selftest.SelfTestCommand;
+import org.slim4j.tools.train.TrainImageClassifierCommand;
 
 /**
  * The {@code slim4j} command line: {@code slim4j <command> --flag=value ...}.
@@ -28,6 +30,8 @@ public final class Main {
     private static final List<Supplier<Command>> COMMANDS = List.of(
             DemoCommand::new,
             DownloadAndConvertDataCommand::new,
+            TrainImageClassifierCommand::new,
+            EvalImageClassifierCommand::new,
             BuildImagenetDataCommand::new,
             InspectCheckpointCommand::new,
             ConvertCheckpointCommand::new,

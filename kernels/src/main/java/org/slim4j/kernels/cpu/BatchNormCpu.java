@@ -103,29 +103,117 @@ public final class BatchNormCpu implements BatchNormKernels {
         return Math.max(1, Math.min(Parallel.threads() * 4, (rows + perBlock - 1) / perBlock));
     }
 
-    /** Body of a per-block reduction: fills acc (length 2*C) for rows [r0, r1). */
+    /** Body of a per-block reduction: adds rows [r0, r1) into acc[o .. o + 2*C). */
     @FunctionalInterface
     private interface BlockSum {
-        void run(int r0, int r1, double[] acc);
+        void run(int r0, int r1, double[] acc, int o);
     }
 
     /** Runs body over row blocks in parallel and adds the partials in block order. */
     private static double[] reduceRows(int rows, int c, BlockSum body) {
         int nb = blocks(rows, c);
         int per = (rows + nb - 1) / nb;
-        double[][] partial = new double[nb][];
+        // The partials belong to the calling thread (reused across calls); each block clears its own.
+        double[] partial = PARTIALS.get();
+        if (partial.length < nb * 2 * c) {
+            partial = new double[nb * 2 * c];
+            PARTIALS.set(partial);
+        }
+        double[] part = partial;
         Parallel.forRange(nb, 1, (s, e) -> {
             for (int blk = s; blk < e; blk++) {
-                double[] acc = new double[2 * c];
-                body.run(blk * per, Math.min(rows, (blk + 1) * per), acc);
-                partial[blk] = acc;
+                java.util.Arrays.fill(part, blk * 2 * c, (blk + 1) * 2 * c, 0.0);
+                body.run(blk * per, Math.min(rows, (blk + 1) * per), part, blk * 2 * c);
             }
         });
         double[] total = new double[2 * c];
-        for (double[] p : partial) {
-            for (int i = 0; i < total.length; i++) total[i] += p[i];
+        for (int blk = 0; blk < nb; blk++) {
+            for (int i = 0; i < total.length; i++) total[i] += part[blk * 2 * c + i];
         }
         return total;
+    }
+
+    private static final ThreadLocal<double[]> PARTIALS = ThreadLocal.withInitial(() -> new double[0]);
+    /** Per-thread float accumulators of the vectorised reductions: 2 x C floats. */
+    private static final ThreadLocal<float[]> FACC = ThreadLocal.withInitial(() -> new float[0]);
+    /** Rows summed in float before they are added into the double partials (bounds float rounding). */
+    private static final int FLOAT_RUN = 32;
+
+    private static float[] facc(int c) {
+        float[] f = FACC.get();
+        if (f.length < 2 * c) {
+            f = new float[2 * c];
+            FACC.set(f);
+        }
+        java.util.Arrays.fill(f, 0, 2 * c, 0f);
+        return f;
+    }
+
+    /** acc[o + ch] += f[ch], acc[o + c + ch] += f[c + ch]; then f is cleared. */
+    private static void flush(float[] f, double[] acc, int o, int c) {
+        for (int i = 0; i < 2 * c; i++) {
+            acc[o + i] += f[i];
+            f[i] = 0f;
+        }
+    }
+
+    /**
+     * Per channel over rows [r0, r1): acc[o + ch] += sum(x - shift), acc[o + c + ch] +=
+     * sum((x - shift)^2). Vectorised over channels; runs of FLOAT_RUN rows are summed in float
+     * and then added in double.
+     */
+    private static void momentsF(float[] x, int xo, int c, float[] shift, int r0, int r1, double[] acc, int o) {
+        float[] f = facc(c);
+        int vecEnd = F.loopBound(c);
+        for (int rb = r0; rb < r1; rb += FLOAT_RUN) {
+            int re = Math.min(r1, rb + FLOAT_RUN);
+            for (int r = rb; r < re; r++) {
+                int xb = xo + r * c;
+                int ch = 0;
+                for (; ch < vecEnd; ch += L) {
+                    FloatVector d = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, shift, ch));
+                    FloatVector.fromArray(F, f, ch).add(d).intoArray(f, ch);
+                    d.fma(d, FloatVector.fromArray(F, f, c + ch)).intoArray(f, c + ch);
+                }
+                for (; ch < c; ch++) {
+                    float d = x[xb + ch] - shift[ch];
+                    f[ch] += d;
+                    f[c + ch] += d * d;
+                }
+            }
+            flush(f, acc, o, c);
+        }
+    }
+
+    /**
+     * Per channel over rows [r0, r1): acc[o + ch] += sum(dy), acc[o + c + ch] += sum(dy * (x - m));
+     * with {@code out != null} also out = dy * k (the inference-mode input gradient, same pass).
+     */
+    private static void gradMomentsF(float[] dy, int dyo, float[] x, int xo, int c, float[] m, int r0, int r1,
+                                     double[] acc, int o, float[] out, float[] k) {
+        float[] f = facc(c);
+        int vecEnd = F.loopBound(c);
+        for (int rb = r0; rb < r1; rb += FLOAT_RUN) {
+            int re = Math.min(r1, rb + FLOAT_RUN);
+            for (int r = rb; r < re; r++) {
+                int xb = xo + r * c, gb = dyo + r * c, ob = r * c;
+                int ch = 0;
+                for (; ch < vecEnd; ch += L) {
+                    FloatVector g = FloatVector.fromArray(F, dy, gb + ch);
+                    FloatVector xc = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, m, ch));
+                    FloatVector.fromArray(F, f, ch).add(g).intoArray(f, ch);
+                    g.fma(xc, FloatVector.fromArray(F, f, c + ch)).intoArray(f, c + ch);
+                    if (out != null) g.mul(FloatVector.fromArray(F, k, ch)).intoArray(out, ob + ch);
+                }
+                for (; ch < c; ch++) {
+                    float g = dy[gb + ch];
+                    f[ch] += g;
+                    f[c + ch] += g * (x[xb + ch] - m[ch]);
+                    if (out != null) out[ob + ch] = g * k[ch];
+                }
+            }
+            flush(f, acc, o, c);
+        }
     }
 
     private static int rowGrain(int c) {
@@ -163,18 +251,9 @@ public final class BatchNormCpu implements BatchNormKernels {
             float[] xa = x.floatData();
             int xo = x.offset();
             // Shift by the first row so the one-pass variance does not cancel.
-            double[] shift = new double[c];
-            for (int ch = 0; ch < c && rows > 0; ch++) shift[ch] = xa[xo + ch];
-            double[] sums = reduceRows(rows, c, (r0, r1, acc) -> {
-                for (int r = r0; r < r1; r++) {
-                    int xb = xo + r * c;
-                    for (int ch = 0; ch < c; ch++) {
-                        double d = xa[xb + ch] - shift[ch];
-                        acc[ch] += d;
-                        acc[c + ch] += d * d;
-                    }
-                }
-            });
+            float[] shift = new float[c];
+            if (rows > 0) System.arraycopy(xa, xo, shift, 0, c);
+            double[] sums = reduceRows(rows, c, (r0, r1, acc, o) -> momentsF(xa, xo, c, shift, r0, r1, acc, o));
             for (int ch = 0; ch < c; ch++) {
                 double m1 = sums[ch] / rows;
                 mean[ch] = shift[ch] + m1;
@@ -240,18 +319,9 @@ public final class BatchNormCpu implements BatchNormKernels {
 
     // ---- backward -----------------------------------------------------------------------------
 
-    /** Per channel: [sum(dy) | sum(dy * (x - mean))], float32 inputs summed in double. */
-    private static double[] gradSumsF(float[] dy, int dyo, float[] x, int xo, double[] mu, int rows, int c) {
-        return reduceRows(rows, c, (r0, r1, acc) -> {
-            for (int r = r0; r < r1; r++) {
-                int db = dyo + r * c, xb = xo + r * c;
-                for (int ch = 0; ch < c; ch++) {
-                    double g = dy[db + ch];
-                    acc[ch] += g;
-                    acc[c + ch] += g * (x[xb + ch] - mu[ch]);
-                }
-            }
-        });
+    /** Per channel: [sum(dy) | sum(dy * (x - mean))], float32 partial runs summed in double. */
+    private static double[] gradSumsF(float[] dy, int dyo, float[] x, int xo, float[] m, int rows, int c) {
+        return reduceRows(rows, c, (r0, r1, acc, o) -> gradMomentsF(dy, dyo, x, xo, c, m, r0, r1, acc, o, null, null));
     }
 
     @Override
@@ -271,9 +341,10 @@ public final class BatchNormCpu implements BatchNormKernels {
         if (dt == DType.FLOAT32) {
             float[] xa = x.floatData(), ga = dy.floatData();
             int xo = x.offset(), go = dy.offset();
-            double[] sums = gradSumsF(ga, go, xa, xo, mu, rows, c);
+            float[] m = toFloats(mu);
+            double[] sums = gradSumsF(ga, go, xa, xo, m, rows, c);
             // dx = scale*rstd * (dy - sum(dy)/M - (x - mean) * rstd^2 * sum(dy*(x-mean))/M)
-            float[] k1 = new float[c], c0 = new float[c], negK2 = new float[c], m = toFloats(mu);
+            float[] k1 = new float[c], c0 = new float[c], negK2 = new float[c];
             for (int ch = 0; ch < c; ch++) {
                 doffset[ch] = sums[ch];
                 dscale[ch] = sums[c + ch] * rstd[ch];
@@ -337,17 +408,8 @@ public final class BatchNormCpu implements BatchNormKernels {
             // dx does not depend on the sums, so it is written in the same pass.
             float[] k = new float[c];
             for (int ch = 0; ch < c; ch++) k[ch] = (float) (sc[ch] * rstd[ch]);
-            double[] sums = reduceRows(rows, c, (r0, r1, acc) -> {
-                for (int r = r0; r < r1; r++) {
-                    int xb = xo + r * c, gb = go + r * c, ob = r * c;
-                    for (int ch = 0; ch < c; ch++) {
-                        float g = ga[gb + ch];
-                        out[ob + ch] = g * k[ch];
-                        acc[ch] += g;
-                        acc[c + ch] += (double) g * (xa[xb + ch] - mu[ch]);
-                    }
-                }
-            });
+            float[] m = toFloats(mu);
+            double[] sums = reduceRows(rows, c, (r0, r1, acc, o) -> gradMomentsF(ga, go, xa, xo, c, m, r0, r1, acc, o, out, k));
             for (int ch = 0; ch < c; ch++) {
                 doffset[ch] = sums[ch];
                 dscale[ch] = sums[c + ch] * rstd[ch];

@@ -27,6 +27,8 @@ public final class Conv2dCpu implements ConvKernels {
 
     /** Cap on the floats held in per-thread partial filter gradients, all threads together. */
     private static final int PARTIALS_BUDGET = 1 << 24;
+    /** Use Winograd F(2x2, 3x3) where it applies (tests switch it off to compare with the implicit GEMM). */
+    static boolean WINOGRAD = true;
 
     // ---- forward ------------------------------------------------------------------------------
 
@@ -54,30 +56,29 @@ public final class Conv2dCpu implements ConvKernels {
         return y;
     }
 
-    /** 1x1 window with unit strides: the convolution is a plain matrix product, no padding. */
-    private static boolean pointwise(Geometry g) {
-        return g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1;
+    /**
+     * Implicit GEMM: Y [pixels, Cout] = im2col(X) [pixels, K] x W [K, Cout]. The filter is packed
+     * once into B panels shared by both cores; the im2col rows are packed straight from the NHWC
+     * input into A panels block by block ({@link ConvSupport.Im2colA}), so no im2col matrix is
+     * ever written.
+     */
+    private static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout) {
+        forwardF(x, xo, w, wo, y, yo, g, cout, null);
     }
 
-    private static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout) {
-        final int pixels = g.outPixels();
-        final int k = g.k();
-        final int tile = ConvSupport.tileRows(pixels, k);
-        if (pointwise(g)) {
-            Parallel.forRange(pixels, tile, (s, e) ->
-                    Sgemm.gemm(false, false, e - s, cout, k, 1f, x, xo + s * k, k, w, wo, cout, 0f, y, yo + s * cout, cout));
+    /** The float32 forward pass with an optional epilogue on each finished output block (fused kernels). */
+    static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout, Sgemm.Epilogue epi) {
+        final int c = g.c();
+        if (WINOGRAD && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
+            Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 3 + kx) * c + ci) * cout + co],
+                    y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
         }
-        int tiles = ceilDiv(pixels, tile);
-        Parallel.forRange(tiles, 1, (s, e) -> {
-            float[] col = ConvSupport.scratch(tile * k);
-            for (int t = s; t < e; t++) {
-                int p0 = t * tile;
-                int p1 = Math.min(pixels, p0 + tile);
-                ConvSupport.im2col(x, xo, g, p0, p1, col);
-                Sgemm.gemm(false, false, p1 - p0, cout, k, 1f, col, 0, k, w, wo, cout, 0f, y, yo + p0 * cout, cout);
-            }
-        });
+        int k = g.k();
+        float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
+        Sgemm.PackA pa = new ConvSupport.Im2colA(x, xo, g.h(), g.w(), g.c(), g.ho(), g.wo(), g.kh(), g.kw(),
+                g.sh(), g.sw(), -g.padTop(), -g.padLeft(), g.dh(), g.dw());
+        Sgemm.multiplyParallel(g.outPixels(), cout, k, pa, bp, y, yo, cout, false, epi);
     }
 
     private static void forwardD(double[] x, int xo, double[] w, int wo, double[] y, int yo, Geometry g, int cout) {
@@ -154,10 +155,8 @@ public final class Conv2dCpu implements ConvKernels {
         final int k = g.k();
         final int c = g.c();
         final int tile = ConvSupport.tileRows(pixels, k);
-        if (pointwise(g)) {
-            // dx [P, Cin] = dy [P, Cout] x W^T, W stored [Cin, Cout].
-            Parallel.forRange(pixels, tile, (s, e) ->
-                    Sgemm.gemm(false, true, e - s, c, cout, 1f, dy, dyo + s * cout, cout, w, wo, cout, 0f, dx, dxo + s * c, c));
+        if (g.sh() == 1 && g.sw() == 1) {
+            stride1BackpropInputF(w, wo, dy, dyo, dx, dxo, g, cout);
             return;
         }
         int effKh = (g.kh() - 1) * g.dh() + 1;
@@ -185,6 +184,46 @@ public final class Conv2dCpu implements ConvKernels {
                 }
             });
         }
+    }
+
+    /**
+     * Unit strides: the input gradient is itself a convolution, of dy with the spatially flipped
+     * filter whose in/out channels are swapped: dx[ih, iw, ci] = sum over (ky', kx', co) of
+     * dy[ih + padTop - (kh-1-ky')*dh, iw + ..., co] * W[kh-1-ky', kw-1-kx', ci, co]. So it runs as
+     * the same implicit GEMM as the forward pass ([N*H*W, kh*kw*Cout] x [kh*kw*Cout, Cin]), a
+     * gather in which every dx element is written once: no col2im scatter, no band scheduling.
+     */
+    private static void stride1BackpropInputF(float[] w, int wo, float[] dy, int dyo, float[] dx, int dxo, Geometry g, int cout) {
+        final int c = g.c(), kh = g.kh(), kw = g.kw();
+        if (WINOGRAD && Winograd3x3.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
+            // The flipped, channel-swapped filter: g(ky, kx, dy channel, dx channel) = W[2-ky, 2-kx, dx channel, dy channel].
+            Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
+                    (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci],
+                    dx, dxo, g.h(), g.w(), c, g.padTop() - 2, g.padLeft() - 2, null);
+            return;
+        }
+        final int kk = kh * kw * cout;
+        Sgemm.PackB flipped = (p0, kc, j0, nc, dst, off) -> {
+            for (int t = 0, np = Sgemm.panels(nc); t < np; t++) {
+                int j = j0 + t * Sgemm.NR;
+                int nr = Math.min(Sgemm.NR, nc - t * Sgemm.NR);
+                int d = off + t * kc * Sgemm.NR;
+                for (int p = 0; p < kc; p++, d += Sgemm.NR) {
+                    int kIdx = p0 + p;
+                    int tap = kIdx / cout;
+                    int co = kIdx - tap * cout;
+                    int ky = tap / kw;
+                    int kx = tap - ky * kw;
+                    int src = wo + (((kh - 1 - ky) * kw + (kw - 1 - kx)) * c + j) * cout + co;
+                    for (int jj = 0; jj < nr; jj++) dst[d + jj] = w[src + jj * cout];
+                    for (int jj = nr; jj < Sgemm.NR; jj++) dst[d + jj] = 0f;
+                }
+            }
+        };
+        float[] bp = Sgemm.packAllB(kk, 0, c, flipped);
+        Sgemm.PackA pa = new ConvSupport.Im2colA(dy, dyo, g.ho(), g.wo(), cout, g.h(), g.w(), kh, kw, 1, 1,
+                g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw());
+        Sgemm.multiplyParallel(g.n() * g.h() * g.w(), c, kk, pa, bp, dx, dxo, c, false, null);
     }
 
     private static void backpropInputD(double[] w, int wo, double[] dy, int dyo, double[] dx, int dxo, Geometry g, int cout) {
@@ -244,41 +283,58 @@ public final class Conv2dCpu implements ConvKernels {
     }
 
     /**
-     * dW [K, Cout] = sum over tiles of col^T [K, T] x dy [T, Cout]. Tiles are split into at most
-     * one group per thread; each group accumulates into its own partial (the first straight into
-     * the result) and the partials are summed at the end, so threads never write the same cells.
+     * dW^T [Cout, K] = dy^T [Cout, P] x im2col(X) [P, K], summed over the P output pixels: the
+     * pixels are split into a few slices per core, each slice is a deep-K GEMM into its own partial
+     * ({@link Sgemm#multiplyStreamed}: dy^T packed as A, the im2col rows packed straight from the
+     * input as B panels by vector copies), and the partials are added and transposed into HWIO dW.
+     * Threads never write the same cells; the partials belong to the calling thread.
      */
     private static void backpropFilterF(float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo, Geometry g, int cout) {
+        if (WINOGRAD && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.c(), cout)) {
+            Winograd3x3.filterGradient(x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
+                    -g.padTop(), -g.padLeft(), dw, dwo);
+            return;
+        }
         final int pixels = g.outPixels();
         final int k = g.k();
         final int size = k * cout;
-        final int tile = ConvSupport.tileRows(pixels, k);
-        final int tiles = ceilDiv(pixels, tile);
-        final boolean pw = pointwise(g);
-        final int groups = Math.max(1, Math.min(Math.min(Parallel.threads(), tiles), PARTIALS_BUDGET / Math.max(1, size)));
-        final float[][] partials = new float[groups][];
-        Parallel.forRange(groups, 1, (s, e) -> {
-            float[] acc = dw;
-            int accOff = dwo;
-            if (s != 0) {
-                acc = partials[s] = new float[size];
-                accOff = 0;
+        // A few slices per core (not one): a core that the OS takes away for a while then holds up
+        // only a small share of the work, the others take the rest.
+        final int slices = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
+        final float[][] parts = partials(slices, size);
+        Parallel.forRange(slices, 1, (s, e) -> {
+            for (int sl = s; sl < e; sl++) {
+                int p0 = (int) ((long) pixels * sl / slices);
+                int p1 = (int) ((long) pixels * (sl + 1) / slices);
+                Sgemm.multiplyStreamed(cout, k, p1 - p0, Sgemm.packerA(true, 1f, dy, dyo + p0 * cout, cout),
+                        new ConvSupport.Im2colB(x, xo, g, p0), parts[sl], 0, k, false);
             }
-            float[] col = pw ? null : ConvSupport.scratch(tile * k);
-            int t1 = (int) ((long) tiles * e / groups);
-            for (int t = (int) ((long) tiles * s / groups); t < t1; t++) {
-                int p0 = t * tile;
-                int p1 = Math.min(pixels, p0 + tile);
-                if (pw) {
-                    // The input rows themselves are the im2col rows.
-                    Sgemm.gemm(true, false, k, cout, p1 - p0, 1f, x, xo + p0 * k, k, dy, dyo + p0 * cout, cout, 1f, acc, accOff, cout);
-                } else {
-                    ConvSupport.im2col(x, xo, g, p0, p1, col);
-                    Sgemm.gemm(true, false, k, cout, p1 - p0, 1f, col, 0, k, dy, dyo + p0 * cout, cout, 1f, acc, accOff, cout);
+        });
+        Parallel.forRange(k, Math.max(1, 4096 / cout), (k0, k1) -> {
+            for (int kIdx = k0; kIdx < k1; kIdx++) {
+                int row = dwo + kIdx * cout;
+                for (int co = 0; co < cout; co++) {
+                    float sum = 0f;
+                    for (int sl = 0; sl < slices; sl++) sum += parts[sl][co * k + kIdx];
+                    dw[row + co] = sum;
                 }
             }
         });
-        ConvSupport.reduceInto(dw, dwo, partials, size);
+    }
+
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
+
+    /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
+    private static float[][] partials(int count, int size) {
+        float[][] p = PARTIALS.get();
+        if (p.length < count) {
+            p = java.util.Arrays.copyOf(p, count);
+            PARTIALS.set(p);
+        }
+        for (int i = 0; i < count; i++) {
+            if (p[i] == null || p[i].length < size) p[i] = new float[size];
+        }
+        return p;
     }
 
     private static void backpropFilterD(double[] x, int xo, double[] dy, int dyo, double[] dw, int dwo, Geometry g, int cout) {

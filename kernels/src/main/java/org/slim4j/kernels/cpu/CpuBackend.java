@@ -15,6 +15,7 @@ public final class CpuBackend implements Backend {
 
     private CpuBackend() {
         // register families here
+        register(org.slim4j.kernels.FusedConvKernels.class, new FusedConv2dCpu());
         register(org.slim4j.kernels.OptimizerKernels.class, new OptimizerCpu());
         register(org.slim4j.kernels.MatMulKernels.class, new MatMulCpu());
         register(org.slim4j.kernels.ElementwiseKernels.class, new ElementwiseCpu());

@@ -2,6 +2,8 @@ package org.slim4j.kernels.cpu;
 
 import static org.slim4j.kernels.cpu.ConvSupport.dims;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.cpu.ConvSupport.Geometry;
@@ -79,6 +81,12 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
      * offset, filter offset) pairs and summed over the channel axis in vector registers.
      */
     private static void forwardF(float[] x, int xo, float[] f, int fo, float[] y, int yo, Geometry g, int m) {
+        if (m == 1) {
+            Window win = new Window(g.h(), g.w(), g.c(), g.kh(), g.kw(), g.ho(), g.wo(), g.sh(), g.sw(),
+                    -g.padTop(), -g.padLeft(), g.dh(), g.dw());
+            win.correlate(x, xo, f, fo, y, yo, g.n());
+            return;
+        }
         final int cm = g.c() * m;
         final int rowLen = g.w() * cm;
         Parallel.forRange(g.n() * g.ho(), grain(g, cm, g.wo()), (s, e) -> {
@@ -116,6 +124,333 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                 }
             }
         });
+    }
+
+    // ---- M == 1: register-blocked row kernels ------------------------------------------------
+
+    /**
+     * One depthwise correlation with a single filter per channel (M == 1): dst[n, oy, ox, c] =
+     * sum over taps (ky, kx) of src[n, oy*sy + offY + ky*ty, ox*sx + offX + kx*tx, c] *
+     * taps[(ky*kw + kx)*C + c], out-of-range source cells counting as zero. The forward pass is
+     * (x, filter, -pad, dilation); the unit-stride input gradient is (dy, flipped filter,
+     * pad - (k-1)*dilation, dilation).
+     *
+     * <p>Work is output rows in parallel; a row is swept once per channel vector. On interior
+     * rows and columns (every tap inside the image) a 3x3 window keeps its 9 tap vectors in
+     * registers and sums each kernel row in its own accumulator (short FMA chains); borders and
+     * other window sizes take a generic per-tap loop. The data is touched once per pass: these
+     * layers are memory-bound, so nothing is copied or padded.
+     */
+    private static final class Window {
+        private static final VectorSpecies<Float> S = ConvSupport.SPECIES;
+        private static final int VL = S.length();
+        final int srcH, srcW, c, kh, kw, dstH, dstW, sy, sx, offY, offX, ty, tx;
+        /** Output columns [oxLo, oxHi) whose whole window lies inside the source row. */
+        final int oxLo, oxHi;
+
+        Window(int srcH, int srcW, int c, int kh, int kw, int dstH, int dstW, int sy, int sx, int offY, int offX, int ty, int tx) {
+            this.srcH = srcH;
+            this.srcW = srcW;
+            this.c = c;
+            this.kh = kh;
+            this.kw = kw;
+            this.dstH = dstH;
+            this.dstW = dstW;
+            this.sy = sy;
+            this.sx = sx;
+            this.offY = offY;
+            this.offX = offX;
+            this.ty = ty;
+            this.tx = tx;
+            int lo = offX >= 0 ? 0 : ConvSupport.ceilDiv(-offX, sx);
+            int last = srcW - 1 - offX - (kw - 1) * tx;
+            int hi = last < 0 ? 0 : Math.min(dstW, last / sx + 1);
+            this.oxLo = Math.min(lo, dstW);
+            this.oxHi = Math.max(this.oxLo, hi);
+        }
+
+        private int grain() {
+            return Math.max(1, GRAIN_WORK / Math.max(1, dstW * kh * kw * c));
+        }
+
+        /** Fills rowBase with the source row offsets of output row r (-1: outside); true if all inside. */
+        private boolean rows(int r, int so, int[] rowBase) {
+            int n = r / dstH;
+            int oy = r - n * dstH;
+            boolean all = true;
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = oy * sy + offY + ky * ty;
+                if (iy < 0 || iy >= srcH) {
+                    rowBase[ky] = -1;
+                    all = false;
+                } else {
+                    rowBase[ky] = so + (n * srcH + iy) * srcW * c;
+                }
+            }
+            return all;
+        }
+
+        void correlate(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n) {
+            Parallel.forRange(n * dstH, grain(), (r0, r1) -> {
+                int[] rowBase = new int[kh];
+                int vecEnd = S.loopBound(c);
+                int chunk = chunk();
+                for (int r = r0; r < r1; r++) {
+                    boolean all = rows(r, so, rowBase);
+                    int dRow = dOff + r * dstW * c;
+                    // Column chunks: every channel vector of a chunk reuses the same L1-resident lines.
+                    for (int x0 = 0; x0 < dstW; x0 += chunk) {
+                        int x1 = Math.min(dstW, x0 + chunk);
+                        int in0 = Math.max(x0, oxLo), in1 = Math.max(in0, Math.min(x1, oxHi));
+                        for (int cb = 0; cb < vecEnd; cb += VL) {
+                            if (all && kh == 3 && kw == 3) {
+                                interior3x3(src, rowBase, taps, to, dst, dRow, cb, in0, in1);
+                                generic(src, rowBase, taps, to, dst, dRow, cb, x0, in0);
+                                generic(src, rowBase, taps, to, dst, dRow, cb, in1, x1);
+                            } else {
+                                generic(src, rowBase, taps, to, dst, dRow, cb, x0, x1);
+                            }
+                        }
+                        for (int ch = vecEnd; ch < c; ch++) scalar(src, rowBase, taps, to, dst, dRow, ch, x0, x1);
+                    }
+                }
+            });
+        }
+
+        /** Output columns per chunk: the three source rows of a chunk (~12 KiB) stay in L1. */
+        private int chunk() {
+            return Math.max(4, Math.min(64, 1024 / Math.max(1, c)));
+        }
+
+        private void interior3x3(float[] src, int[] rowBase, float[] taps, int to, float[] dst, int dRow, int cb, int ox0, int ox1) {
+            FloatVector f0 = FloatVector.fromArray(S, taps, to + cb);
+            FloatVector f1 = FloatVector.fromArray(S, taps, to + c + cb);
+            FloatVector f2 = FloatVector.fromArray(S, taps, to + 2 * c + cb);
+            FloatVector f3 = FloatVector.fromArray(S, taps, to + 3 * c + cb);
+            FloatVector f4 = FloatVector.fromArray(S, taps, to + 4 * c + cb);
+            FloatVector f5 = FloatVector.fromArray(S, taps, to + 5 * c + cb);
+            FloatVector f6 = FloatVector.fromArray(S, taps, to + 6 * c + cb);
+            FloatVector f7 = FloatVector.fromArray(S, taps, to + 7 * c + cb);
+            FloatVector f8 = FloatVector.fromArray(S, taps, to + 8 * c + cb);
+            int t1 = tx * c, t2 = 2 * tx * c, step = sx * c;
+            int col = (ox0 * sx + offX) * c + cb;
+            int r0 = rowBase[0] + col, r1 = rowBase[1] + col, r2 = rowBase[2] + col;
+            int d = dRow + ox0 * c + cb;
+            int ox = ox0;
+            if (sx == 1 && tx == 1) {
+                // Unit stride, no dilation: two neighbouring outputs share two of their three
+                // columns, so a pair needs 12 loads instead of 18.
+                int c2 = 2 * c, c3 = 3 * c;
+                for (; ox + 1 < ox1; ox += 2, r0 += c2, r1 += c2, r2 += c2, d += c2) {
+                    FloatVector x0 = FloatVector.fromArray(S, src, r0);
+                    FloatVector x1 = FloatVector.fromArray(S, src, r0 + c);
+                    FloatVector a = x0.mul(f0);
+                    FloatVector b = x1.mul(f0);
+                    a = x1.fma(f1, a);
+                    x0 = FloatVector.fromArray(S, src, r0 + c2);
+                    b = x0.fma(f1, b);
+                    a = x0.fma(f2, a);
+                    x1 = FloatVector.fromArray(S, src, r0 + c3);
+                    b = x1.fma(f2, b);
+                    x0 = FloatVector.fromArray(S, src, r1);
+                    x1 = FloatVector.fromArray(S, src, r1 + c);
+                    a = x0.fma(f3, a);
+                    b = x1.fma(f3, b);
+                    a = x1.fma(f4, a);
+                    x0 = FloatVector.fromArray(S, src, r1 + c2);
+                    b = x0.fma(f4, b);
+                    a = x0.fma(f5, a);
+                    x1 = FloatVector.fromArray(S, src, r1 + c3);
+                    b = x1.fma(f5, b);
+                    x0 = FloatVector.fromArray(S, src, r2);
+                    x1 = FloatVector.fromArray(S, src, r2 + c);
+                    a = x0.fma(f6, a);
+                    b = x1.fma(f6, b);
+                    a = x1.fma(f7, a);
+                    x0 = FloatVector.fromArray(S, src, r2 + c2);
+                    b = x0.fma(f7, b);
+                    a = x0.fma(f8, a);
+                    x1 = FloatVector.fromArray(S, src, r2 + c3);
+                    b = x1.fma(f8, b);
+                    a.intoArray(dst, d);
+                    b.intoArray(dst, d + c);
+                }
+            }
+            for (; ox < ox1; ox++, r0 += step, r1 += step, r2 += step, d += c) {
+                FloatVector a0 = FloatVector.fromArray(S, src, r0).mul(f0);
+                FloatVector a1 = FloatVector.fromArray(S, src, r1).mul(f3);
+                FloatVector a2 = FloatVector.fromArray(S, src, r2).mul(f6);
+                a0 = FloatVector.fromArray(S, src, r0 + t1).fma(f1, a0);
+                a1 = FloatVector.fromArray(S, src, r1 + t1).fma(f4, a1);
+                a2 = FloatVector.fromArray(S, src, r2 + t1).fma(f7, a2);
+                a0 = FloatVector.fromArray(S, src, r0 + t2).fma(f2, a0);
+                a1 = FloatVector.fromArray(S, src, r1 + t2).fma(f5, a1);
+                a2 = FloatVector.fromArray(S, src, r2 + t2).fma(f8, a2);
+                a0.add(a1).add(a2).intoArray(dst, d);
+            }
+        }
+
+        /**
+         * Output columns [ox0, ox1) of one channel vector, every tap checked. The sum goes through
+         * dst instead of a register: a FloatVector carried across these data-dependent loops and
+         * skips is a phi C2 cannot keep unboxed (it allocated one object per tap).
+         */
+        private void generic(float[] src, int[] rowBase, float[] taps, int to, float[] dst, int dRow, int cb, int ox0, int ox1) {
+            FloatVector zero = FloatVector.zero(S);
+            for (int ox = ox0; ox < ox1; ox++) {
+                int d = dRow + ox * c + cb;
+                zero.intoArray(dst, d);
+                int ix0 = ox * sx + offX;
+                for (int ky = 0; ky < kh; ky++) {
+                    if (rowBase[ky] < 0) continue;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ix0 + kx * tx;
+                        if (ix < 0 || ix >= srcW) continue;
+                        FloatVector.fromArray(S, src, rowBase[ky] + ix * c + cb)
+                                .fma(FloatVector.fromArray(S, taps, to + (ky * kw + kx) * c + cb), FloatVector.fromArray(S, dst, d))
+                                .intoArray(dst, d);
+                    }
+                }
+            }
+        }
+
+        private void scalar(float[] src, int[] rowBase, float[] taps, int to, float[] dst, int dRow, int ch, int ox0, int ox1) {
+            for (int ox = ox0; ox < ox1; ox++) {
+                float acc = 0f;
+                int ix0 = ox * sx + offX;
+                for (int ky = 0; ky < kh; ky++) {
+                    if (rowBase[ky] < 0) continue;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ix0 + kx * tx;
+                        if (ix >= 0 && ix < srcW) acc += src[rowBase[ky] + ix * c + ch] * taps[to + (ky * kw + kx) * c + ch];
+                    }
+                }
+                dst[dRow + ox * c + ch] = acc;
+            }
+        }
+
+        /**
+         * Filter gradient: df[ky, kx, c] = sum over output pixels of src[.., tap, c] * dy[pixel, c].
+         * Output rows are split into a few slices per core, each with its own partial (the calling
+         * thread owns the buffers); on interior rows a 3x3 window keeps its 9 tap sums in registers for a
+         * whole row sweep.
+         */
+        void filterGradient(float[] src, int so, float[] dy, int dyo, float[] df, int dfo, int n) {
+            int rows = n * dstH;
+            int size = kh * kw * c;
+            // A few slices per core: a core the OS takes away for a while holds up only a small share.
+            int slices = Math.max(1, Math.min(4 * Parallel.threads(), rows / grain()));
+            float[][] parts = partials(slices, size);
+            Parallel.forRange(slices, 1, (s, e) -> {
+                int[] rowBase = new int[kh];
+                int vecEnd = S.loopBound(c);
+                for (int sl = s; sl < e; sl++) {
+                    float[] part = parts[sl];
+                    java.util.Arrays.fill(part, 0, size, 0f);
+                    int r1 = (int) ((long) rows * (sl + 1) / slices);
+                    int chunk = chunk();
+                    for (int r = (int) ((long) rows * sl / slices); r < r1; r++) {
+                        boolean all = rows(r, so, rowBase);
+                        int dyRow = dyo + r * dstW * c;
+                        for (int x0 = 0; x0 < dstW; x0 += chunk) {
+                            int x1 = Math.min(dstW, x0 + chunk);
+                            int in0 = Math.max(x0, oxLo), in1 = Math.max(in0, Math.min(x1, oxHi));
+                            for (int cb = 0; cb < vecEnd; cb += VL) {
+                                if (all && kh == 3 && kw == 3) {
+                                    interiorGrad3x3(src, rowBase, dy, dyRow, part, cb, in0, in1);
+                                    genericGrad(src, rowBase, dy, dyRow, part, cb, x0, in0);
+                                    genericGrad(src, rowBase, dy, dyRow, part, cb, in1, x1);
+                                } else {
+                                    genericGrad(src, rowBase, dy, dyRow, part, cb, x0, x1);
+                                }
+                            }
+                            for (int ch = vecEnd; ch < c; ch++) scalarGrad(src, rowBase, dy, dyRow, part, ch, x0, x1);
+                        }
+                    }
+                }
+            });
+            for (int i = 0; i < size; i++) {
+                float sum = 0f;
+                for (int sl = 0; sl < slices; sl++) sum += parts[sl][i];
+                df[dfo + i] = sum;
+            }
+        }
+
+        private void interiorGrad3x3(float[] src, int[] rowBase, float[] dy, int dyRow, float[] part, int cb, int ox0, int ox1) {
+            if (ox0 >= ox1) return;
+            FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0, g6 = g0, g7 = g0, g8 = g0;
+            int t1 = tx * c, t2 = 2 * tx * c, step = sx * c;
+            int col = (ox0 * sx + offX) * c + cb;
+            int r0 = rowBase[0] + col, r1 = rowBase[1] + col, r2 = rowBase[2] + col;
+            int d = dyRow + ox0 * c + cb;
+            for (int ox = ox0; ox < ox1; ox++, r0 += step, r1 += step, r2 += step, d += c) {
+                FloatVector v = FloatVector.fromArray(S, dy, d);
+                g0 = FloatVector.fromArray(S, src, r0).fma(v, g0);
+                g1 = FloatVector.fromArray(S, src, r0 + t1).fma(v, g1);
+                g2 = FloatVector.fromArray(S, src, r0 + t2).fma(v, g2);
+                g3 = FloatVector.fromArray(S, src, r1).fma(v, g3);
+                g4 = FloatVector.fromArray(S, src, r1 + t1).fma(v, g4);
+                g5 = FloatVector.fromArray(S, src, r1 + t2).fma(v, g5);
+                g6 = FloatVector.fromArray(S, src, r2).fma(v, g6);
+                g7 = FloatVector.fromArray(S, src, r2 + t1).fma(v, g7);
+                g8 = FloatVector.fromArray(S, src, r2 + t2).fma(v, g8);
+            }
+            // Written out: a helper taking the vectors as arguments might not be inlined (C2 would box them).
+            FloatVector.fromArray(S, part, cb).add(g0).intoArray(part, cb);
+            FloatVector.fromArray(S, part, c + cb).add(g1).intoArray(part, c + cb);
+            FloatVector.fromArray(S, part, 2 * c + cb).add(g2).intoArray(part, 2 * c + cb);
+            FloatVector.fromArray(S, part, 3 * c + cb).add(g3).intoArray(part, 3 * c + cb);
+            FloatVector.fromArray(S, part, 4 * c + cb).add(g4).intoArray(part, 4 * c + cb);
+            FloatVector.fromArray(S, part, 5 * c + cb).add(g5).intoArray(part, 5 * c + cb);
+            FloatVector.fromArray(S, part, 6 * c + cb).add(g6).intoArray(part, 6 * c + cb);
+            FloatVector.fromArray(S, part, 7 * c + cb).add(g7).intoArray(part, 7 * c + cb);
+            FloatVector.fromArray(S, part, 8 * c + cb).add(g8).intoArray(part, 8 * c + cb);
+        }
+
+        private void genericGrad(float[] src, int[] rowBase, float[] dy, int dyRow, float[] part, int cb, int ox0, int ox1) {
+            for (int ox = ox0; ox < ox1; ox++) {
+                FloatVector v = FloatVector.fromArray(S, dy, dyRow + ox * c + cb);
+                int ix0 = ox * sx + offX;
+                for (int ky = 0; ky < kh; ky++) {
+                    if (rowBase[ky] < 0) continue;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ix0 + kx * tx;
+                        if (ix < 0 || ix >= srcW) continue;
+                        int t = (ky * kw + kx) * c + cb;
+                        FloatVector.fromArray(S, src, rowBase[ky] + ix * c + cb).fma(v, FloatVector.fromArray(S, part, t)).intoArray(part, t);
+                    }
+                }
+            }
+        }
+
+        private void scalarGrad(float[] src, int[] rowBase, float[] dy, int dyRow, float[] part, int ch, int ox0, int ox1) {
+            for (int ox = ox0; ox < ox1; ox++) {
+                float v = dy[dyRow + ox * c + ch];
+                int ix0 = ox * sx + offX;
+                for (int ky = 0; ky < kh; ky++) {
+                    if (rowBase[ky] < 0) continue;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ix0 + kx * tx;
+                        if (ix >= 0 && ix < srcW) part[(ky * kw + kx) * c + ch] += src[rowBase[ky] + ix * c + ch] * v;
+                    }
+                }
+            }
+        }
+    }
+
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
+
+    /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
+    private static float[][] partials(int count, int size) {
+        float[][] p = PARTIALS.get();
+        if (p.length < count) {
+            p = java.util.Arrays.copyOf(p, count);
+            PARTIALS.set(p);
+        }
+        for (int i = 0; i < count; i++) {
+            if (p[i] == null || p[i].length < size) p[i] = new float[size];
+        }
+        return p;
     }
 
     private static void forwardD(double[] x, int xo, double[] w, int wo, double[] y, int yo, Geometry g, int m) {
@@ -188,6 +523,17 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
      * and folded over m at the end of the row.
      */
     private static void backpropInputF(float[] f, int fo, float[] dy, int dyo, float[] dx, int dxo, Geometry g, int m) {
+        if (m == 1 && g.sh() == 1 && g.sw() == 1) {
+            // Unit strides: dx is dy correlated with the spatially flipped filter (every dx
+            // element is one gather, no scatter), the same row kernel as the forward pass.
+            int kh = g.kh(), kw = g.kw(), c = g.c();
+            float[] flipped = new float[kh * kw * c];
+            for (int t = 0; t < kh * kw; t++) System.arraycopy(f, fo + (kh * kw - 1 - t) * c, flipped, t * c, c);
+            Window win = new Window(g.ho(), g.wo(), c, kh, kw, g.h(), g.w(), 1, 1,
+                    g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw());
+            win.correlate(dy, dyo, flipped, 0, dx, dxo, g.n());
+            return;
+        }
         final int c = g.c();
         final int cm = c * m;
         Parallel.forRange(g.n() * g.h(), grain(g, cm, g.w()), (s, e) -> {
@@ -297,6 +643,12 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
      * (small) filter gradient, the first straight into the result, and the copies are added at the end.
      */
     private static void backpropFilterF(float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo, Geometry g, int m) {
+        if (m == 1) {
+            Window win = new Window(g.h(), g.w(), g.c(), g.kh(), g.kw(), g.ho(), g.wo(), g.sh(), g.sw(),
+                    -g.padTop(), -g.padLeft(), g.dh(), g.dw());
+            win.filterGradient(x, xo, dy, dyo, dw, dwo, g.n());
+            return;
+        }
         final int cm = g.c() * m;
         final int size = g.kh() * g.kw() * cm;
         final int rows = g.n() * g.ho();

@@ -147,16 +147,17 @@ public final class PoolCpu implements PoolKernels {
                     int ws = g.wStart(j), we = g.wEnd(j);
                     int yb = (r * g.ow + j) * c;
                     int rowBase = xo + (b * g.h) * g.w * c;
-                    // Keep one vector of channels in a register while scanning the window.
+                    // The running max lives in y (L1), not in a register: a FloatVector carried
+                    // through these variable-bound window loops is a phi C2 boxes (one allocation
+                    // per cell).
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                        FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(y, yb + ch);
                         for (int hh = hs; hh < he; hh++) {
                             int p = rowBase + (hh * g.w + ws) * c + ch;
                             for (int ww = ws; ww < we; ww++, p += c) {
-                                acc = acc.max(FloatVector.fromArray(F, x, p));
+                                FloatVector.fromArray(F, y, yb + ch).max(FloatVector.fromArray(F, x, p)).intoArray(y, yb + ch);
                             }
                         }
-                        acc.intoArray(y, yb + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         float m = Float.NEGATIVE_INFINITY;
@@ -210,12 +211,25 @@ public final class PoolCpu implements PoolKernels {
         return dx;
     }
 
+    private static final ThreadLocal<int[]> ARG = ThreadLocal.withInitial(() -> new int[0]);
+
+    private static int[] argBuffer(int size) {
+        int[] a = ARG.get();
+        if (a.length < size) {
+            a = new int[size];
+            ARG.set(a);
+        }
+        return a;
+    }
+
     private static void maxPoolGradF(Geom g, float[] x, int xo, float[] dy, int dyo, float[] dx) {
         int c = g.c;
         int vecEnd = F.loopBound(c);
-        // Phase 1: per output element, the spatial index (h * W + w) of its window's first maximum.
-        int[] arg = new int[g.n * g.oh * g.ow * c];
+        // Phase 1: per output element, the spatial index (h * W + w) of its window's first maximum
+        // (in the calling thread's reusable buffer: no output-sized temporary per call).
+        int[] arg = argBuffer(g.n * g.oh * g.ow * c);
         Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            float[] bestV = new float[L];
             for (int r = s; r < e; r++) {
                 int b = r / g.oh, i = r % g.oh;
                 int hs = g.hStart(i), he = g.hEnd(i);
@@ -224,20 +238,22 @@ public final class PoolCpu implements PoolKernels {
                     int ws = g.wStart(j), we = g.wEnd(j);
                     int ob = (r * g.ow + j) * c;
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        // Start from the first cell and replace only on strictly greater: first max wins.
+                        // Start from the first cell and replace only on strictly greater: first max
+                        // wins. The running max and arg-max go through memory (bestV, arg), not
+                        // loop-carried vectors, which C2 would box.
                         int first = hs * g.w + ws;
-                        FloatVector best = FloatVector.fromArray(F, x, rowBase + first * c + ch);
-                        IntVector bestIdx = IntVector.broadcast(I, first);
+                        FloatVector.fromArray(F, x, rowBase + first * c + ch).intoArray(bestV, 0);
+                        IntVector.broadcast(I, first).intoArray(arg, ob + ch);
                         for (int hh = hs; hh < he; hh++) {
                             for (int ww = (hh == hs ? ws + 1 : ws); ww < we; ww++) {
                                 int sp = hh * g.w + ww;
                                 FloatVector v = FloatVector.fromArray(F, x, rowBase + sp * c + ch);
-                                VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
-                                best = best.blend(v, gt);
-                                bestIdx = bestIdx.blend(sp, gt.cast(I));
+                                FloatVector cur = FloatVector.fromArray(F, bestV, 0);
+                                VectorMask<Float> gt = v.compare(VectorOperators.GT, cur);
+                                cur.blend(v, gt).intoArray(bestV, 0);
+                                IntVector.fromArray(I, arg, ob + ch).blend(sp, gt.cast(I)).intoArray(arg, ob + ch);
                             }
                         }
-                        bestIdx.intoArray(arg, ob + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         int bestSp = hs * g.w + ws;
@@ -269,15 +285,14 @@ public final class PoolCpu implements PoolKernels {
                     int xb = (r * g.w + ww) * c;
                     IntVector spV = IntVector.broadcast(I, sp);
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        FloatVector acc = FloatVector.zero(F);
+                        // dx (freshly zeroed) is the accumulator: no loop-carried vector.
                         for (int i = i0; i <= i1; i++) {
                             for (int j = j0; j <= j1; j++) {
                                 int ob = ((b * g.oh + i) * g.ow + j) * c + ch;
                                 VectorMask<Float> hit = IntVector.fromArray(I, arg, ob).compare(VectorOperators.EQ, spV).cast(F);
-                                acc = acc.add(FloatVector.fromArray(F, dy, dyo + ob), hit);
+                                FloatVector.fromArray(F, dx, xb + ch).add(FloatVector.fromArray(F, dy, dyo + ob), hit).intoArray(dx, xb + ch);
                             }
                         }
-                        acc.intoArray(dx, xb + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         float acc = 0f;
@@ -341,12 +356,14 @@ public final class PoolCpu implements PoolKernels {
                     float count = (he - hs) * (we - ws);
                     int yb = (r * g.ow + j) * c;
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        FloatVector acc = FloatVector.zero(F);
+                        // y (freshly zeroed) is the accumulator: no loop-carried vector for C2 to box.
                         for (int hh = hs; hh < he; hh++) {
                             int p = rowBase + (hh * g.w + ws) * c + ch;
-                            for (int ww = ws; ww < we; ww++, p += c) acc = acc.add(FloatVector.fromArray(F, x, p));
+                            for (int ww = ws; ww < we; ww++, p += c) {
+                                FloatVector.fromArray(F, y, yb + ch).add(FloatVector.fromArray(F, x, p)).intoArray(y, yb + ch);
+                            }
                         }
-                        acc.div(count).intoArray(y, yb + ch);
+                        FloatVector.fromArray(F, y, yb + ch).div(count).intoArray(y, yb + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         float acc = 0f;
@@ -415,14 +432,14 @@ public final class PoolCpu implements PoolKernels {
                     int j0 = g.firstOutCol(ww), j1 = g.lastOutCol(ww);
                     int xb = (r * g.w + ww) * c;
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        FloatVector acc = FloatVector.zero(F);
+                        // dx (freshly zeroed) is the accumulator: no loop-carried vector for C2 to box.
                         for (int i = i0; i <= i1; i++) {
                             for (int j = j0; j <= j1; j++) {
                                 int ob = dyo + ((b * g.oh + i) * g.ow + j) * c + ch;
-                                acc = FloatVector.fromArray(F, dy, ob).fma(FloatVector.broadcast(F, inv[i * g.ow + j]), acc);
+                                FloatVector.fromArray(F, dy, ob).fma(FloatVector.broadcast(F, inv[i * g.ow + j]),
+                                        FloatVector.fromArray(F, dx, xb + ch)).intoArray(dx, xb + ch);
                             }
                         }
-                        acc.intoArray(dx, xb + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         float acc = 0f;

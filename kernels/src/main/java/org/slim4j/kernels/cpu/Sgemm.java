@@ -8,43 +8,91 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision GEMM on row-major arrays: C = alpha * op(A) * op(B) + beta * C, where op(A) is
  * M x K and op(B) is K x N. lda/ldb/ldc are row strides of the stored (untransposed) matrices.
- * The shared entry point for matmul and convolution.
+ * The shared engine of matmul and convolution.
  *
- * <p>Large problems use the Goto/BLIS scheme: op(B) is packed into KC x NR column panels
- * (p-major, L1-sized), op(A) into MC x KC blocks of MR-row panels (L2-sized), and an MR x NR
- * register-tiled Vector-API micro-kernel (2*MR vector accumulators, fma) multiplies one A panel by
- * one B panel per tile. Packing zero-pads ragged edges, so the micro-kernel always runs full tiles
- * and only the store to C is clipped. alpha is folded into A's packing and beta applied to C once
- * up front, so every K block simply accumulates. The work is split into (column group, M block)
- * units over {@link Parallel}; each task runs its whole K loop and packs its own B panels into
- * per-thread buffers, so there is one parallel region per call and no barrier per K block.
- * Small or skinny products (e.g. M = 1 inference) skip packing and run direct vectorized row
- * loops. {@code beta == 0} never reads C, so stale NaNs in C do not leak through.
+ * <p>Large products use the Goto/BLIS scheme. op(B) is packed into NR-wide column panels (p-major:
+ * NR values per k), op(A) into MC x KC blocks of MR-row panels (p-major, AS floats per k), and an
+ * MR x NR register-tiled micro-kernel (MR = 5 rows x 2 vectors = 10 FloatVector accumulators, fma)
+ * multiplies one A panel by one B panel. A KC x NR B panel is 16 KiB (half of L1) and stays there
+ * while the A block's panels (MC x KC, ~200 KiB) stream from L2.
+ *
+ * <p>Why this exact shape (measured with C2 on AVX2, 16 vector registers): the inner loop indexes
+ * the packed panels as {@code base + p * NR} and {@code base + p * AS} with power-of-two constants,
+ * so C2 removes every range check and the loop is 10 FMAs + 2 vector loads + 5 broadcast loads
+ * and a counter. 10 accumulators cover the FMA latency x 2 pipes; a 6 x 16 tile (12 accumulators)
+ * or a source-unrolled loop makes C2 hoist more broadcasts than there are registers and spill an
+ * accumulator, which halves the speed. MR = 5 is padded to an A stride of 8 because a stride of
+ * 6 or 5 is strength-reduced into shifts and adds that defeat range-check elimination.
+ *
+ * <p>Packing is pluggable ({@link PackA}, {@link PackB}) so that convolutions can pack straight
+ * from NHWC tensors (implicit im2col) into the same panels. op(B) is packed once per call into a
+ * buffer shared by all threads (column blocks of at most {@link #NC} when it would be huge); the
+ * M blocks (and, for short M, groups of B panels) are then shared out over {@link Parallel} with
+ * each task running its whole K loop, so a call has two parallel regions and no per-block barrier.
+ * alpha is folded into A's packing; beta == 0 overwrites C (the first K block stores, later ones
+ * add) and never reads it, so stale NaNs in C do not leak through. Small or skinny products
+ * (e.g. M = 1 inference) skip packing and run direct vectorised row loops.
  */
 public final class Sgemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
-    /** Micro-tile: MR rows of C x NR columns (two vectors), i.e. 2*MR accumulators in registers. */
-    static final int MR = 6;
+    /** Micro-tile rows (broadcast side). */
+    static final int MR = 5;
+    /** Packed A floats per k: MR rounded up to a power of two (see the class comment). */
+    static final int AS = 8;
+    /** Micro-tile columns: two vectors. */
     static final int NR = 2 * VL;
-    /**
-     * Depth of one packed block. A KC x NR B panel is 32 KiB with 256-bit vectors (L1-sized); a
-     * deeper K block halves the C tile loads/stores per flop, which measured faster than 256 here.
-     */
-    static final int KC = 512;
-    /** Rows of A per packed block: MC x KC floats = 144 KiB (fits L2). */
-    static final int MC = 72;
-    /** Columns of B per packed block: KC x NC floats = 4 MiB per thread at most (L3). */
+    /** Depth of one K block: a KC x NR B panel is 16 KiB (half of L1). */
+    static final int KC = Math.max(64, 4096 / NR);
+    /** Rows of A per packed block: MC / MR panels x KC x AS floats ~ 200 KiB (L2). */
+    static final int MC = 24 * MR;
+    /** Most columns of op(B) packed at once by {@link #gemm} (a KC-deep slice stays in L3). */
     static final int NC = NR * 128;
+    /** Cap (floats) on the shared packed-B buffer; a deeper K makes the column blocks narrower. */
+    private static final int B_CAP = 1 << 23;
     /** Below this many multiply-adds packing does not pay. */
     private static final long SMALL = 32 * 1024;
 
-    private static final ThreadLocal<float[]> PACK_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
-    private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[KC * NC]);
+    private static final ThreadLocal<float[]> PACK_A = ThreadLocal.withInitial(() -> new float[MC / MR * AS * KC]);
+    /** Per-thread B buffer: the packed op(B) of a call made on this thread, read by all the call's tasks. */
+    private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread buffers of {@link #multiplyStreamed}: all of A and all of B for one K block. */
+    private static final ThreadLocal<float[]> STREAM_A = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> STREAM_B = ThreadLocal.withInitial(() -> new float[0]);
+    /** Target size (floats) of one K block of B in {@link #multiplyStreamed}: 256 KiB, L2. */
+    private static final int STREAM_B_FLOATS = 1 << 16;
     /** Per-thread scratch: a ragged edge tile on its way to C. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private Sgemm() {
+    }
+
+    /**
+     * Packs rows [i0, i0 + mc) x columns [p0, p0 + kc) of a (scaled) op(A) into ceil(mc / MR)
+     * consecutive panels of kc * AS floats: panel t holds rows i0 + t*MR ..., value (row r, k p)
+     * at {@code t * kc * AS + p * AS + r}. Rows past mc must be written as zeros; slots r >= MR
+     * are never read.
+     */
+    interface PackA {
+        void pack(int i0, int mc, int p0, int kc, float[] dst);
+    }
+
+    /**
+     * Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into ceil(nc / NR) consecutive
+     * panels of kc * NR floats from {@code dst[off]} on: value (k p, column j) at
+     * {@code off + t * kc * NR + p * NR + (j - t*NR)}. Columns past nc must be zeros.
+     */
+    interface PackB {
+        void pack(int p0, int kc, int j0, int nc, float[] dst, int off);
+    }
+
+    /**
+     * Applied to each finished block of C (rows [row0, row0 + rows) x columns [col0, col0 + cols))
+     * right after its last K block, while the block is still in cache: a fused bias / batch-norm /
+     * activation costs no extra pass over memory.
+     */
+    interface Epilogue {
+        void apply(float[] c, int cOff, int ldc, int row0, int rows, int col0, int cols);
     }
 
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
@@ -57,10 +105,19 @@ public final class Sgemm {
             return;
         }
         long work = (long) m * n * k;
-        if (work < SMALL || m < MR / 2 || n < VL) {
+        if (work < SMALL || m < 3 || n < VL) {
             direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        } else {
-            blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        if (beta != 0f && beta != 1f) scaleC(m, n, beta, c, cOff, ldc);
+        boolean accumulate = beta != 0f;
+        PackA pa = packerA(transA, alpha, a, aOff, lda);
+        PackB pb = packerB(transB, b, bOff, ldb);
+        int ncMax = Math.max(NR, Math.min(NC, B_CAP / k / NR * NR));
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            float[] bp = packAllB(k, jc, nc, pb);
+            multiplyParallel(m, nc, k, pa, bp, c, cOff + jc, ldc, accumulate, null);
         }
     }
 
@@ -77,6 +134,399 @@ public final class Sgemm {
                 }
             }
         });
+    }
+
+    static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    /** Panels needed for n columns. */
+    static int panels(int n) {
+        return ceilDiv(n, NR);
+    }
+
+    // ---- packed-B driver ------------------------------------------------------------------------
+
+    /**
+     * Packs op(B) rows [0, k) x columns [j0, j0 + nc) with pb into this thread's B buffer (panel t
+     * at t * k * NR), in parallel over panels. The buffer stays valid until this thread's next
+     * call that packs B.
+     */
+    static float[] packAllB(int k, int j0, int nc, PackB pb) {
+        int np = panels(nc);
+        float[] bp = PACK_B.get();
+        if (bp.length < np * k * NR) {
+            bp = new float[np * k * NR];
+            PACK_B.set(bp);
+        }
+        float[] dst = bp;
+        int grain = Math.max(1, (1 << 15) / Math.max(1, k * NR));
+        Parallel.forRange(np, grain, (t0, t1) ->
+                pb.pack(0, k, j0 + t0 * NR, Math.min(nc, t1 * NR) - t0 * NR, dst, t0 * k * NR));
+        return dst;
+    }
+
+    /**
+     * C[0..m, 0..n) (+)= op(A) * B over both cores, B already packed by {@link #packAllB}. Work is
+     * split into M blocks; when there are too few of them for the cores, the B panels are also
+     * split into column groups.
+     */
+    static void multiplyParallel(int m, int n, int k, PackA pa, float[] bp, float[] c, int cOff, int ldc, boolean accumulate,
+                                 Epilogue epi) {
+        int threads = Parallel.threads();
+        int np = panels(n);
+        int mBlocks = ceilDiv(m, MC);
+        // Parallel.forRange cuts [0, units) into at most 4 x threads equal chunks and halves them
+        // recursively: a unit count that is a multiple of that keeps every core equally busy
+        // (10 blocks on 2 cores would split 6 / 4).
+        int chunks = 4 * threads;
+        if (mBlocks % chunks != 0 && m >= chunks * 2 * MR) mBlocks += chunks - mBlocks % chunks;
+        int mcStep = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
+        int mb = ceilDiv(m, mcStep);
+        int groups = Math.max(1, Math.min(np, ceilDiv(2 * threads, mb)));
+        int perGroup = ceilDiv(np, groups);
+        groups = ceilDiv(np, perGroup);
+        int units = mb * groups;
+        int g = groups;
+        Parallel.forRange(units, 1, (u0, u1) -> {
+            for (int u = u0; u < u1; u++) {
+                int blk = u / g;
+                int grp = u % g;
+                int i0 = blk * mcStep;
+                int q0 = grp * perGroup;
+                multiply(i0, Math.min(m, i0 + mcStep), q0, Math.min(np, q0 + perGroup), n, k, pa, bp, c, cOff, ldc, accumulate, epi);
+            }
+        });
+    }
+
+    /**
+     * Serial: rows [i0, i1) x B panels [q0, q1) of C (+)= op(A) * B, with B fully packed (panel t
+     * at t * k * NR). K is walked in even blocks of at most KC; the first block stores into C
+     * unless {@code accumulate}.
+     */
+    static void multiply(int i0, int i1, int q0, int q1, int n, int k, PackA pa, float[] bp,
+                         float[] c, int cOff, int ldc, boolean accumulate, Epilogue epi) {
+        float[] ap = PACK_A.get();
+        float[] scratch = SCRATCH.get();
+        int kBlocks = ceilDiv(k, KC);
+        int kcStep = ceilDiv(k, kBlocks);
+        for (int ic = i0; ic < i1; ic += MC) {
+            int mc = Math.min(MC, i1 - ic);
+            for (int pc = 0; pc < k; pc += kcStep) {
+                int kc = Math.min(kcStep, k - pc);
+                boolean add = accumulate || pc > 0;
+                pa.pack(ic, mc, pc, kc, ap);
+                for (int q = q0; q < q1; q++) {
+                    int jr = q * NR;
+                    int nr = Math.min(NR, n - jr);
+                    int bo = q * k * NR + pc * NR;
+                    // One B panel stays in L1 while the A block's panels stream from L2.
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        kernel(kc, ap, ir / MR * kc * AS, bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc,
+                                Math.min(MR, mc - ir), nr, add, scratch);
+                    }
+                }
+            }
+            if (epi != null) epi.apply(c, cOff, ldc, ic, mc, q0 * NR, Math.min(n, q1 * NR) - q0 * NR);
+        }
+    }
+
+    /**
+     * Serial, for a deep K and a B too big to pack whole (e.g. a filter gradient summed over all
+     * pixels, where M and N are small and K is huge): C[0..m, 0..n) (+)= op(A) * op(B). Per K
+     * block, all of op(A) and all of op(B) are packed (the block is sized so that B's panels,
+     * ~256 KiB, stay in L2; packing B for all panels at once lets an implicit-im2col packer read
+     * each input row sequentially), then every A panel passes over each B panel while that panel
+     * sits in L1.
+     */
+    static void multiplyStreamed(int m, int n, int k, PackA pa, PackB pb, float[] c, int cOff, int ldc, boolean accumulate) {
+        int np = panels(n);
+        int kcMax = Math.max(32, Math.min(KC, STREAM_B_FLOATS / (np * NR)));
+        int kBlocks = ceilDiv(k, kcMax);
+        int kcStep = ceilDiv(k, kBlocks);
+        int mPanels = ceilDiv(m, MR);
+        float[] ap = STREAM_A.get();
+        if (ap.length < mPanels * kcStep * AS) {
+            ap = new float[mPanels * kcStep * AS];
+            STREAM_A.set(ap);
+        }
+        float[] bp = STREAM_B.get();
+        if (bp.length < np * kcStep * NR) {
+            bp = new float[np * kcStep * NR];
+            STREAM_B.set(bp);
+        }
+        float[] scratch = SCRATCH.get();
+        for (int pc = 0; pc < k; pc += kcStep) {
+            int kc = Math.min(kcStep, k - pc);
+            boolean add = accumulate || pc > 0;
+            pa.pack(0, m, pc, kc, ap);
+            pb.pack(pc, kc, 0, n, bp, 0);
+            for (int q = 0; q < np; q++) {
+                int jr = q * NR;
+                int nr = Math.min(NR, n - jr);
+                int bo = q * kc * NR;
+                for (int ir = 0; ir < m; ir += MR) {
+                    kernel(kc, ap, ir / MR * kc * AS, bp, bo, c, cOff + ir * ldc + jr, ldc,
+                            Math.min(MR, m - ir), nr, add, scratch);
+                }
+            }
+        }
+    }
+
+    // ---- row-major A panels (Winograd) ----------------------------------------------------------
+
+    /**
+     * Rows of a row-major A panel: row r, column p at {@code base + r * KS + p}. The Winograd
+     * input transform produces its matrices this way with contiguous vector stores, where the
+     * [k][row] panels of {@link PackA} would need a scalar transpose.
+     */
+    static final int MR4 = 4;
+    /**
+     * Stride between the rows of a row-major A panel, and the deepest K block over one: a
+     * constant, so C2 can hoist the range checks. 64 keeps a Winograd tile block (16 matrices of
+     * tiles x 64 channels) in L2.
+     */
+    static final int KS = 64;
+
+    /**
+     * The MR4 x NR micro-kernel over a row-major A panel: 8 accumulators, 4 broadcasts at constant
+     * distance KS. Five rows this way make C2 hoist all five broadcasts and spill an accumulator;
+     * four always fit the 16 registers.
+     */
+    static void kernelRows(int kc, float[] ap, int ao, float[] bp, int bo,
+                           float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            int ai = ao + p;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + KS]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2 * KS]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3 * KS]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+        }
+        if (mr == MR4 && nr == NR) {
+            if (add) {
+                c00 = c00.add(FloatVector.fromArray(S, c, co));
+                c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
+                c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+                c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + VL));
+                c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+                c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
+                c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+                c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + VL);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + VL);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + VL);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + VL);
+            return;
+        }
+        c00.intoArray(scratch, 0);
+        c01.intoArray(scratch, VL);
+        c10.intoArray(scratch, NR);
+        c11.intoArray(scratch, NR + VL);
+        c20.intoArray(scratch, 2 * NR);
+        c21.intoArray(scratch, 2 * NR + VL);
+        c30.intoArray(scratch, 3 * NR);
+        c31.intoArray(scratch, 3 * NR + VL);
+        clip(scratch, c, co, ldc, mr, nr, add);
+    }
+
+    private static void clip(float[] scratch, float[] c, int co, int ldc, int mr, int nr, boolean add) {
+        for (int r = 0; r < mr; r++) {
+            int row = co + r * ldc;
+            if (add) {
+                for (int j = 0; j < nr; j++) c[row + j] += scratch[r * NR + j];
+            } else {
+                System.arraycopy(scratch, r * NR, c, row, nr);
+            }
+        }
+    }
+
+    // ---- standard packers -----------------------------------------------------------------------
+
+    /** Packer for a stored row-major A (M x K, or K x M when transposed), alpha folded in. */
+    static PackA packerA(boolean transA, float alpha, float[] a, int aOff, int lda) {
+        if (transA) {
+            return (i0, mc, p0, kc, dst) -> {
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int base = ir / MR * kc * AS;
+                    // Stored A is K x M: the MR values of one k are contiguous in row k.
+                    int src = aOff + p0 * lda + i0 + ir;
+                    if (mr == MR) {
+                        for (int p = 0; p < kc; p++, src += lda) {
+                            int d = base + p * AS;
+                            dst[d] = alpha * a[src];
+                            dst[d + 1] = alpha * a[src + 1];
+                            dst[d + 2] = alpha * a[src + 2];
+                            dst[d + 3] = alpha * a[src + 3];
+                            dst[d + 4] = alpha * a[src + 4];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++, src += lda) {
+                            int d = base + p * AS;
+                            for (int r = 0; r < MR; r++) dst[d + r] = r < mr ? alpha * a[src + r] : 0f;
+                        }
+                    }
+                }
+            };
+        }
+        return (i0, mc, p0, kc, dst) -> {
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                int base = ir / MR * kc * AS;
+                for (int r = 0; r < MR; r++) {
+                    if (r < mr) {
+                        scatterRow(a, aOff + (i0 + ir + r) * lda + p0, alpha, dst, base + r, kc);
+                    } else {
+                        zeroRow(dst, base + r, kc);
+                    }
+                }
+            }
+        };
+    }
+
+    /** dst[d + p * AS] = alpha * src[s + p] for p in [0, len): one row of an A panel. */
+    static void scatterRow(float[] src, int s, float alpha, float[] dst, int d, int len) {
+        if (alpha == 1f) {
+            for (int p = 0; p < len; p++) dst[d + p * AS] = src[s + p];
+        } else {
+            for (int p = 0; p < len; p++) dst[d + p * AS] = alpha * src[s + p];
+        }
+    }
+
+    /** Zeroes one row of an A panel: dst[d + p * AS] for p in [0, len). */
+    static void zeroRow(float[] dst, int d, int len) {
+        for (int p = 0; p < len; p++) dst[d + p * AS] = 0f;
+    }
+
+    /** Packer for a stored row-major B (K x N, or N x K when transposed). */
+    static PackB packerB(boolean transB, float[] b, int bOff, int ldb) {
+        if (!transB) {
+            return (p0, kc, j0, nc, dst, off) -> {
+                for (int t = 0, np = panels(nc); t < np; t++) {
+                    int j = j0 + t * NR;
+                    int nr = Math.min(NR, nc - t * NR);
+                    int d = off + t * kc * NR;
+                    int src = bOff + p0 * ldb + j;
+                    for (int p = 0; p < kc; p++, src += ldb, d += NR) {
+                        if (nr == NR) {
+                            System.arraycopy(b, src, dst, d, NR);
+                        } else {
+                            System.arraycopy(b, src, dst, d, nr);
+                            Arrays.fill(dst, d + nr, d + NR, 0f);
+                        }
+                    }
+                }
+            };
+        }
+        return (p0, kc, j0, nc, dst, off) -> {
+            for (int t = 0, np = panels(nc); t < np; t++) {
+                int j = j0 + t * NR;
+                int nr = Math.min(NR, nc - t * NR);
+                int d = off + t * kc * NR;
+                // Stored B is N x K: panel column jj is the contiguous row j + jj.
+                for (int jj = 0; jj < nr; jj++) {
+                    int src = bOff + (j + jj) * ldb + p0;
+                    for (int p = 0; p < kc; p++) dst[d + p * NR + jj] = b[src + p];
+                }
+                for (int jj = nr; jj < NR; jj++) {
+                    for (int p = 0; p < kc; p++) dst[d + p * NR + jj] = 0f;
+                }
+            }
+        };
+    }
+
+    // ---- micro-kernel ---------------------------------------------------------------------------
+
+    /**
+     * The MR x NR micro-kernel: C tile (+)= packed A panel x packed B panel. The 10 vector
+     * accumulators stay in registers over kc rank-1 updates; full tiles go straight to C, ragged
+     * ones through scratch and are clipped.
+     */
+    static void kernel(int kc, float[] ap, int ao, float[] bp, int bo,
+                       float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        // Indices are affine in p with constant power-of-two scales: C2 hoists all range checks.
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            int ai = ao + p * AS;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+        }
+        if (mr == MR && nr == NR) {
+            if (add) {
+                c00 = c00.add(FloatVector.fromArray(S, c, co));
+                c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
+                c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+                c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + VL));
+                c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+                c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
+                c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+                c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
+                c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
+                c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + VL));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + VL);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + VL);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + VL);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + VL);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + VL);
+            return;
+        }
+        c00.intoArray(scratch, 0);
+        c01.intoArray(scratch, VL);
+        c10.intoArray(scratch, NR);
+        c11.intoArray(scratch, NR + VL);
+        c20.intoArray(scratch, 2 * NR);
+        c21.intoArray(scratch, 2 * NR + VL);
+        c30.intoArray(scratch, 3 * NR);
+        c31.intoArray(scratch, 3 * NR + VL);
+        c40.intoArray(scratch, 4 * NR);
+        c41.intoArray(scratch, 4 * NR + VL);
+        clip(scratch, c, co, ldc, mr, nr, add);
     }
 
     // ---- direct path: small or skinny products, no packing ---------------------------------------
@@ -101,13 +551,25 @@ public final class Sgemm {
         }
     }
 
+    private static final ThreadLocal<float[]> DIRECT_ACC = ThreadLocal.withInitial(() -> new float[256]);
+    private static final ThreadLocal<float[]> DIRECT_ROW = ThreadLocal.withInitial(() -> new float[256]);
+
+    private static float[] grow(ThreadLocal<float[]> tl, int size) {
+        float[] v = tl.get();
+        if (v.length < size) {
+            v = new float[Math.max(size, 2 * v.length)];
+            tl.set(v);
+        }
+        return v;
+    }
+
     /** Rows [i0, i1) x columns [j0, j1) of C, one row at a time. */
     private static void directRange(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k,
                                     float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                     float beta, float[] c, int cOff, int ldc) {
         int w = j1 - j0;
-        float[] acc = new float[w];
-        float[] arow = transA ? new float[k] : null;
+        float[] acc = grow(DIRECT_ACC, w);
+        float[] arow = transA ? grow(DIRECT_ROW, k) : null;
         for (int i = i0; i < i1; i++) {
             // Row i of op(A), contiguous: either in place or gathered from a column of stored A.
             float[] ar;
@@ -166,209 +628,5 @@ public final class Sgemm {
             }
         }
         for (; j < len; j++) acc[j] += alpha * y[yo + j];
-    }
-
-    // ---- blocked path ---------------------------------------------------------------------------
-
-    private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                                float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                                float beta, float[] c, int cOff, int ldc) {
-        // beta once up front; every K block then accumulates into C.
-        scaleC(m, n, beta, c, cOff, ldc);
-        int threads = Parallel.threads();
-        // Even block sizes: no thin leftover K block, and M blocks that share out over the cores.
-        int kBlocks = ceilDiv(k, KC);
-        int kcStep = ceilDiv(k, kBlocks);
-        int mBlocks = ceilDiv(m, MC);
-        if (mBlocks > 1 && mBlocks % threads != 0 && m >= threads * 4 * MR) mBlocks += threads - mBlocks % threads;
-        int mcStep = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
-        int mb = ceilDiv(m, mcStep);
-        // Few M blocks (skinny M): also split the columns into groups of whole NR panels so that
-        // every core has work.
-        int nPanels = ceilDiv(n, NR);
-        int groups = Math.max(1, Math.min(nPanels, ceilDiv(2 * threads, mb)));
-        int groupCols = ceilDiv(nPanels, groups) * NR;
-        groups = ceilDiv(n, groupCols);
-        // Units are (column group, M block), group-major, so a task's units share B panels. Each
-        // task runs its whole K loop on its own (no barrier per K block) and packs the B panels it
-        // needs itself: at most a few extra B packings, against MC x more arithmetic.
-        Parallel.forRange(groups * mb, 1, (u0, u1) -> {
-            float[] ap = PACK_A.get();
-            float[] bp = PACK_B.get();
-            float[] scratch = SCRATCH.get();
-            for (int u = u0; u < u1; ) {
-                int g = u / mb;
-                int mb0 = u % mb;
-                int mb1 = Math.min(mb, mb0 + (u1 - u));
-                u += mb1 - mb0;
-                int gEnd = Math.min(n, (g + 1) * groupCols);
-                for (int jc = g * groupCols; jc < gEnd; jc += NC) {
-                    int nc = Math.min(NC, gEnd - jc);
-                    int panels = ceilDiv(nc, NR);
-                    for (int pc = 0; pc < k; pc += kcStep) {
-                        int kc = Math.min(kcStep, k - pc);
-                        for (int q = 0; q < panels; q++) {
-                            packB(transB, b, bOff, ldb, pc, kc, jc + q * NR, Math.min(NR, nc - q * NR), bp, q * kc * NR);
-                        }
-                        for (int blk = mb0; blk < mb1; blk++) {
-                            int ic = blk * mcStep;
-                            int mc = Math.min(mcStep, m - ic);
-                            packA(transA, alpha, a, aOff, lda, ic, mc, pc, kc, ap);
-                            for (int q = 0; q < panels; q++) {
-                                int jr = q * NR;
-                                int nr = Math.min(NR, nc - jr);
-                                int bpo = q * kc * NR;
-                                // One B panel stays in L1 while the A block's panels stream from L2.
-                                for (int ir = 0; ir < mc; ir += MR) {
-                                    int co = cOff + (ic + ir) * ldc + jc + jr;
-                                    kernel(kc, ap, ir * kc, bp, bpo, c, co, ldc, Math.min(MR, mc - ir), nr, scratch);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    private static int ceilDiv(int x, int y) {
-        return (x + y - 1) / y;
-    }
-
-    /**
-     * Packs op(A)[ic..ic+mc, pc..pc+kc] as consecutive MR-row panels, each laid out p-major
-     * (MR values of column p, then column p+1, ...); rows past mc are zero.
-     */
-    private static void packA(boolean transA, float alpha, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float[] ap) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int base = ir * kc;
-            if (transA) {
-                // Stored A is K x M: the MR values for one p are contiguous in row p.
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (pc + p) * lda + ic + ir;
-                    int dst = base + p * MR;
-                    int r = 0;
-                    for (; r < mr; r++) ap[dst + r] = alpha * a[src + r];
-                    for (; r < MR; r++) ap[dst + r] = 0f;
-                }
-            } else {
-                for (int r = 0; r < mr; r++) {
-                    int src = aOff + (ic + ir + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = alpha * a[src + p];
-                }
-                for (int r = mr; r < MR; r++) {
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = 0f;
-                }
-            }
-        }
-    }
-
-    /**
-     * Packs op(B)[pc..pc+kc, j..j+nr] as one NR-wide panel, p-major (NR values per p); columns past
-     * nr are zero.
-     */
-    private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int j, int nr, float[] bp, int dst) {
-        if (!transB) {
-            for (int p = 0; p < kc; p++) {
-                int src = bOff + (pc + p) * ldb + j;
-                int d = dst + p * NR;
-                if (nr == NR) {
-                    System.arraycopy(b, src, bp, d, NR);
-                } else {
-                    int c = 0;
-                    for (; c < nr; c++) bp[d + c] = b[src + c];
-                    for (; c < NR; c++) bp[d + c] = 0f;
-                }
-            }
-        } else {
-            // Stored B is N x K: column c of the panel is contiguous row j+c.
-            for (int c = 0; c < nr; c++) {
-                int src = bOff + (j + c) * ldb + pc;
-                for (int p = 0; p < kc; p++) bp[dst + p * NR + c] = b[src + p];
-            }
-            for (int c = nr; c < NR; c++) {
-                for (int p = 0; p < kc; p++) bp[dst + p * NR + c] = 0f;
-            }
-        }
-    }
-
-    /**
-     * The MR x NR micro-kernel: C tile += packed A panel x packed B panel. The 12 vector
-     * accumulators (6 rows x 2 vectors) stay in registers while kc rank-1 updates stream in.
-     * alpha was folded into A's packing and beta applied to C up front, so the tile only adds.
-     */
-    private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo,
-                               float[] c, int co, int ldc, int mr, int nr, float[] scratch) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        // Running indices (not p * NR) measured slightly faster with C2.
-        int bi = bo;
-        int ai = ao;
-        for (int p = 0; p < kc; p++, bi += NR, ai += MR) {
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, ap[ai]);
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            av = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = av.fma(b0, c50);
-            c51 = av.fma(b1, c51);
-        }
-        boolean full = mr == MR && nr == NR;
-        // Full tiles add straight into C; ragged ones go through scratch and are clipped.
-        float[] dst = full ? c : scratch;
-        int d = full ? co : 0;
-        int ld = full ? ldc : NR;
-        if (full) {
-            c00 = c00.add(FloatVector.fromArray(S, c, d));
-            c01 = c01.add(FloatVector.fromArray(S, c, d + VL));
-            c10 = c10.add(FloatVector.fromArray(S, c, d + ld));
-            c11 = c11.add(FloatVector.fromArray(S, c, d + ld + VL));
-            c20 = c20.add(FloatVector.fromArray(S, c, d + 2 * ld));
-            c21 = c21.add(FloatVector.fromArray(S, c, d + 2 * ld + VL));
-            c30 = c30.add(FloatVector.fromArray(S, c, d + 3 * ld));
-            c31 = c31.add(FloatVector.fromArray(S, c, d + 3 * ld + VL));
-            c40 = c40.add(FloatVector.fromArray(S, c, d + 4 * ld));
-            c41 = c41.add(FloatVector.fromArray(S, c, d + 4 * ld + VL));
-            c50 = c50.add(FloatVector.fromArray(S, c, d + 5 * ld));
-            c51 = c51.add(FloatVector.fromArray(S, c, d + 5 * ld + VL));
-        }
-        c00.intoArray(dst, d);
-        c01.intoArray(dst, d + VL);
-        c10.intoArray(dst, d + ld);
-        c11.intoArray(dst, d + ld + VL);
-        c20.intoArray(dst, d + 2 * ld);
-        c21.intoArray(dst, d + 2 * ld + VL);
-        c30.intoArray(dst, d + 3 * ld);
-        c31.intoArray(dst, d + 3 * ld + VL);
-        c40.intoArray(dst, d + 4 * ld);
-        c41.intoArray(dst, d + 4 * ld + VL);
-        c50.intoArray(dst, d + 5 * ld);
-        c51.intoArray(dst, d + 5 * ld + VL);
-        if (!full) addClipped(scratch, c, co, ldc, mr, nr);
-    }
-
-    private static void addClipped(float[] tile, float[] c, int co, int ldc, int mr, int nr) {
-        for (int r = 0; r < mr; r++) {
-            int row = co + r * ldc;
-            for (int j = 0; j < nr; j++) c[row + j] += tile[r * NR + j];
-        }
     }
 }

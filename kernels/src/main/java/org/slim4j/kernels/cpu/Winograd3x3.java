@@ -1,0 +1,476 @@
+package org.slim4j.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 3x3, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
+ * filtering F(2x2, 3x3) (Lavin and Gray): Y = A^T [ (G g G^T) . (B^T d B) ] A on 4x4 input tiles
+ * with stride 2, so 16 multiplies make 4 outputs instead of 36. NHWC source and destination,
+ * channels multiples of the vector length. Used for the forward pass and, with the filter flipped
+ * and its channels swapped, for the input gradient; {@link Conv2dCpu} picks it when it applies.
+ *
+ * <p>The filter is transformed once per call into 16 matrices U[xi nu] (Cin x Cout), packed as
+ * {@link Sgemm} B panels. Output tiles are then processed in blocks of TB tiles per task: the
+ * input transform writes B^T d B for each of the 16 positions straight into row-major A panels
+ * (tile rows, 64 channels per K block, contiguous vector stores), 16 small GEMMs
+ * M[xi nu] (TB x Cout) = V[xi nu] (TB x Cin) x U[xi nu] run on {@link Sgemm#kernelRows}, and the
+ * output transform writes the 2x2 outputs of each tile to NHWC (an optional epilogue then sees each
+ * finished pixel). A block's V and M (16 x TB x channels each) stay in L2, so the transforms cost
+ * no memory traffic beyond reading the input and writing the output once.
+ *
+ * <p>Accuracy: the transforms only add, subtract and halve, so the result differs from direct
+ * summation by a few float32 roundings (the tests hold it to 1e-5 of the output scale).
+ */
+final class Winograd3x3 {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    private static final int NR = Sgemm.NR;
+    private static final int KS = Sgemm.KS;
+    private static final int MR4 = Sgemm.MR4;
+    /** Floats of V plus M per tile block (~384 KiB: L2). */
+    private static final int BLOCK_FLOATS = 96 * 1024;
+
+    private static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> M_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR4 * NR]);
+    private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[16 * VL]);
+
+    private Winograd3x3() {
+    }
+
+    /** Filter value g(ky, kx, ci, co) of the correlation being computed. */
+    interface Taps {
+        float get(int ky, int kx, int ci, int co);
+    }
+
+    /** Whether the Winograd path handles this convolution (3x3, unit strides and dilations, vector-multiple channels). */
+    static boolean applies(int kh, int kw, int sh, int sw, int dh, int dw, int cin, int cout) {
+        return kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1
+                && cin % VL == 0 && cout % VL == 0 && cin >= 16 && cout >= 16;
+    }
+
+    private static float[] grow(ThreadLocal<float[]> tl, int size) {
+        float[] a = tl.get();
+        if (a.length < size) {
+            a = new float[size];
+            tl.set(a);
+        }
+        return a;
+    }
+
+    /**
+     * dst[n, oy, ox, co] = sum over (ky, kx, ci) of src[n, oy + offY + ky, ox + offX + kx, ci] *
+     * g(ky, kx, ci, co), source cells outside [0, srcH) x [0, srcW) counting as zero; src is
+     * [n, srcH, srcW, cin], dst [n, dstH, dstW, cout], every element of dst written.
+     */
+    static void correlate(float[] src, int so, int n, int srcH, int srcW, int cin, Taps g,
+                          float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
+        final int np = Sgemm.panels(cout);
+        final float[] u = transformFilter(g, cin, cout, np);
+        final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
+        final int tiles = n * tH * tW;
+        final int kbs = Sgemm.ceilDiv(cin, KS);
+        int tb = BLOCK_FLOATS / (16 * (kbs * KS + cout)) / MR4 * MR4;
+        final int tbMax = Math.max(2 * MR4, Math.min(64, tb));
+        final int units = Sgemm.ceilDiv(tiles, tbMax);
+        Parallel.forRange(units, 1, (u0, u1) -> {
+            float[] v = grow(V_BUF, 16 * kbs * tbMax * KS);
+            float[] m = grow(M_BUF, 16 * tbMax * cout);
+            float[] scratch = SCRATCH.get();
+            float[] patch = grow(PATCH, 16 * VL);
+            for (int unit = u0; unit < u1; unit++) {
+                int t0 = unit * tbMax;
+                int tb1 = Math.min(tbMax, tiles - t0);
+                inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
+                for (int xi = 0; xi < 16; xi++) {
+                    for (int kb = 0; kb < kbs; kb++) {
+                        int kc = Math.min(KS, cin - kb * KS);
+                        int vBase = (xi * kbs + kb) * tbMax * KS;
+                        for (int q = 0; q < np; q++) {
+                            int nr = Math.min(NR, cout - q * NR);
+                            int bo = (xi * np + q) * cin * NR + kb * KS * NR;
+                            int co = xi * tbMax * cout + q * NR;
+                            for (int ir = 0; ir < tb1; ir += MR4) {
+                                Sgemm.kernelRows(kc, v, vBase + ir * KS, u, bo, m, co + ir * cout, cout,
+                                        Math.min(MR4, tb1 - ir), nr, kb > 0, scratch);
+                            }
+                        }
+                    }
+                }
+                outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi);
+            }
+        });
+    }
+
+    /**
+     * The filter gradient of {@link #correlate} (same src, offsets and dst geometry, dy the gradient
+     * of dst): dW[ky, kx, ci, co] (HWIO, written to dw) = sum over dst pixels of
+     * src[.., oy + offY + ky, ox + offX + kx, ci] * dy[.., oy, ox, co]. In the Winograd domain this is
+     * dU[xi nu] (Cin x Cout) = sum over tiles of V[xi nu]^T dM[xi nu] with dM = A dY A^T (dy tiles,
+     * zero past the edge), then dW = G^T dU G. The tile blocks are split into a few slices per core,
+     * each summing its 16 small GEMMs (K = the block's tiles) into its own dU partial.
+     */
+    static void filterGradient(float[] src, int so, int n, int srcH, int srcW, int cin,
+                               float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX,
+                               float[] dw, int dwo) {
+        final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
+        final int tiles = n * tH * tW;
+        final int kbs = Sgemm.ceilDiv(cin, KS);
+        int tb = BLOCK_FLOATS / (16 * (kbs * KS + cout)) / MR4 * MR4;
+        final int tbMax = Math.max(2 * MR4, Math.min(64, tb));
+        final int units = Sgemm.ceilDiv(tiles, tbMax);
+        final int size = 16 * cin * cout;
+        final int slices = Math.max(1, Math.min(units, 4 * Parallel.threads()));
+        final float[][] parts = partials(slices, size);
+        Parallel.forRange(slices, 1, (s0, s1) -> {
+            float[] v = grow(V_BUF, 16 * kbs * tbMax * KS);
+            float[] m = grow(M_BUF, 16 * tbMax * cout);
+            float[] patch = grow(PATCH, 16 * VL);
+            for (int sl = s0; sl < s1; sl++) {
+                float[] part = parts[sl];
+                java.util.Arrays.fill(part, 0, size, 0f);
+                int u1 = (int) ((long) units * (sl + 1) / slices);
+                for (int unit = (int) ((long) units * sl / slices); unit < u1; unit++) {
+                    int t0 = unit * tbMax;
+                    int tb1 = Math.min(tbMax, tiles - t0);
+                    inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
+                    gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb1, tbMax, m, patch);
+                    for (int xi = 0; xi < 16; xi++) {
+                        for (int kb = 0; kb < kbs; kb++) {
+                            int mc = Math.min(KS, cin - kb * KS);
+                            // dU[xi][kb*KS .., :] += V^T (channels x tiles) dM (tiles x Cout)
+                            Sgemm.multiplyStreamed(mc, cout, tb1,
+                                    Sgemm.packerA(true, 1f, v, (xi * kbs + kb) * tbMax * KS, KS),
+                                    Sgemm.packerB(false, m, xi * tbMax * cout, cout),
+                                    part, xi * cin * cout + kb * KS * cout, cout, true);
+                        }
+                    }
+                }
+            }
+        });
+        // dW = G^T dU G per (ci, co), summing the slices on the way.
+        Parallel.forRange(cin, Math.max(1, 4096 / Math.max(1, cout)), (c0, c1) -> {
+            float[] u = new float[16];
+            for (int ci = c0; ci < c1; ci++) {
+                for (int co = 0; co < cout; co++) {
+                    int e = ci * cout + co;
+                    for (int xi = 0; xi < 16; xi++) {
+                        float sum = 0f;
+                        for (int sl = 0; sl < slices; sl++) sum += parts[sl][xi * cin * cout + e];
+                        u[xi] = sum;
+                    }
+                    // s = G^T dU (3 x 4), then dg = s G (3 x 3); G rows (1,0,0), (.5,.5,.5), (.5,-.5,.5), (0,0,1).
+                    for (int a = 0; a < 3; a++) {
+                        float s0, s1, s2, s3;
+                        if (a == 0) {
+                            s0 = u[0] + 0.5f * (u[4] + u[8]);
+                            s1 = u[1] + 0.5f * (u[5] + u[9]);
+                            s2 = u[2] + 0.5f * (u[6] + u[10]);
+                            s3 = u[3] + 0.5f * (u[7] + u[11]);
+                        } else if (a == 1) {
+                            s0 = 0.5f * (u[4] - u[8]);
+                            s1 = 0.5f * (u[5] - u[9]);
+                            s2 = 0.5f * (u[6] - u[10]);
+                            s3 = 0.5f * (u[7] - u[11]);
+                        } else {
+                            s0 = 0.5f * (u[4] + u[8]) + u[12];
+                            s1 = 0.5f * (u[5] + u[9]) + u[13];
+                            s2 = 0.5f * (u[6] + u[10]) + u[14];
+                            s3 = 0.5f * (u[7] + u[11]) + u[15];
+                        }
+                        int row = dwo + (a * 3 * cin + ci) * cout + co;
+                        dw[row] = s0 + 0.5f * (s1 + s2);
+                        dw[row + cin * cout] = 0.5f * (s1 - s2);
+                        dw[row + 2 * cin * cout] = 0.5f * (s1 + s2) + s3;
+                    }
+                }
+            }
+        });
+    }
+
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
+
+    /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
+    private static float[][] partials(int count, int size) {
+        float[][] p = PARTIALS.get();
+        if (p.length < count) {
+            p = java.util.Arrays.copyOf(p, count);
+            PARTIALS.set(p);
+        }
+        for (int i = 0; i < count; i++) {
+            if (p[i] == null || p[i].length < size) p[i] = new float[size];
+        }
+        return p;
+    }
+
+    /**
+     * dM[xi nu] = A dY A^T for tiles [t0, t0 + tb) and every channel vector of dy, written as
+     * [position][tile][Cout] (A = the 4 x 2 transpose of A^T: rows (1,0), (1,1), (1,-1), (0,-1)).
+     * Tiles at the edge read their missing dy cells as zeros through a patch buffer.
+     */
+    private static void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW,
+                                      int t0, int tb, int tbMax, float[] m, float[] patch) {
+        int plane = tbMax * cout;
+        for (int tt = 0; tt < tb; tt++) {
+            int t = t0 + tt;
+            int img = t / (tH * tW);
+            int rem = t - img * tH * tW;
+            int ty = rem / tW;
+            int tx = rem - ty * tW;
+            int oy = 2 * ty, ox = 2 * tx;
+            boolean full = oy + 1 < dstH && ox + 1 < dstW;
+            int p00 = dyo + ((img * dstH + oy) * dstW + ox) * cout;
+            for (int cb = 0; cb < cout; cb += VL) {
+                float[] arr;
+                int b00, colStride, rowStride;
+                if (full) {
+                    arr = dy;
+                    b00 = p00 + cb;
+                    colStride = cout;
+                    rowStride = dstW * cout;
+                } else {
+                    for (int a = 0; a < 2; a++) {
+                        for (int b = 0; b < 2; b++) {
+                            int d = (a * 2 + b) * VL;
+                            if (oy + a < dstH && ox + b < dstW) {
+                                System.arraycopy(dy, p00 + (a * dstW + b) * cout + cb, patch, d, VL);
+                            } else {
+                                java.util.Arrays.fill(patch, d, d + VL, 0f);
+                            }
+                        }
+                    }
+                    arr = patch;
+                    b00 = 0;
+                    colStride = VL;
+                    rowStride = 2 * VL;
+                }
+                FloatVector d00 = FloatVector.fromArray(S, arr, b00);
+                FloatVector d01 = FloatVector.fromArray(S, arr, b00 + colStride);
+                FloatVector d10 = FloatVector.fromArray(S, arr, b00 + rowStride);
+                FloatVector d11 = FloatVector.fromArray(S, arr, b00 + rowStride + colStride);
+                // Rows: r_xi = (A dY)[xi] = (d0, d0 + d1, d0 - d1, -d1) per column.
+                FloatVector r10 = d00.add(d10), r11 = d01.add(d11);
+                FloatVector r20 = d00.sub(d10), r21 = d01.sub(d11);
+                FloatVector r30 = d10.neg(), r31 = d11.neg();
+                int o = tt * cout + cb;
+                // Columns: dM[xi][.] = (r0, r0 + r1, r0 - r1, -r1), written out (no vector-argument helper).
+                d00.intoArray(m, o);
+                d00.add(d01).intoArray(m, plane + o);
+                d00.sub(d01).intoArray(m, 2 * plane + o);
+                d01.neg().intoArray(m, 3 * plane + o);
+                r10.intoArray(m, 4 * plane + o);
+                r10.add(r11).intoArray(m, 5 * plane + o);
+                r10.sub(r11).intoArray(m, 6 * plane + o);
+                r11.neg().intoArray(m, 7 * plane + o);
+                r20.intoArray(m, 8 * plane + o);
+                r20.add(r21).intoArray(m, 9 * plane + o);
+                r20.sub(r21).intoArray(m, 10 * plane + o);
+                r21.neg().intoArray(m, 11 * plane + o);
+                r30.intoArray(m, 12 * plane + o);
+                r30.add(r31).intoArray(m, 13 * plane + o);
+                r30.sub(r31).intoArray(m, 14 * plane + o);
+                r31.neg().intoArray(m, 15 * plane + o);
+            }
+        }
+    }
+
+    /**
+     * U[xi nu] = G g G^T for every (ci, co), packed per position xi*4+nu as NR-wide B panels over
+     * the whole Cin: element (ci, co) at ((xi*4+nu) * np + co / NR) * cin * NR + ci * NR + co % NR.
+     * The buffer belongs to the calling thread.
+     */
+    private static float[] transformFilter(Taps g, int cin, int cout, int np) {
+        float[] u = grow(U_BUF, 16 * np * cin * NR);
+        java.util.Arrays.fill(u, 0, 16 * np * cin * NR, 0f);
+        Parallel.forRange(cin, Math.max(1, 4096 / Math.max(1, cout)), (c0, c1) -> {
+            float[] t = new float[12];
+            for (int ci = c0; ci < c1; ci++) {
+                for (int co = 0; co < cout; co++) {
+                    // t = g G^T (3 x 4), then U = G t (4 x 4).
+                    for (int a = 0; a < 3; a++) {
+                        float g0 = g.get(a, 0, ci, co), g1 = g.get(a, 1, ci, co), g2 = g.get(a, 2, ci, co);
+                        t[a * 4] = g0;
+                        t[a * 4 + 1] = 0.5f * (g0 + g1 + g2);
+                        t[a * 4 + 2] = 0.5f * (g0 - g1 + g2);
+                        t[a * 4 + 3] = g2;
+                    }
+                    int base = (co / NR) * cin * NR + ci * NR + co % NR;
+                    int stride = np * cin * NR;
+                    for (int nu = 0; nu < 4; nu++) {
+                        float a0 = t[nu], a1 = t[4 + nu], a2 = t[8 + nu];
+                        u[base + nu * stride] = a0;
+                        u[base + (4 + nu) * stride] = 0.5f * (a0 + a1 + a2);
+                        u[base + (8 + nu) * stride] = 0.5f * (a0 - a1 + a2);
+                        u[base + (12 + nu) * stride] = a2;
+                    }
+                }
+            }
+        });
+        return u;
+    }
+
+    /**
+     * V[xi nu] = B^T d B for tiles [t0, t0 + tb) and every channel vector, written as row-major A
+     * panels: position p, K block kb, tile row tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS.
+     * Interior tiles load straight from the source; a tile that touches the padding is first
+     * copied into a zero-filled 4 x 4 x VL patch, so the transform's loads are unconditional
+     * (a vector chosen by a branch would make C2 box it).
+     */
+    private static void inputTransform(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int offY, int offX,
+                                       int t0, int tb, int tbMax, int kbs, float[] v, float[] patch) {
+        int plane = kbs * tbMax * KS;
+        int rowStride = srcW * cin;
+        for (int tt = 0; tt < tb; tt++) {
+            int t = t0 + tt;
+            int img = t / (tH * tW);
+            int rem = t - img * tH * tW;
+            int ty = rem / tW;
+            int tx = rem - ty * tW;
+            int y0 = 2 * ty + offY;
+            int x0 = 2 * tx + offX;
+            boolean inside = y0 >= 0 && y0 + 3 < srcH && x0 >= 0 && x0 + 3 < srcW;
+            int base = so + ((img * srcH + y0) * srcW + x0) * cin;
+            for (int cb = 0; cb < cin; cb += VL) {
+                int kb = cb / KS;
+                int dstBase = (kb * tbMax + tt) * KS + cb - kb * KS;
+                if (inside) {
+                    transformTile(src, base + cb, rowStride, cin, v, dstBase, plane);
+                } else {
+                    for (int a = 0; a < 4; a++) {
+                        int iy = y0 + a;
+                        for (int b = 0; b < 4; b++) {
+                            int ix = x0 + b;
+                            int d = (a * 4 + b) * VL;
+                            if (iy < 0 || iy >= srcH || ix < 0 || ix >= srcW) {
+                                java.util.Arrays.fill(patch, d, d + VL, 0f);
+                            } else {
+                                System.arraycopy(src, so + ((img * srcH + iy) * srcW + ix) * cin + cb, patch, d, VL);
+                            }
+                        }
+                    }
+                    transformTile(patch, 0, 4 * VL, VL, v, dstBase, plane);
+                }
+            }
+        }
+    }
+
+    /** One channel vector of one tile: d[a][b] at arr[base + a * rowStride + b * colStride]. */
+    private static void transformTile(float[] arr, int base, int rowStride, int colStride, float[] v, int dstBase, int plane) {
+        int b0 = base, b1 = b0 + rowStride, b2 = b1 + rowStride, b3 = b2 + rowStride;
+        // Rows first: e[.][b] = (B^T d)[.][b] for each column b of the 4x4 patch.
+        FloatVector e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33;
+        {
+            FloatVector d0 = FloatVector.fromArray(S, arr, b0), d1 = FloatVector.fromArray(S, arr, b1);
+            FloatVector d2 = FloatVector.fromArray(S, arr, b2), d3 = FloatVector.fromArray(S, arr, b3);
+            e00 = d0.sub(d2);
+            e10 = d1.add(d2);
+            e20 = d2.sub(d1);
+            e30 = d1.sub(d3);
+        }
+        {
+            FloatVector d0 = FloatVector.fromArray(S, arr, b0 + colStride), d1 = FloatVector.fromArray(S, arr, b1 + colStride);
+            FloatVector d2 = FloatVector.fromArray(S, arr, b2 + colStride), d3 = FloatVector.fromArray(S, arr, b3 + colStride);
+            e01 = d0.sub(d2);
+            e11 = d1.add(d2);
+            e21 = d2.sub(d1);
+            e31 = d1.sub(d3);
+        }
+        {
+            FloatVector d0 = FloatVector.fromArray(S, arr, b0 + 2 * colStride), d1 = FloatVector.fromArray(S, arr, b1 + 2 * colStride);
+            FloatVector d2 = FloatVector.fromArray(S, arr, b2 + 2 * colStride), d3 = FloatVector.fromArray(S, arr, b3 + 2 * colStride);
+            e02 = d0.sub(d2);
+            e12 = d1.add(d2);
+            e22 = d2.sub(d1);
+            e32 = d1.sub(d3);
+        }
+        {
+            FloatVector d0 = FloatVector.fromArray(S, arr, b0 + 3 * colStride), d1 = FloatVector.fromArray(S, arr, b1 + 3 * colStride);
+            FloatVector d2 = FloatVector.fromArray(S, arr, b2 + 3 * colStride), d3 = FloatVector.fromArray(S, arr, b3 + 3 * colStride);
+            e03 = d0.sub(d2);
+            e13 = d1.add(d2);
+            e23 = d2.sub(d1);
+            e33 = d1.sub(d3);
+        }
+        // Then columns: V[xi][.] = (B^T d)[xi][.] B = (e0 - e2, e1 + e2, e2 - e1, e1 - e3). Written out
+        // in place: a helper taking vectors as arguments is not always inlined, and then C2 boxes them.
+        e00.sub(e02).intoArray(v, 0 * plane + dstBase);
+        e01.add(e02).intoArray(v, 1 * plane + dstBase);
+        e02.sub(e01).intoArray(v, 2 * plane + dstBase);
+        e01.sub(e03).intoArray(v, 3 * plane + dstBase);
+        e10.sub(e12).intoArray(v, 4 * plane + dstBase);
+        e11.add(e12).intoArray(v, 5 * plane + dstBase);
+        e12.sub(e11).intoArray(v, 6 * plane + dstBase);
+        e11.sub(e13).intoArray(v, 7 * plane + dstBase);
+        e20.sub(e22).intoArray(v, 8 * plane + dstBase);
+        e21.add(e22).intoArray(v, 9 * plane + dstBase);
+        e22.sub(e21).intoArray(v, 10 * plane + dstBase);
+        e21.sub(e23).intoArray(v, 11 * plane + dstBase);
+        e30.sub(e32).intoArray(v, 12 * plane + dstBase);
+        e31.add(e32).intoArray(v, 13 * plane + dstBase);
+        e32.sub(e31).intoArray(v, 14 * plane + dstBase);
+        e31.sub(e33).intoArray(v, 15 * plane + dstBase);
+    }
+
+    /** Y = A^T M A for tiles [t0, t0 + tb), clipped to the destination, plus the epilogue per pixel. */
+    private static void outputTransform(float[] m, int cout, int tH, int tW, int t0, int tb, int tbMax,
+                                        float[] dst, int dOff, int dstH, int dstW, Sgemm.Epilogue epi) {
+        int plane = tbMax * cout;
+        for (int tt = 0; tt < tb; tt++) {
+            int t = t0 + tt;
+            int img = t / (tH * tW);
+            int rem = t - img * tH * tW;
+            int ty = rem / tW;
+            int tx = rem - ty * tW;
+            int oy = 2 * ty, ox = 2 * tx;
+            boolean down = oy + 1 < dstH, right = ox + 1 < dstW;
+            int p00 = (img * dstH + oy) * dstW + ox;
+            int p10 = p00 + dstW;
+            for (int cb = 0; cb < cout; cb += VL) {
+                int mb = tt * cout + cb;
+                // Rows: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 for each column nu.
+                FloatVector s00, s01, s02, s03, s10, s11, s12, s13;
+                {
+                    FloatVector m0 = FloatVector.fromArray(S, m, mb), m1 = FloatVector.fromArray(S, m, 4 * plane + mb);
+                    FloatVector m2 = FloatVector.fromArray(S, m, 8 * plane + mb), m3 = FloatVector.fromArray(S, m, 12 * plane + mb);
+                    s00 = m0.add(m1).add(m2);
+                    s10 = m1.sub(m2).sub(m3);
+                }
+                {
+                    FloatVector m0 = FloatVector.fromArray(S, m, plane + mb), m1 = FloatVector.fromArray(S, m, 5 * plane + mb);
+                    FloatVector m2 = FloatVector.fromArray(S, m, 9 * plane + mb), m3 = FloatVector.fromArray(S, m, 13 * plane + mb);
+                    s01 = m0.add(m1).add(m2);
+                    s11 = m1.sub(m2).sub(m3);
+                }
+                {
+                    FloatVector m0 = FloatVector.fromArray(S, m, 2 * plane + mb), m1 = FloatVector.fromArray(S, m, 6 * plane + mb);
+                    FloatVector m2 = FloatVector.fromArray(S, m, 10 * plane + mb), m3 = FloatVector.fromArray(S, m, 14 * plane + mb);
+                    s02 = m0.add(m1).add(m2);
+                    s12 = m1.sub(m2).sub(m3);
+                }
+                {
+                    FloatVector m0 = FloatVector.fromArray(S, m, 3 * plane + mb), m1 = FloatVector.fromArray(S, m, 7 * plane + mb);
+                    FloatVector m2 = FloatVector.fromArray(S, m, 11 * plane + mb), m3 = FloatVector.fromArray(S, m, 15 * plane + mb);
+                    s03 = m0.add(m1).add(m2);
+                    s13 = m1.sub(m2).sub(m3);
+                }
+                // Columns: y[i][0] = s_i0 + s_i1 + s_i2, y[i][1] = s_i1 - s_i2 - s_i3.
+                s00.add(s01).add(s02).intoArray(dst, dOff + p00 * cout + cb);
+                if (right) s01.sub(s02).sub(s03).intoArray(dst, dOff + (p00 + 1) * cout + cb);
+                if (down) {
+                    s10.add(s11).add(s12).intoArray(dst, dOff + p10 * cout + cb);
+                    if (right) s11.sub(s12).sub(s13).intoArray(dst, dOff + (p10 + 1) * cout + cb);
+                }
+            }
+            if (epi != null) {
+                epi.apply(dst, dOff, cout, p00, 1, 0, cout);
+                if (right) epi.apply(dst, dOff, cout, p00 + 1, 1, 0, cout);
+                if (down) {
+                    epi.apply(dst, dOff, cout, p10, 1, 0, cout);
+                    if (right) epi.apply(dst, dOff, cout, p10 + 1, 1, 0, cout);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package org.slim4j.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.ConvKernels;
+import org.slim4j.kernels.DepthwiseConvKernels;
+import org.slim4j.kernels.Padding;
+import org.slim4j.tensor.CpuDevice;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.SeededRandom;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
+import org.slim4j.tensor.testing.Close;
+
+/**
+ * The speed paths at sizes where every blocking decision matters: implicit-GEMM convolution
+ * (several M blocks per core, K blocks that end inside a kernel row, ragged N panels, windows
+ * that hang over every border, the flipped-filter input gradient, pixel slices of the filter
+ * gradient), the Winograd F(2x2, 3x3) path against both, the depthwise row kernels (3x3 interior fast path and the
+ * generic borders, vector body + channel tail) and the GEMM drivers themselves, each against the
+ * float64 reference or a plain triple loop.
+ */
+class ConvFastPathTest {
+    private final ConvKernels conv = new Conv2dCpu();
+    private final DepthwiseConvKernels dw = new DepthwiseConv2dCpu();
+
+    /** in n x h x w x c, filter kh x kw x c x cout (cout = multiplier for depthwise), strides, dilations. */
+    private record Geo(int n, int h, int w, int c, int kh, int kw, int cout, int sh, int sw, int dh, int dw, Padding pad) {
+        Conv2dSpec spec() {
+            return new Conv2dSpec(sh, sw, dh, dw, pad);
+        }
+    }
+
+    private static final List<Geo> CONV = List.of(
+            new Geo(2, 23, 21, 64, 3, 3, 37, 1, 1, 1, 1, Padding.SAME),    // K = 576: 3 K blocks of one kernel row each
+            new Geo(3, 17, 19, 40, 3, 3, 48, 1, 1, 1, 1, Padding.VALID),   // K = 360: blocks end mid-row
+            new Geo(2, 20, 18, 72, 1, 1, 33, 1, 1, 1, 1, Padding.SAME),    // pointwise
+            new Geo(2, 19, 22, 24, 3, 3, 20, 2, 2, 1, 1, Padding.SAME),    // strided (col2im input gradient)
+            new Geo(2, 21, 20, 16, 3, 3, 17, 1, 1, 2, 2, Padding.SAME),    // dilated, flipped-filter gradient
+            new Geo(1, 30, 26, 8, 5, 3, 9, 1, 1, 1, 2, Padding.SAME),      // asymmetric window and dilation
+            new Geo(2, 25, 24, 3, 7, 7, 16, 2, 2, 1, 1, Padding.SAME));    // stem
+
+    private static Tensor rnd(long seed, DType t, int... dims) {
+        return Tensor.randomUniform(seed, t, Shape.of(dims), -1, 1);
+    }
+
+    private void checkConv(Geo g, long seed) {
+        try (TensorScope scope = TensorScope.open()) {
+            Padding.Window wy = g.pad.window(g.h, g.kh, g.sh, g.dh);
+            Padding.Window wx = g.pad.window(g.w, g.kw, g.sw, g.dw);
+            Tensor x = rnd(seed, DType.FLOAT32, g.n, g.h, g.w, g.c);
+            Tensor f = rnd(seed + 1, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
+            Tensor dy = rnd(seed + 2, DType.FLOAT32, g.n, wy.outSize(), wx.outSize(), g.cout);
+            Tensor x64 = x.cast(DType.FLOAT64);
+            Tensor f64 = f.cast(DType.FLOAT64);
+            Tensor dy64 = dy.cast(DType.FLOAT64);
+            Close.assertClose(conv.conv2d(x64, f64, g.spec()), conv.conv2d(x, f, g.spec()), 1e-5, "forward " + g);
+            Close.assertClose(conv.conv2dBackpropInput(x.shape(), f64, dy64, g.spec()),
+                    conv.conv2dBackpropInput(x.shape(), f, dy, g.spec()), 1e-5, "input gradient " + g);
+            Close.assertClose(conv.conv2dBackpropFilter(x64, f.shape(), dy64, g.spec()),
+                    conv.conv2dBackpropFilter(x, f.shape(), dy, g.spec()), 1e-5, "filter gradient " + g);
+        }
+    }
+
+    @Test
+    void implicitGemmConvolutionMatchesFloat64() {
+        long seed = 100;
+        for (Geo g : CONV) checkConv(g, seed += 3);
+    }
+
+    /** Geometries the Winograd F(2x2, 3x3) path takes (3x3, unit stride, vector-multiple channels). */
+    private static final List<Geo> WINOGRAD = List.of(
+            new Geo(2, 13, 11, 32, 3, 3, 24, 1, 1, 1, 1, Padding.SAME),    // odd output: partial tiles at both edges
+            new Geo(2, 14, 12, 16, 3, 3, 48, 1, 1, 1, 1, Padding.VALID),
+            new Geo(1, 9, 10, 80, 3, 3, 16, 1, 1, 1, 1, Padding.SAME),     // Cin 80: a full and a partial K block
+            new Geo(3, 20, 19, 64, 3, 3, 64, 1, 1, 1, 1, Padding.SAME),    // several tile blocks per core
+            new Geo(2, 5, 4, 24, 3, 3, 40, 1, 1, 1, 1, Padding.SAME));     // fewer tiles than a block
+
+    @Test
+    void winogradMatchesFloat64AndTheImplicitGemm() {
+        long seed = 700;
+        for (Geo g : WINOGRAD) {
+            assertTrue(Winograd3x3.applies(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.c, g.cout), "Winograd applies to " + g);
+            checkConv(g, seed += 3);
+            try (TensorScope scope = TensorScope.open()) {
+                Tensor x = rnd(seed, DType.FLOAT32, g.n, g.h, g.w, g.c);
+                Tensor f = rnd(seed + 1, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
+                Tensor y = conv.conv2d(x, f, g.spec());
+                Tensor dx = conv.conv2dBackpropInput(x.shape(), f, y, g.spec());
+                Tensor dw = conv.conv2dBackpropFilter(x, f.shape(), y, g.spec());
+                boolean saved = Conv2dCpu.WINOGRAD;
+                Tensor yGemm;
+                Tensor dxGemm;
+                Tensor dwGemm;
+                try {
+                    Conv2dCpu.WINOGRAD = false;
+                    yGemm = conv.conv2d(x, f, g.spec());
+                    dxGemm = conv.conv2dBackpropInput(x.shape(), f, y, g.spec());
+                    dwGemm = conv.conv2dBackpropFilter(x, f.shape(), y, g.spec());
+                } finally {
+                    Conv2dCpu.WINOGRAD = saved;
+                }
+                Close.assertClose(yGemm, y, 1e-5, "Winograd vs implicit GEMM forward " + g);
+                Close.assertClose(dxGemm, dx, 1e-5, "Winograd vs implicit GEMM input gradient " + g);
+                Close.assertClose(dwGemm, dw, 1e-5, "Winograd vs implicit GEMM filter gradient " + g);
+                assertTrue(Close.maxAbsDiff(dwGemm.toDoubleArray(), dw.toDoubleArray()) > 0, "distinct filter-gradient paths " + g);
+                // The paths really differ (else this test would compare a path with itself).
+                assertTrue(Close.maxAbsDiff(yGemm.toDoubleArray(), y.toDoubleArray()) > 0, "distinct paths " + g);
+            }
+        }
+    }
+
+    @Test
+    void depthwiseRowKernelsMatchFloat64() {
+        List<Geo> geos = List.of(
+                new Geo(2, 23, 21, 40, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),    // interior 3x3, 5 vectors, no tail
+                new Geo(2, 17, 19, 37, 3, 3, 1, 1, 1, 1, 1, Padding.VALID),   // channel tail
+                new Geo(2, 22, 20, 24, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),    // strided 3x3
+                new Geo(1, 19, 18, 16, 3, 3, 1, 1, 1, 2, 2, Padding.SAME),    // dilated 3x3, flipped gradient
+                new Geo(2, 15, 16, 20, 5, 5, 1, 1, 1, 1, 1, Padding.SAME),    // generic window
+                new Geo(1, 9, 30, 8, 1, 7, 1, 1, 1, 1, 1, Padding.SAME));
+        long seed = 500;
+        for (Geo g : geos) {
+            try (TensorScope scope = TensorScope.open()) {
+                Padding.Window wy = g.pad.window(g.h, g.kh, g.sh, g.dh);
+                Padding.Window wx = g.pad.window(g.w, g.kw, g.sw, g.dw);
+                Tensor x = rnd(seed++, DType.FLOAT32, g.n, g.h, g.w, g.c);
+                Tensor f = rnd(seed++, DType.FLOAT32, g.kh, g.kw, g.c, 1);
+                Tensor dy = rnd(seed++, DType.FLOAT32, g.n, wy.outSize(), wx.outSize(), g.c);
+                Tensor x64 = x.cast(DType.FLOAT64);
+                Tensor f64 = f.cast(DType.FLOAT64);
+                Tensor dy64 = dy.cast(DType.FLOAT64);
+                Close.assertClose(dw.depthwiseConv2d(x64, f64, g.spec()), dw.depthwiseConv2d(x, f, g.spec()), 1e-5, "dw forward " + g);
+                Close.assertClose(dw.depthwiseConv2dBackpropInput(x.shape(), f64, dy64, g.spec()),
+                        dw.depthwiseConv2dBackpropInput(x.shape(), f, dy, g.spec()), 1e-5, "dw input gradient " + g);
+                Close.assertClose(dw.depthwiseConv2dBackpropFilter(x64, f.shape(), dy64, g.spec()),
+                        dw.depthwiseConv2dBackpropFilter(x, f.shape(), dy, g.spec()), 1e-5, "dw filter gradient " + g);
+            }
+        }
+    }
+
+    // ---- the GEMM drivers directly ------------------------------------------------------------
+
+    private static float[] random(long seed, int n) {
+        SeededRandom r = new SeededRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (2 * r.nextDouble() - 1);
+        return v;
+    }
+
+    /** C = A B for row-major A (m x k) and B (k x n), in double. */
+    private static double[] reference(float[] a, float[] b, int m, int n, int k) {
+        double[] c = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                double av = a[i * k + p];
+                for (int j = 0; j < n; j++) c[i * n + j] += av * b[p * n + j];
+            }
+        }
+        return c;
+    }
+
+    private static void assertGemm(double[] ref, float[] c, int k, String what) {
+        double maxRef = 0;
+        double maxErr = 0;
+        for (int i = 0; i < ref.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(ref[i]));
+            maxErr = Math.max(maxErr, Math.abs(ref[i] - c[i]));
+        }
+        assertTrue(maxErr <= 2e-6 * Math.sqrt(k) * Math.max(1, maxRef), what + ": max error " + maxErr);
+    }
+
+    @Test
+    void streamedDriverMatchesTripleLoop() {
+        // m > MC (several A blocks in one K block), k > KC (several K blocks), ragged panels.
+        for (int[] s : new int[][] {{7, 21, 40}, {130, 37, 700}, {64, 576, 600}, {3, 5, 1}}) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] a = random(m + n, m * k);
+            float[] b = random(k + 7, k * n);
+            float[] c = new float[m * n];
+            java.util.Arrays.fill(c, Float.NaN);
+            Sgemm.multiplyStreamed(m, n, k, Sgemm.packerA(false, 1f, a, 0, k), Sgemm.packerB(false, b, 0, n), c, 0, n, false);
+            assertGemm(reference(a, b, m, n, k), c, k, "streamed " + m + "x" + n + "x" + k);
+        }
+    }
+
+    @Test
+    void epilogueSeesEveryBlockOnce() {
+        int m = 517, n = 45, k = 300;
+        float[] a = random(1, m * k);
+        float[] b = random(2, k * n);
+        float[] c = new float[m * n];
+        int[] visits = new int[m * n];
+        float[] bp = Sgemm.packAllB(k, 0, n, Sgemm.packerB(false, b, 0, n));
+        Sgemm.multiplyParallel(m, n, k, Sgemm.packerA(false, 1f, a, 0, k), bp, c, 0, n, false,
+                (cc, cOff, ldc, row0, rows, col0, cols) -> {
+                    for (int r = row0; r < row0 + rows; r++) {
+                        for (int j = col0; j < col0 + cols; j++) {
+                            synchronized (visits) {
+                                visits[r * n + j]++;
+                            }
+                            cc[cOff + r * ldc + j] = 2 * cc[cOff + r * ldc + j] + 1;
+                        }
+                    }
+                });
+        double[] ref = reference(a, b, m, n, k);
+        for (int i = 0; i < ref.length; i++) ref[i] = 2 * ref[i] + 1;
+        for (int v : visits) assertEquals(1, v);
+        assertGemm(ref, c, k, "epilogue");
+    }
+
+    @Test
+    void leavesNoMemoryAllocated() {
+        long before = CpuDevice.INSTANCE.liveBytes();
+        Geo g = CONV.get(0);
+        Tensor x = rnd(1, DType.FLOAT32, g.n, g.h, g.w, g.c);
+        Tensor f = rnd(2, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
+        Tensor y = conv.conv2d(x, f, g.spec());
+        Tensor dx = conv.conv2dBackpropInput(x.shape(), f, y, g.spec());
+        Tensor dwt = conv.conv2dBackpropFilter(x, f.shape(), y, g.spec());
+        Tensor fd = rnd(3, DType.FLOAT32, 3, 3, g.c, 1);
+        Tensor yd = dw.depthwiseConv2d(x, fd, g.spec());
+        Tensor dxd = dw.depthwiseConv2dBackpropInput(x.shape(), fd, yd, g.spec());
+        Tensor dwd = dw.depthwiseConv2dBackpropFilter(x, fd.shape(), yd, g.spec());
+        for (Tensor t : List.of(x, f, y, dx, dwt, fd, yd, dxd, dwd)) t.close();
+        assertEquals(before, CpuDevice.INSTANCE.liveBytes());
+    }
+}
