@@ -220,17 +220,25 @@ public final class BatchNormCpu implements BatchNormKernels {
         return Math.max(1, WORK_PER_CHUNK / Math.max(1, c));
     }
 
-    /** out = (x - m) * a + b per channel, rows in parallel. */
-    private static void affineF(float[] x, int xo, float[] out, int rows, int c, float[] m, float[] a, float[] b) {
+    /**
+     * out = (x - mean) * a + b per channel, rows in parallel. The (double) mean is applied as a
+     * float pair m + mLo: x - m is exact when x is near the mean, so a mean far from zero
+     * (|mean| >> std) does not cost the result its low digits.
+     */
+    private static void affineF(float[] x, int xo, float[] out, int rows, int c, double[] mean, float[] a, float[] b) {
+        float[] m = toFloats(mean);
+        float[] mLo = new float[c];
+        for (int ch = 0; ch < c; ch++) mLo[ch] = (float) (mean[ch] - m[ch]);
         int vecEnd = F.loopBound(c);
         Parallel.forRange(rows, rowGrain(c), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int xb = xo + r * c, ob = r * c;
                 for (int ch = 0; ch < vecEnd; ch += L) {
-                    FloatVector xc = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, m, ch));
+                    FloatVector xc = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, m, ch))
+                            .sub(FloatVector.fromArray(F, mLo, ch));
                     xc.fma(FloatVector.fromArray(F, a, ch), FloatVector.fromArray(F, b, ch)).intoArray(out, ob + ch);
                 }
-                for (int ch = vecEnd; ch < c; ch++) out[ob + ch] = Math.fma(x[xb + ch] - m[ch], a[ch], b[ch]);
+                for (int ch = vecEnd; ch < c; ch++) out[ob + ch] = Math.fma(x[xb + ch] - m[ch] - mLo[ch], a[ch], b[ch]);
             }
         });
     }
@@ -259,9 +267,9 @@ public final class BatchNormCpu implements BatchNormKernels {
                 mean[ch] = shift[ch] + m1;
                 var[ch] = Math.max(0.0, sums[c + ch] / rows - m1 * m1);
             }
-            float[] a = new float[c], m = toFloats(mean), b = toFloats(of);
+            float[] a = new float[c], b = toFloats(of);
             for (int ch = 0; ch < c; ch++) a[ch] = (float) (sc[ch] / Math.sqrt(var[ch] + epsilon));
-            affineF(xa, xo, y.floatData(), rows, c, m, a, b);
+            affineF(xa, xo, y.floatData(), rows, c, mean, a, b);
         } else {
             double[] xa = x.doubleData(), ya = y.doubleData();
             int xo = x.offset();
@@ -303,7 +311,7 @@ public final class BatchNormCpu implements BatchNormKernels {
         if (dt == DType.FLOAT32) {
             float[] a = new float[c];
             for (int ch = 0; ch < c; ch++) a[ch] = (float) (sc[ch] / Math.sqrt(var[ch] + epsilon));
-            affineF(x.floatData(), x.offset(), y.floatData(), rows, c, toFloats(mu), a, toFloats(of));
+            affineF(x.floatData(), x.offset(), y.floatData(), rows, c, mu, a, toFloats(of));
         } else {
             double[] xa = x.doubleData(), ya = y.doubleData();
             int xo = x.offset();
