@@ -44,6 +44,7 @@ public final class CudaDevice implements Device {
     private long peakLiveBytes;
     private boolean closed;
     private final CudaBackend backend;
+    private volatile CudaOptions options = CudaOptions.EXACT;
 
     private CudaDevice(String name, GpuDriver driver, boolean exactSizes) {
         this.name = name;
@@ -90,6 +91,17 @@ public final class CudaDevice implements Device {
     /** The backend computing on this device. */
     public CudaBackend backend() {
         return backend;
+    }
+
+    /** The kernels and precision this device computes with (see {@link CudaOptions}). */
+    public CudaOptions options() {
+        return options;
+    }
+
+    /** Sets the kernels and precision for the ops launched from now on (a CLI sets it once at start). */
+    public void configure(CudaOptions options) {
+        if (options == null) throw new IllegalArgumentException("CudaDevice.configure: options is null");
+        this.options = options;
     }
 
     /** The GPU as the driver describes it. */
