@@ -91,6 +91,7 @@ class OpTableTest {
                 ShapeOps.split(x.get(0), 1, new int[] {2, 2}).get(0)), 1), s(2, 4, 3)),
             of("pad", x -> ShapeOps.pad(x.get(0), new int[][] {{0, 0}, {1, 2}, {2, 1}, {0, 0}}, 0), s(1, 3, 2, 2)),
             of("slice", x -> ShapeOps.slice(x.get(0), new int[] {1, 0, 1}, new int[] {1, 2, 2}), s(2, 3, 4)),
+            of("slice_rest", x -> ShapeOps.slice(x.get(0), new int[] {1, 0, 1}, new int[] {-1, 2, -1}), s(2, 3, 4)),
             of("transpose", x -> ShapeOps.transpose(x.get(0), 0, 3, 1, 2), s(2, 3, 4, 5)),
             of("dropout", x -> DropoutOps.dropout(x.get(0), 0.6, 1234), s(4, 6)),
             of("resize_legacy_up", x -> ResizeOps.resizeBilinear(x.get(0), 7, 9, ResizeMode.LEGACY), s(1, 4, 5, 2)),

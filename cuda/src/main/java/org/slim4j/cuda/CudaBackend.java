@@ -6,11 +6,13 @@ import java.util.List;
 import java.util.Map;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
+import org.slim4j.kernels.DropoutKernels;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.kernels.PoolKernels;
 import org.slim4j.kernels.ReduceKernels;
+import org.slim4j.kernels.ShapeKernels;
 import org.slim4j.kernels.SoftmaxKernels;
 import org.slim4j.tensor.Backend;
 import org.slim4j.tensor.Backends;
@@ -25,7 +27,8 @@ import org.slim4j.tensor.Device;
 public final class CudaBackend implements Backend {
     /** The kernel families implemented on CUDA, in registration order. */
     public static final List<Class<?>> FAMILIES = List.of(ElementwiseKernels.class, BiasAddKernels.class, ReduceKernels.class,
-            SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class);
+            SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class,
+            ShapeKernels.class, DropoutKernels.class);
 
     private final CudaDevice device;
     private final Map<Class<?>, Object> families = new LinkedHashMap<>();
@@ -42,6 +45,8 @@ public final class CudaBackend implements Backend {
         register(PoolKernels.class, new CudaPool(ops));
         register(BatchNormKernels.class, new CudaBatchNorm(ops));
         register(MatMulKernels.class, new CudaMatMul(ops));
+        register(ShapeKernels.class, new CudaShape(ops));
+        register(DropoutKernels.class, new CudaDropout(ops));
         if (!families.keySet().equals(java.util.Set.copyOf(FAMILIES))) {
             throw new IllegalStateException("CudaBackend.FAMILIES must list exactly the registered families: " + families.keySet());
         }

@@ -57,11 +57,12 @@ public final class ShapeOps {
     public static Var slice(Var x, int[] begin, int[] size) {
         Tensor y = k(x.value()).slice(x.value(), begin, size);
         int[] dims = x.value().dims();
+        int[] taken = y.dims(); // size with TF's -1 ("the rest") resolved
         return Var.result(y, dy -> {
             int[][] pads = new int[dims.length][2];
             for (int d = 0; d < dims.length; d++) {
                 pads[d][0] = begin[d];
-                pads[d][1] = dims[d] - begin[d] - size[d];
+                pads[d][1] = dims[d] - begin[d] - taken[d];
             }
             return new Tensor[] {k(dy).pad(dy, pads, 0)};
         }, x);
@@ -71,6 +72,10 @@ public final class ShapeOps {
     public static List<Var> split(Var x, int axis, int[] sizes) {
         int[] dims = x.value().dims();
         int ax = x.value().shape().normalizeAxis(axis);
+        int total = 0;
+        for (int s : sizes) total += s;
+        // Checked before any piece is made, so a bad call leaves nothing behind.
+        if (total != dims[ax]) throw new IllegalArgumentException("split sizes add up to " + total + ", axis " + ax + " has " + dims[ax]);
         List<Var> out = new ArrayList<>();
         int start = 0;
         for (int s : sizes) {
@@ -81,7 +86,6 @@ public final class ShapeOps {
             out.add(slice(x, begin, size));
             start += s;
         }
-        if (start != dims[ax]) throw new IllegalArgumentException("split sizes add up to " + start + ", axis " + ax + " has " + dims[ax]);
         return out;
     }
 
