@@ -69,6 +69,19 @@ def main():
     logits = torch.rand(256, 1001, device=dev)
     ms = timed(lambda: torch.softmax(logits, dim=-1))
     row("softmax", "[256,1001]", ms, 8.0 * logits.numel() / ms / 1e6, "GB/s")
+    # MobileNet v1's first depthwise layer: 3x3, 32 channels, 112x112, stride 1, SAME (groups=C, channels_last).
+    dx = torch.rand(64, 32, 112, 112, device=dev).to(memory_format=torch.channels_last)
+    dw = torch.rand(32, 1, 3, 3, device=dev)
+    dgy = torch.rand_like(dx)
+    shape = "[64,112,112,32]"
+    ms = timed(lambda: F.conv2d(dx, dw, stride=1, padding=1, groups=32))
+    row("depthwise 3x3 fwd", shape, ms, 8.0 * dx.numel() / ms / 1e6, "GB/s")
+    ms = timed(lambda: torch.ops.aten.convolution_backward(dgy, dx, dw, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 32,
+                                                           [True, False, False]))
+    row("depthwise 3x3 bwd input", shape, ms, 8.0 * dx.numel() / ms / 1e6, "GB/s")
+    ms = timed(lambda: torch.ops.aten.convolution_backward(dgy, dx, dw, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 32,
+                                                           [False, True, False]))
+    row("depthwise 3x3 bwd filter", shape, ms, 8.0 * dx.numel() / ms / 1e6, "GB/s")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,15 @@ import java.util.Map;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.DropoutKernels;
+import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.LrnKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.kernels.PoolKernels;
 import org.slim4j.kernels.ReduceKernels;
 import org.slim4j.kernels.ShapeKernels;
+import org.slim4j.kernels.ResizeKernels;
 import org.slim4j.kernels.SoftmaxKernels;
 import org.slim4j.tensor.Backend;
 import org.slim4j.tensor.Backends;
@@ -20,15 +23,15 @@ import org.slim4j.tensor.Device;
 
 /**
  * The CUDA backend of one {@link CudaDevice}: the kernel families written so far, each backed by
- * hand-written kernels in src/main/cuda. A family not written yet (convolutions, LRN, dropout,
- * shape ops, resize) makes {@link #kernels} throw an UnsupportedOperationException that says so;
+ * hand-written kernels in src/main/cuda. A family not written yet makes {@link #kernels} throw an
+ * UnsupportedOperationException that says so;
  * nothing falls back to the CPU silently.
  */
 public final class CudaBackend implements Backend {
     /** The kernel families implemented on CUDA, in registration order. */
     public static final List<Class<?>> FAMILIES = List.of(ElementwiseKernels.class, BiasAddKernels.class, ReduceKernels.class,
             SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class,
-            ShapeKernels.class, DropoutKernels.class);
+            ShapeKernels.class, DropoutKernels.class, DepthwiseConvKernels.class, LrnKernels.class, ResizeKernels.class);
 
     private final CudaDevice device;
     private final Map<Class<?>, Object> families = new LinkedHashMap<>();
@@ -47,6 +50,9 @@ public final class CudaBackend implements Backend {
         register(MatMulKernels.class, new CudaMatMul(ops));
         register(ShapeKernels.class, new CudaShape(ops));
         register(DropoutKernels.class, new CudaDropout(ops));
+        register(DepthwiseConvKernels.class, new CudaDepthwiseConv(ops));
+        register(LrnKernels.class, new CudaLrn(ops));
+        register(ResizeKernels.class, new CudaResize(ops));
         if (!families.keySet().equals(java.util.Set.copyOf(FAMILIES))) {
             throw new IllegalStateException("CudaBackend.FAMILIES must list exactly the registered families: " + families.keySet());
         }

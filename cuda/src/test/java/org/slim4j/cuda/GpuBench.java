@@ -5,6 +5,8 @@ import java.util.Locale;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.BinaryOp;
+import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.Padding;
@@ -121,6 +123,23 @@ final class GpuBench {
         ms = time(d, () -> b.kernels(SoftmaxKernels.class).softmax(logits));
         row(out, "softmax", java.util.Arrays.toString(logitDims).replace(" ", ""), ms, 8.0 * logits.numel() / ms / 1e6, "GB/s");
         logits.close();
+        // MobileNet v1's first depthwise layer: 3x3, 32 channels, 112x112, stride 1, SAME.
+        int[] dwDims = tiny ? new int[] {2, 9, 9, 8} : new int[] {64, 112, 112, 32};
+        String dwShape = java.util.Arrays.toString(dwDims).replace(" ", "");
+        Tensor dwx = rand(d, 11, dwDims);
+        Tensor dwf = rand(d, 12, 3, 3, dwDims[3], 1);
+        Tensor dwdy = rand(d, 13, dwDims);
+        Conv2dSpec dwSpec = Conv2dSpec.of(1, Padding.SAME);
+        DepthwiseConvKernels dk = b.kernels(DepthwiseConvKernels.class);
+        ms = time(d, () -> dk.depthwiseConv2d(dwx, dwf, dwSpec));
+        row(out, "depthwise 3x3 fwd", dwShape, ms, 8.0 * dwx.numel() / ms / 1e6, "GB/s");
+        ms = time(d, () -> dk.depthwiseConv2dBackpropInput(dwx.shape(), dwf, dwdy, dwSpec));
+        row(out, "depthwise 3x3 bwd input", dwShape, ms, 8.0 * dwx.numel() / ms / 1e6, "GB/s");
+        ms = time(d, () -> dk.depthwiseConv2dBackpropFilter(dwx, dwf.shape(), dwdy, dwSpec));
+        row(out, "depthwise 3x3 bwd filter", dwShape, ms, 8.0 * dwx.numel() / ms / 1e6, "GB/s");
+        dwx.close();
+        dwf.close();
+        dwdy.close();
     }
 
     private static void row(PrintStream out, String op, String shape, double ms, double rate, String unit) {
