@@ -39,6 +39,7 @@ status=0
     echo
     echo "## PyTorch on the same GPU (float32, TF32 off)"
     python3 "$root/bench/gpu/torch_bench.py" 2>&1
+    python3 "$root/bench/gpu/torch_conv_bench.py" 2>&1
 } | tee "$out/results.md"
 grep -q '^gpu tests exit status: 0$' "$out/results.md" || status=1
 echo "run-on-device: results in $out/results.md" >&2

@@ -1,9 +1,12 @@
 package org.slim4j.cuda;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slim4j.cuda.vendor.CudnnLibrary;
+import org.slim4j.cuda.vendor.VendorKernels;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.DropoutKernels;
@@ -24,8 +27,8 @@ import org.slim4j.tensor.Device;
 /**
  * The CUDA backend of one {@link CudaDevice}: the kernel families written so far, each backed by
  * hand-written kernels in src/main/cuda. A family not written yet makes {@link #kernels} throw an
- * UnsupportedOperationException that says so;
- * nothing falls back to the CPU silently.
+ * UnsupportedOperationException that says so; nothing falls back to the CPU silently. Under
+ * {@code --kernels=vendor|auto} the families cuDNN covers ({@link VendorKernels}) come from cuDNN instead.
  */
 public final class CudaBackend implements Backend {
     /** The kernel families implemented on CUDA, in registration order. */
@@ -35,6 +38,8 @@ public final class CudaBackend implements Backend {
 
     private final CudaDevice device;
     private final Map<Class<?>, Object> families = new LinkedHashMap<>();
+    /** cuDNN implementations, made on first use under --kernels=vendor|auto (org.slim4j.cuda.vendor). */
+    private final Map<Class<?>, Object> vendor = new HashMap<>();
 
     CudaBackend(CudaDevice device) {
         this.device = device;
@@ -69,6 +74,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public <K> K kernels(Class<K> family) {
+        // Per call: the device's --kernels may change (CudaDevice.configure).
+        if (VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status)) {
+            synchronized (vendor) {
+                return family.cast(vendor.computeIfAbsent(family, f -> VendorKernels.create(device, f, families.get(f))));
+            }
+        }
         Object k = families.get(family);
         if (k == null) {
             throw new UnsupportedOperationException(family.getSimpleName() + " is not implemented on cuda yet (the CUDA backend has "
@@ -79,7 +90,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean supports(Class<?> family) {
-        return families.containsKey(family);
+        if (families.containsKey(family)) return true;
+        try {
+            return VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status);
+        } catch (IllegalStateException e) {
+            return false;  // --kernels=vendor without cuDNN: kernels() says why
+        }
     }
 
     /** Simple names of the implemented families ({@link #FAMILIES}). */

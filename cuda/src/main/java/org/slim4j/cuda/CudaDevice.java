@@ -115,6 +115,23 @@ public final class CudaDevice implements Device {
         return driver;
     }
 
+    /**
+     * Runs {@code work} under the device lock with this device's context current on the calling
+     * thread, giving it the stream everything is queued on: how a vendor library (cuDNN) queues its
+     * work in order with the hand-written kernels. Only a real GPU has such a stream; on another
+     * driver (the tests' emulator) this throws IllegalStateException.
+     */
+    public <T> T onStream(java.util.function.Function<jcuda.driver.CUstream, T> work) {
+        synchronized (lock) {
+            checkOpen();
+            if (!(driver instanceof JCudaDriverApi jcuda)) {
+                throw new IllegalStateException(name + " runs on " + driver.getClass().getSimpleName()
+                        + ", not on JCuda's driver API: vendor libraries (cuDNN) need a real CUDA stream");
+            }
+            return work.apply(jcuda.boundStream());
+        }
+    }
+
     Object lock() {
         return lock;
     }

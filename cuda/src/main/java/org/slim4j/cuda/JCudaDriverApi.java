@@ -197,6 +197,12 @@ final class JCudaDriverApi implements GpuDriver {
         }
     }
 
+    /** The stream all of this device's work is queued on, with the context made current (for cuDNN, which queues on it too). */
+    CUstream boundStream() {
+        bind();
+        return stream;
+    }
+
     /** Makes the context current on the calling thread (once per thread). */
     private void bind() {
         if (!current.get()) {

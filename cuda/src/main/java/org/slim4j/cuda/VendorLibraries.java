@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
  * {@code libcublas.so.12} (CUDA 12's cuBLAS; its symbols are versioned, so CUDA 13's
  * libcublas.so.13 does not satisfy them), and jcudnn-natives 12.6.0 needs {@code libcudnn.so.9}.
  *
- * <p>This backend's kernels are all hand-written and do not need these libraries; the probe tells
- * {@code slim4j doctor} (and a future vendor-kernel path) what is there.
+ * <p>The hand-written kernels do not need these libraries; the probe tells {@code slim4j doctor}
+ * what is there, and {@link org.slim4j.cuda.vendor.CudnnLibrary} loads cuDNN through it.
  */
 public final class VendorLibraries {
     /** What was found for one library: the file it loaded from, or the problem and its fix. */
@@ -37,17 +37,27 @@ public final class VendorLibraries {
     /** Probes cuBLAS and cuDNN. Never throws. */
     public static List<Status> probe() {
         List<Path> dirs = searchDirectories();
-        List<Status> out = new ArrayList<>();
-        out.add(probe("cuBLAS", "libcublas.so.12", "JCublas 12.6.0 (vendor SGEMM)", dirs,
+        return List.of(probeCublas(dirs), probeCudnn(dirs));
+    }
+
+    /** Finds and loads libcudnn.so.9 (by absolute path, so JCudnn's natives then bind to it by soname). Never throws. */
+    public static Status probeCudnn() {
+        return probeCudnn(searchDirectories());
+    }
+
+    private static Status probeCublas(List<Path> dirs) {
+        return probe("cuBLAS", "libcublas.so.12", "JCublas 12.6.0 (vendor SGEMM)", dirs,
                 "install CUDA 12's cuBLAS (e.g. pip install nvidia-cublas-cu12, then add its nvidia/cublas/lib folder to"
                         + " LD_LIBRARY_PATH; or NVIDIA's apt package libcublas-12-*); CUDA 13's libcublas.so.13 cannot stand in"
                         + " (JCublas 12.6.0 links versioned libcublas.so.12 symbols)",
-                "libcublas.so.13"));
-        out.add(probe("cuDNN", "libcudnn.so.9", "jcudnn-natives 12.6.0 (vendor convolution, batch norm, pooling)", dirs,
+                "libcublas.so.13");
+    }
+
+    private static Status probeCudnn(List<Path> dirs) {
+        return probe("cuDNN", "libcudnn.so.9", "jcudnn-natives 12.6.0 (vendor convolutions and batch norm, --kernels=vendor|auto)", dirs,
                 "install cuDNN 9 (e.g. pip install nvidia-cudnn-cu12, then add its nvidia/cudnn/lib folder to LD_LIBRARY_PATH;"
-                        + " on a machine with PyTorch: python3 -c \"import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))\")",
-                "libcudnn.so.8"));
-        return out;
+                        + " on a machine with PyTorch, the folder is: python3 -c \"import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0] + '/lib')\")",
+                "libcudnn.so.8");
     }
 
     private static Status probe(String library, String soname, String neededBy, List<Path> dirs, String fix, String otherSoname) {

@@ -2,7 +2,10 @@ package org.slim4j.cuda;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import org.slim4j.cuda.vendor.CudnnLibrary;
 import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.Conv2dSpec;
@@ -140,6 +143,72 @@ final class GpuBench {
         dwx.close();
         dwf.close();
         dwdy.close();
+        cudnnConv(d, out, tiny);
+    }
+
+    /**
+     * cuDNN convolutions (--kernels=vendor) on ResNet-50's most common shapes, batch 64: forward,
+     * gradient w.r.t. the input and w.r.t. the filter, exact float32 and TF32; then cuDNN batch norm. Skipped (with the
+     * reason) where cuDNN did not load, and on the emulator.
+     */
+    static void cudnnConv(CudaDevice d, PrintStream out, boolean tiny) {
+        CudnnLibrary.Status s = CudnnLibrary.status();
+        if (tiny || !s.loaded()) {
+            out.println();
+            out.println("cuDNN convolutions: skipped (" + (tiny ? "emulator" : s.describe()) + ")");
+            return;
+        }
+        int[][][] shapes = {{{64, 56, 56, 64}, {3, 3, 64, 64}}, {{64, 56, 56, 256}, {1, 1, 256, 64}}};
+        CudaOptions saved = d.options();
+        out.println();
+        out.println("| op (cuDNN " + s.versionText() + " through JCudnn, " + d.describe() + ") | shape | ms | throughput |");
+        out.println("|---|---|---:|---:|");
+        try {
+            for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.FP32, CudaOptions.Precision.TF32}) {
+                d.configure(new CudaOptions(CudaOptions.Kernels.VENDOR, p));
+                ConvKernels conv = Backends.forDevice(d).kernels(ConvKernels.class);
+                for (int[][] sh : shapes) {
+                    Tensor x = rand(d, 11, sh[0]);
+                    Tensor w = rand(d, 12, sh[1]);
+                    Conv2dSpec spec = Conv2dSpec.of(1, Padding.SAME);
+                    int[] yd = {sh[0][0], sh[0][1], sh[0][2], sh[1][3]};
+                    Tensor dy = rand(d, 13, yd);
+                    double flops = 2.0 * yd[0] * yd[1] * yd[2] * yd[3] * sh[1][0] * sh[1][1] * sh[1][2];
+                    String shape = sh[1][0] + "x" + sh[1][1] + " " + sh[1][2] + "->" + sh[1][3] + " " + java.util.Arrays.toString(sh[0]).replace(" ", "");
+                    String tag = p.name().toLowerCase(Locale.ROOT);
+                    double ms = time(d, () -> conv.conv2d(x, w, spec));
+                    row(out, "conv2d fwd " + tag, shape, ms, flops / ms / 1e9, "TFLOP/s");
+                    ms = time(d, () -> conv.conv2dBackpropInput(x.shape(), w, dy, spec));
+                    row(out, "conv2d bwd data " + tag, shape, ms, flops / ms / 1e9, "TFLOP/s");
+                    ms = time(d, () -> conv.conv2dBackpropFilter(x, w.shape(), dy, spec));
+                    row(out, "conv2d bwd filter " + tag, shape, ms, flops / ms / 1e9, "TFLOP/s");
+                    x.close();
+                    w.close();
+                    dy.close();
+                }
+            }
+            // Batch norm through cuDNN on the shape the hand-written rows above use (PyTorch's rows: torch_bench.py).
+            d.configure(new CudaOptions(CudaOptions.Kernels.VENDOR, CudaOptions.Precision.FP32));
+            BatchNormKernels bn = Backends.forDevice(d).kernels(BatchNormKernels.class);
+            int[] actDims = {32, 56, 56, 256};
+            String actShape = java.util.Arrays.toString(actDims).replace(" ", "");
+            Tensor act = rand(d, 14, actDims);
+            Tensor scale = rand(d, 15, actDims[3]);
+            Tensor offset = rand(d, 16, actDims[3]);
+            double ms = time(d, () -> bn.trainingForward(act, scale, offset, 1e-3f));
+            row(out, "batch_norm train fwd (cuDNN)", actShape, ms, 12.0 * act.numel() / ms / 1e6, "GB/s");
+            BatchNormKernels.Training t = bn.trainingForward(act, scale, offset, 1e-3f);
+            ms = time(d, () -> bn.trainingBackward(act, act, scale, t.mean(), t.variance(), 1e-3f));
+            row(out, "batch_norm train bwd (cuDNN)", actShape, ms, 20.0 * act.numel() / ms / 1e6, "GB/s");
+            t.y().close();
+            t.mean().close();
+            t.variance().close();
+            act.close();
+            scale.close();
+            offset.close();
+        } finally {
+            d.configure(saved);
+        }
     }
 
     private static void row(PrintStream out, String op, String shape, double ms, double rate, String unit) {

@@ -10,7 +10,13 @@ import org.slim4j.cuda.CudaDevice;
 import org.slim4j.cuda.CudaOutOfMemoryError;
 import org.slim4j.cuda.CudaRuntime;
 import org.slim4j.cuda.VendorLibraries;
+import org.slim4j.cuda.vendor.CudnnConv;
+import org.slim4j.cuda.vendor.CudnnLibrary;
+import org.slim4j.cuda.vendor.VendorKernels;
 import org.slim4j.kernels.BinaryOp;
+import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.ConvKernels;
+import org.slim4j.kernels.Padding;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.cpu.CpuBackend;
@@ -25,9 +31,10 @@ import org.slim4j.tools.Main;
 /**
  * {@code slim4j doctor}: what this machine offers slim4j — JVM, OS, CPU cores, the Vector API's
  * preferred species, the NVIDIA driver and GPUs (or why there are none), a smoke test of the
- * hand-written CUDA kernels on each GPU, and for cuBLAS / cuDNN the file that loaded or the missing
- * soname and the fix. It never fails for a missing GPU; exit 1 only when a GPU is present and the
- * kernels compute wrong results.
+ * hand-written CUDA kernels on each GPU, for cuBLAS / cuDNN the file that loaded or the missing
+ * soname and the fix, and whether JCudnn bound cuDNN (its native library's jar, cuDNN's version;
+ * with a GPU, a cuDNN convolution checked against the CPU). It never fails for a missing GPU; exit 1
+ * only when a GPU is present and the kernels compute wrong results.
  */
 public final class DoctorCommand implements Command {
     private final Flags flags = new Flags("doctor");
@@ -82,6 +89,20 @@ public final class DoctorCommand implements Command {
             line(out, s.library(), text);
             if (!s.loaded() && s.fix() != null) line(out, "", "fix: " + s.fix());
         }
+        CudnnLibrary.Status cudnn = CudnnLibrary.status();
+        if (cudnn.loaded()) {
+            line(out, "JCudnn", "cuDNN " + cudnn.versionText() + " bound: " + cudnn.libcudnn() + " through " + cudnn.natives()
+                    + "; --kernels=vendor|auto run " + String.join(", ", VendorKernels.FAMILIES.stream().map(Class::getSimpleName).toList())
+                    + " on cuDNN");
+        } else {
+            line(out, "JCudnn", "not loaded: " + cudnn.problem() + " (--kernels=auto then uses the hand-written kernels; --kernels=vendor fails)");
+            if (cudnn.fix() != null) line(out, "", "fix: " + cudnn.fix());
+        }
+        if (cudnn.loaded() && probe.available() && smoke.get()) {
+            String result = cudnnSmokeTest(0);
+            line(out, "cuDNN test", "cuda:0 " + result);
+            if (!result.startsWith("ok")) status = Main.EXIT_FAILURE;
+        }
         return status;
     }
 
@@ -120,6 +141,21 @@ public final class DoctorCommand implements Command {
         }
     }
 
+    /** A 3x3 stride-2 SAME convolution (TF's asymmetric padding) through cuDNN against the CPU backend. */
+    static String cudnnSmokeTest(int ordinal) {
+        try (TensorScope scope = TensorScope.open()) {
+            CudaDevice d = CudaDevice.open(ordinal);
+            Conv2dSpec spec = Conv2dSpec.of(2, Padding.SAME);
+            Tensor x = Tensor.randomUniform(4, -1, 1, 2, 10, 10, 8);
+            Tensor w = Tensor.randomUniform(5, -1, 1, 3, 3, 8, 16);
+            Tensor y = new CudnnConv(d).conv2d(x.toDevice(d), w.toDevice(d), spec);
+            double e = maxDiff(CpuBackend.INSTANCE.kernels(ConvKernels.class).conv2d(x, w, spec), y.toDevice(CpuDevice.INSTANCE));
+            return e > 1e-4 ? "FAILED: cuDNN conv2d max error " + e : "ok (cuDNN conv2d matches the CPU, max error " + e + ")";
+        } catch (Throwable t) {
+            return "FAILED: " + t;
+        }
+    }
+
     private static double maxDiff(Tensor x, Tensor y) {
         double[] a = x.toDoubleArray();
         double[] b = y.toDoubleArray();
@@ -130,6 +166,6 @@ public final class DoctorCommand implements Command {
 
     /** For tests: the lines the command prints. */
     static List<String> keys() {
-        return List.of("JVM", "OS", "CPU cores", "Vector API", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN");
+        return List.of("JVM", "OS", "CPU cores", "Vector API", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN", "JCudnn");
     }
 }

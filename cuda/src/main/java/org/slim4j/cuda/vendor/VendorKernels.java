@@ -1,0 +1,53 @@
+package org.slim4j.cuda.vendor;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.slim4j.cuda.CudaDevice;
+import org.slim4j.cuda.CudaOptions;
+import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.ConvKernels;
+
+/**
+ * Which kernel families have a vendor (cuDNN) version, and the {@code --kernels} rule that picks it:
+ * BUILTIN never, VENDOR always (an error naming the flag and the load failure when cuDNN did not
+ * load), AUTO when cuDNN loaded. cuBLAS is not used: JCublas 12.6.0 needs libcublas.so.12 and CUDA 13
+ * machines have only libcublas.so.13, so matrix products stay hand-written under every choice.
+ */
+public final class VendorKernels {
+    /** The families cuDNN serves. */
+    public static final List<Class<?>> FAMILIES = List.of(ConvKernels.class, BatchNormKernels.class);
+
+    private VendorKernels() {
+    }
+
+    public static boolean covers(Class<?> family) {
+        return FAMILIES.contains(family);
+    }
+
+    /**
+     * Whether {@code family} should come from cuDNN under {@code mode}. {@code cudnn} is asked only
+     * when the answer depends on it (so BUILTIN never loads cuDNN).
+     */
+    public static boolean use(Class<?> family, CudaOptions.Kernels mode, Supplier<CudnnLibrary.Status> cudnn) {
+        if (mode == CudaOptions.Kernels.BUILTIN || !covers(family)) return false;
+        CudnnLibrary.Status s = cudnn.get();
+        if (s.loaded()) return true;
+        if (mode == CudaOptions.Kernels.VENDOR) {
+            throw new IllegalStateException(family.getSimpleName() + " with --kernels=" + mode.name().toLowerCase(Locale.ROOT)
+                    + " needs cuDNN, which did not load: " + s.describe()
+                    + " (or choose --kernels=builtin for the hand-written kernels, --kernels=auto for cuDNN where it loads)");
+        }
+        return false;
+    }
+
+    /**
+     * The cuDNN implementation of {@code family} on {@code device} (cuDNN must have loaded);
+     * {@code builtin} is the hand-written one (or null), for the cases cuDNN does not cover.
+     */
+    public static Object create(CudaDevice device, Class<?> family, Object builtin) {
+        if (family == ConvKernels.class) return new CudnnConv(device);
+        if (family == BatchNormKernels.class) return new CudnnBatchNorm(device, (BatchNormKernels) builtin);
+        throw new IllegalArgumentException("no cuDNN implementation of " + family.getSimpleName() + " (cuDNN serves " + FAMILIES + ")");
+    }
+}
