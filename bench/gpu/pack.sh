@@ -3,8 +3,8 @@
 # network) into two git-ignored folders that the device tool's `carry` takes along:
 #   .devjre  a jlinked Java runtime (java.base, java.logging, java.management, jdk.unsupported,
 #            jdk.incubator.vector; no java.desktop) -- about 35 MB
-#   .devlib  the slim4j jars and their runtime dependencies, the cuda module's test classes and
-#            JUnit (for GpuTestMain), with JCuda's natives cut down to the driver binding
+#   .devlib  the slim4j jars and their runtime dependencies, the cuda and tools modules' test classes
+#            and JUnit (for GpuTestMain, GpuTrainTestMain), with JCuda's natives cut down to the driver binding
 # Then, on the device: bench/gpu/run-on-device.sh (see bench/gpu/README.md).
 # JLINK_JDK selects the JDK whose jlink builds the runtime (default: the JDK of javac on the PATH).
 set -euo pipefail
@@ -25,6 +25,8 @@ tr ':' '\n' < cuda/target/test-classpath.txt | while read -r jar || [ -n "$jar" 
     [ -e ".devlib/$(basename "$jar")" ] || cp "$jar" .devlib/
 done
 (cd cuda/target/test-classes && jar cf "$root/.devlib/slim4j-cuda-tests.jar" .)
+# The tools module's test classes: GpuTrainTestMain and the gpu training tests (GpuTrainTest).
+(cd tools/target/test-classes && jar cf "$root/.devlib/slim4j-tools-tests.jar" .)
 # JCuda's natives jar also carries the NVRTC / PTX-compiler bindings (24 MB); only the driver binding is used.
 natives=$(ls .devlib/jcuda-natives-*-linux-x86_64.jar)
 python3 - "$natives" <<'PY'

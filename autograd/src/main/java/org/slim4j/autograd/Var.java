@@ -117,6 +117,11 @@ public final class Var {
             throw new IllegalStateException("backward() needs a scalar loss, got shape " + value.shape() + "; pass an explicit gradient");
         }
         Tensor one = Tensor.fill(value.dtype(), value.shape(), 1.0);
+        if (one.device() != value.device()) {
+            Tensor host = one;
+            one = host.toDevice(value.device());
+            host.close();
+        }
         backward(one);
         one.close();
     }

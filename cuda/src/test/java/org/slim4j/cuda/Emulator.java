@@ -120,6 +120,7 @@ final class Emulator {
         Path here = Path.of("").toAbsolutePath();
         if (Files.isDirectory(here.resolve("src/main/cuda"))) return here;
         if (Files.isDirectory(here.resolve("cuda/src/main/cuda"))) return here.resolve("cuda");
+        if (Files.isDirectory(here.resolve("../cuda/src/main/cuda"))) return here.resolve("../cuda").normalize();  // another module's tests
         throw new IllegalStateException("cannot find the cuda module's sources from " + here);
     }
 

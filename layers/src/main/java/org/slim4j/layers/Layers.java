@@ -431,7 +431,13 @@ public final class Layers {
                     // TF's one_hot gives an all-off row for labels outside [0, numClasses).
                     if (l[i] >= 0 && l[i] < numClasses) v[i * numClasses + (int) l[i]] = (float) on;
                 }
-                out = Var.constant(Tensor.of(v, dims));
+                Tensor host = Tensor.of(v, dims);
+                if (host.device() == labels.device()) {
+                    out = Var.constant(host);
+                } else {
+                    out = Var.constant(host.toDevice(labels.device()));
+                    host.close();
+                }
             }
             return collect(a, sc.name(), out);
         }

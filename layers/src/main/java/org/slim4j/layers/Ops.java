@@ -374,6 +374,14 @@ public final class Ops {
         return Var.result(y, dy -> new Tensor[] {k.binary(BinaryOp.MUL, dy, mask)}, List.of(mask), x);
     }
 
+    /** {@code host} moved to {@code like}'s device (closing the host copy), or {@code host} itself on the CPU. */
+    private static Tensor onDeviceOf(Tensor like, Tensor host) {
+        if (host.device() == like.device()) return host;
+        Tensor t = host.toDevice(like.device());
+        host.close();
+        return t;
+    }
+
     /** tf.clip_by_value(x, lo, hi); the gradient passes where lo < x < hi. */
     public static Var clipByValue(Var x, double lo, double hi) {
         if (!(lo <= hi)) throw new IllegalArgumentException("clip_by_value: lo " + lo + " > hi " + hi);
@@ -381,7 +389,7 @@ public final class Ops {
         Tensor v = x.value();
         ElementwiseKernels k = Backends.kernels(v, ElementwiseKernels.class);
         Tensor y;
-        try (Tensor loT = Tensor.fill(v.dtype(), Shape.of(1), lo); Tensor hiT = Tensor.fill(v.dtype(), Shape.of(1), hi)) {
+        try (Tensor loT = onDeviceOf(v, Tensor.fill(v.dtype(), Shape.of(1), lo)); Tensor hiT = onDeviceOf(v, Tensor.fill(v.dtype(), Shape.of(1), hi))) {
             Tensor m = k.binary(BinaryOp.MAXIMUM, v, loT);
             y = k.binary(BinaryOp.MINIMUM, m, hiT);
             m.close();

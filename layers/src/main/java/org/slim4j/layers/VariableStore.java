@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.ElementwiseOps;
+import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Device;
 import org.slim4j.tensor.SeededRandom;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
@@ -25,37 +27,49 @@ import org.slim4j.tensor.TensorScope;
  * <p>Initial values are reproducible: each variable's random stream is seeded from the store's
  * seed and the variable's name. A {@link #shapeOnly} store creates value-less variables on the
  * {@link MetaDevice}. The store owns the variables' memory: {@link #close()} releases it.
+ *
+ * <p>Variables live on the store's {@link #device()}: they are initialised on the host with the same
+ * seeded initialisers whatever the device (so a CPU and a GPU run start from identical weights) and
+ * copied to the device once.
  */
 public final class VariableStore implements AutoCloseable {
     private final DType dtype;
     private final long seed;
     private final boolean shapeOnly;
+    private final Device device;
     private final Map<String, Variable> variables = new LinkedHashMap<>();
     private final Map<String, Var> view = new LinkedHashMap<>();
     private boolean closed;
 
-    private VariableStore(DType dtype, long seed, boolean shapeOnly) {
+    private VariableStore(DType dtype, long seed, boolean shapeOnly, Device device) {
+        if (device == null) throw new IllegalArgumentException("VariableStore: device is null");
         if (dtype != DType.FLOAT32 && dtype != DType.FLOAT64) {
             throw new IllegalArgumentException("variables are float32 or float64, not " + dtype);
         }
         this.dtype = dtype;
         this.seed = seed;
         this.shapeOnly = shapeOnly;
+        this.device = device;
     }
 
     /** A float32 store whose initial values derive from {@code seed}. */
     public VariableStore(long seed) {
-        this(DType.FLOAT32, seed, false);
+        this(DType.FLOAT32, seed, false, CpuDevice.INSTANCE);
+    }
+
+    /** A float32 store whose variables live on {@code device} (initialised on the host, then copied there once). */
+    public VariableStore(long seed, Device device) {
+        this(DType.FLOAT32, seed, false, device);
     }
 
     /** A store of {@code dtype} variables (float64 for reference computations and gradient checks). */
     public VariableStore(DType dtype, long seed) {
-        this(dtype, seed, false);
+        this(dtype, seed, false, CpuDevice.INSTANCE);
     }
 
     /** A store that records names and shapes only (see {@link MetaDevice}). */
     public static VariableStore shapeOnly(DType dtype) {
-        return new VariableStore(dtype, 0, true);
+        return new VariableStore(dtype, 0, true, CpuDevice.INSTANCE);
     }
 
     public static VariableStore shapeOnly() {
@@ -68,6 +82,11 @@ public final class VariableStore implements AutoCloseable {
 
     public long seed() {
         return seed;
+    }
+
+    /** Where the variables live. */
+    public Device device() {
+        return device;
     }
 
     public boolean isShapeOnly() {
@@ -101,6 +120,11 @@ public final class VariableStore implements AutoCloseable {
                 DType gotType = value.dtype();
                 value.close();
                 throw new IllegalStateException("initializer of " + name + " made " + gotType + got + ", expected " + dtype + shape);
+            }
+            if (value.device() != device) {
+                Tensor host = value;
+                value = host.toDevice(device);
+                host.close();
             }
         }
         TensorScope.escape(value);

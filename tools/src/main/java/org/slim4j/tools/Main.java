@@ -36,6 +36,7 @@ public final class Main {
             InspectCheckpointCommand::new,
             ConvertCheckpointCommand::new,
             ModelSummaryCommand::new,
+            org.slim4j.tools.bench.BenchmarkCommand::new,
             DoctorCommand::new,
             SelfTestCommand::new);
 

@@ -69,7 +69,11 @@ public abstract class Optimizer implements AutoCloseable {
         });
     }
 
-    /** A scalar float32 non-slot variable (e.g. Adam's beta1_power), created once. */
+    /**
+     * A scalar float32 non-slot variable (e.g. Adam's beta1_power), created once. It stays on the
+     * host whatever the parameters' device: update rules take it as a number, so a GPU step reads it
+     * without a device round trip; checkpoints save and restore it like any host tensor.
+     */
     protected final Tensor nonSlot(String name, double initial) {
         return nonSlots.computeIfAbsent(name, n -> TensorScope.escape(Tensor.fill(DType.FLOAT32, Shape.scalar(), initial)));
     }

@@ -26,9 +26,11 @@ import org.slim4j.layers.VariableStore;
 import org.slim4j.nets.NetOutput;
 import org.slim4j.nets.NetworkFn;
 import org.slim4j.nets.Nets;
+import org.slim4j.tensor.Device;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
 import org.slim4j.tools.Command;
+import org.slim4j.tools.DeviceFlags;
 import org.slim4j.tools.Flags;
 import org.slim4j.tools.Main;
 import org.slim4j.tools.UsageException;
@@ -36,6 +38,7 @@ import org.slim4j.tools.train.CheckpointRestorer;
 import org.slim4j.tools.train.FlagParsers;
 import org.slim4j.tools.train.NetRunner;
 import org.slim4j.tools.train.StopSignal;
+import org.slim4j.tools.train.TrainStep;
 
 /**
  * {@code slim4j eval_image_classifier}: TF-Slim's {@code eval_image_classifier.py} with its flags.
@@ -46,7 +49,8 @@ import org.slim4j.tools.train.StopSignal;
  * {@code Accuracy} (argmax of the logits = label) and {@code Recall_5} (label among the 5 largest
  * logits, TF's in_top_k), printed as TF-Slim prints them ({@code eval/Accuracy[0.9123]}) and written
  * as summaries {@code eval/Accuracy}, {@code eval/Recall_5} to eval_dir at the checkpoint's global
- * step. With {@code --eval_interval_secs} it keeps evaluating each new checkpoint of a directory, as
+ * step. {@code --device=cuda} runs the network on the GPU (the batch is uploaded, the logits read
+ * back). With {@code --eval_interval_secs} it keeps evaluating each new checkpoint of a directory, as
  * slim.evaluation.evaluation_loop does.
  */
 public final class EvalImageClassifierCommand implements Command {
@@ -74,7 +78,7 @@ public final class EvalImageClassifierCommand implements Command {
     final Flags.Flag<Boolean> quantize = flags.bool("quantize", false, "whether to use quantized graph or not (not supported).");
     final Flags.Flag<Boolean> useGrayscale = flags.bool("use_grayscale", false, "Whether to convert input images to grayscale.");
     // slim4j
-    final Flags.Flag<String> device = flags.string("device", "cpu", "slim4j: the backend to evaluate on: cpu (cuda: not available yet)");
+    final DeviceFlags devices = new DeviceFlags(flags, "evaluate");
     final Flags.Flag<Integer> evalIntervalSecs = flags.define("eval_interval_secs", "int", null, FlagParsers.positiveInt(),
         "slim4j (slim.evaluation.evaluation_loop): evaluate every new checkpoint in --checkpoint_path (a directory),"
             + " at most one evaluation per this many seconds; none: evaluate once");
@@ -95,6 +99,8 @@ public final class EvalImageClassifierCommand implements Command {
     private int channels;
     /** One event file per run in eval_dir, as the evaluation loop's summary writer. */
     private EventFileWriter summaryWriter;
+    /** Where the network runs (opened once per command run). */
+    private Device device;
 
     @Override
     public String name() {
@@ -119,10 +125,7 @@ public final class EvalImageClassifierCommand implements Command {
         if (batchSize.get() < 1) throw bad("batch_size", batchSize.get(), "must be >= 1");
         if (numPreprocessingThreads.get() < 1) throw bad("num_preprocessing_threads", numPreprocessingThreads.get(), "must be >= 1");
         if (labelsOffset.get() < 0) throw bad("labels_offset", labelsOffset.get(), "must be >= 0");
-        if (device.get().equals("cuda") || device.get().startsWith("cuda:")) {
-            throw new UsageException(c + "--device=" + device.get() + ": CUDA backend not available in this build of slim4j (use --device=cpu)");
-        }
-        if (!device.get().equals("cpu")) throw bad("device", device.get(), "unknown device (known: cpu, cuda)");
+        devices.validate(name());
     }
 
     private UsageException bad(String flag, Object value, String why) {
@@ -132,6 +135,7 @@ public final class EvalImageClassifierCommand implements Command {
     @Override
     public int run(PrintStream out, PrintStream err) throws Exception {
         validate();
+        device = devices.open(name());
         resolveSetup();
         Path path = checkpointPath.get();
         if (evalIntervalSecs.get() != null && !Files.isDirectory(path)) {
@@ -217,7 +221,7 @@ public final class EvalImageClassifierCommand implements Command {
     /** Evaluates one checkpoint: prints and writes eval/Accuracy and eval/Recall_5. */
     Result evaluate(Path checkpoint, PrintStream out) throws IOException {
         long t0 = System.nanoTime();
-        try (VariableStore store = new VariableStore(0); CheckpointReader reader = CheckpointReader.open(checkpoint)) {
+        try (VariableStore store = new VariableStore(0, device); CheckpointReader reader = CheckpointReader.open(checkpoint)) {
             NetRunner.createVariables(fn, store, numClasses, 0.0, imageSize, imageSize, channels, false);
             boolean ema = movingAverageDecay.get() != null;
             Map<String, Tensor> vars = new LinkedHashMap<>();
@@ -250,7 +254,7 @@ public final class EvalImageClassifierCommand implements Command {
                     try (Batch batch = provider.next(); TensorScope scope = TensorScope.open()) {
                         if (batch == null) break;
                         Tensor images = useGrayscale.get() ? NetRunner.toGrayscale(batch.images()) : batch.images();
-                        NetOutput net = NetRunner.forward(fn, store, numClasses, 0.0, Var.constant(images), false, 0);
+                        NetOutput net = NetRunner.forward(fn, store, numClasses, 0.0, Var.constant(TrainStep.onDevice(images, device)), false, 0);
                         int[] labels = batch.labels().toIntArray();
                         for (int l : labels) {
                             if (l < 0 || l >= numClasses) {

@@ -2,13 +2,16 @@ package org.slim4j.tools.train;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.function.LongSupplier;
+import org.slim4j.cuda.CudaOutOfMemoryError;
 
 /**
  * What a user watches while training. Every {@code log_every_n_steps} a line in TF-Slim's form,
  * {@code global step 120: loss = 0.4321 (0.052 sec/step)}, followed by the learning rate, images/s
  * and the time left to {@code max_number_of_steps}. On a terminal a live line ({@code \r}, at most
  * ten redraws a second) shows the same between log lines; elsewhere (a file, CI) only the log
- * lines appear. Speeds are averaged over the steps since the previous log line.
+ * lines appear. Speeds are averaged over the steps since the previous log line. On a GPU the log
+ * lines end with the peak device memory so far ({@code peak mem 3.2 GiB}).
  */
 final class ProgressLog {
     private static final long REDRAW_NANOS = 100_000_000L;
@@ -18,6 +21,7 @@ final class ProgressLog {
     private final Long maxSteps;
     private final int logEvery;
     private final int imagesPerStep;
+    private final LongSupplier peakBytes;
     private long lastDraw;
     private int liveWidth;
     private double emaSecsPerStep = -1;
@@ -25,6 +29,12 @@ final class ProgressLog {
     private double intervalSecs;
 
     ProgressLog(PrintStream out, boolean terminal, Long maxSteps, int logEvery, int imagesPerStep) {
+        this(out, terminal, maxSteps, logEvery, imagesPerStep, null);
+    }
+
+    /** {@code peakBytes}: the device's peak memory, shown in the log lines (null: not shown, the CPU). */
+    ProgressLog(PrintStream out, boolean terminal, Long maxSteps, int logEvery, int imagesPerStep, LongSupplier peakBytes) {
+        this.peakBytes = peakBytes;
         this.out = out;
         this.terminal = terminal;
         this.maxSteps = maxSteps;
@@ -39,8 +49,9 @@ final class ProgressLog {
         intervalSecs += stepSecs;
         if (globalStep % logEvery == 0) {
             double secsPerStep = intervalSecs / intervalSteps;
-            message(String.format(Locale.ROOT, "global step %d: loss = %.4f (%.3f sec/step)  lr = %s  %.1f images/s%s",
-                globalStep, loss, secsPerStep, number(learningRate), imagesPerStep / secsPerStep, eta(globalStep, secsPerStep)));
+            message(String.format(Locale.ROOT, "global step %d: loss = %.4f (%.3f sec/step)  lr = %s  %.1f images/s%s%s",
+                globalStep, loss, secsPerStep, number(learningRate), imagesPerStep / secsPerStep,
+                peakBytes == null ? "" : "  peak mem " + CudaOutOfMemoryError.human(peakBytes.getAsLong()), eta(globalStep, secsPerStep)));
             intervalSteps = 0;
             intervalSecs = 0;
         } else if (terminal) {

@@ -4,13 +4,14 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.function.Function;
 import org.slim4j.tools.Command;
+import org.slim4j.tools.DeviceFlags;
 import org.slim4j.tools.Flags;
 import org.slim4j.tools.UsageException;
 
 /**
  * {@code slim4j train_image_classifier}: TF-Slim's {@code train_image_classifier.py} with every one of
- * its flags (same names, defaults and meanings), plus {@code --device}, {@code --seed} and
- * {@code --fast_forward_input}. {@link Trainer} does the work.
+ * its flags (same names, defaults and meanings), plus {@code --device}, {@code --kernels},
+ * {@code --precision} ({@link DeviceFlags}), {@code --seed} and {@code --fast_forward_input}. {@link Trainer} does the work.
  */
 public final class TrainImageClassifierCommand implements Command {
     final Flags flags = new Flags("train_image_classifier");
@@ -87,7 +88,7 @@ public final class TrainImageClassifierCommand implements Command {
     final Flags.Flag<Boolean> ignoreMissingVars = flags.bool("ignore_missing_vars", false, "When restoring a checkpoint would ignore missing variables.");
 
     // ---- slim4j -----------------------------------------------------------------------------------
-    final Flags.Flag<String> device = flags.string("device", "cpu", "slim4j: the backend to train on: cpu (cuda: not available yet)");
+    final DeviceFlags devices = new DeviceFlags(flags, "train");
     final Flags.Flag<Long> seed = flags.define("seed", "int", null, FlagParsers.anyLong(),
         "slim4j: seed of the initial weights, data order, augmentation and dropout; a run with the same seed is repeated exactly"
             + " (none: a random seed, printed and saved in the checkpoints so a resumed run continues it)");
@@ -138,10 +139,7 @@ public final class TrainImageClassifierCommand implements Command {
         if (optimizer.get().equals("ftrl") && ftrlLearningRatePower.get() > 0) throw bad("ftrl_learning_rate_power", ftrlLearningRatePower.get(), "must be <= 0");
         if (optimizer.get().equals("ftrl") && (ftrlL1.get() < 0 || ftrlL2.get() < 0)) throw new UsageException(c + "--ftrl_l1 and --ftrl_l2 must be >= 0");
         if (optimizer.get().equals("momentum") && momentum.get() < 0) throw bad("momentum", momentum.get(), "must be >= 0");
-        if (device.get().equals("cuda") || device.get().startsWith("cuda:")) {
-            throw new UsageException(c + "--device=" + device.get() + ": CUDA backend not available in this build of slim4j (use --device=cpu)");
-        }
-        if (!device.get().equals("cpu")) throw bad("device", device.get(), "unknown device (known: cpu, cuda)");
+        devices.validate(name());
     }
 
     private void positive(String flag, int value) throws UsageException {

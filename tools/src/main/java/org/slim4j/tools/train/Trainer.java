@@ -17,11 +17,10 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.slim4j.autograd.Var;
-import org.slim4j.autograd.ops.ElementwiseOps;
-import org.slim4j.autograd.ops.ReduceOps;
-import org.slim4j.autograd.ops.SoftmaxOps;
 import org.slim4j.autograd.optim.LearningRateSchedule;
 import org.slim4j.autograd.optim.Optimizer;
+import org.slim4j.cuda.CudaDevice;
+import org.slim4j.cuda.CudaOutOfMemoryError;
 import org.slim4j.io.checkpoint.CheckpointReader;
 import org.slim4j.io.checkpoint.CheckpointSaver;
 import org.slim4j.io.checkpoint.CheckpointState;
@@ -34,12 +33,14 @@ import org.slim4j.io.preprocessing.ImagePreprocessor;
 import org.slim4j.io.preprocessing.PreprocessingFactory;
 import org.slim4j.layers.Variable;
 import org.slim4j.layers.VariableStore;
-import org.slim4j.nets.NetOutput;
 import org.slim4j.nets.NetworkFn;
 import org.slim4j.nets.Nets;
+import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Device;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
+import org.slim4j.tools.DeviceFlags;
 import org.slim4j.tools.Main;
 import org.slim4j.tools.UsageException;
 
@@ -66,6 +67,11 @@ import org.slim4j.tools.UsageException;
  * <li>a NaN or infinite loss stops the run before the update, naming the step; no checkpoint is
  *     written, so the last good one stays the newest.</li>
  * </ul>
+ * With {@code --device=cuda} the variables, optimizer slots and moving averages live on the GPU
+ * (initialised on the host from the seed, so a CPU and a GPU run start from the same weights), each
+ * batch is uploaded once, the loss is the one value read back per step, and checkpoints and
+ * summaries copy to the host only when they are written. The log lines then show the peak device
+ * memory; running out of it stops the run with the numbers and a batch size that should fit.
  */
 final class Trainer {
     static final String GLOBAL_STEP = "global_step";
@@ -75,7 +81,7 @@ final class Trainer {
     static final String CHECKPOINT_BASENAME = "model.ckpt";
     /** tf.train.Saver's default max_to_keep, which slim.learning.train uses. */
     static final int MAX_TO_KEEP = 5;
-    static final double AUX_LOSS_WEIGHT = 0.4;
+    static final double AUX_LOSS_WEIGHT = TrainStep.AUX_LOSS_WEIGHT;
 
     private static final long DROPOUT_SALT = 0x44524F504F5554L;
     private static final long INPUT_SALT = 0x494E505554L;
@@ -96,7 +102,9 @@ final class Trainer {
     private double weightDecay;
     private LearningRateSchedule schedule;
 
+    private Device device;
     private VariableStore store;
+    private TrainStep trainStep;
     private Optimizer optimizer;
     private MovingAverages ema;
     private final List<Var> paramsToTrain = new ArrayList<>();
@@ -108,10 +116,21 @@ final class Trainer {
     private Path lastCheckpoint;
     private boolean resumeReaderClosed;
 
+    /** Tests only: a device and network instead of --device and --model_name (null: the flags'). */
+    private final Device deviceOverride;
+    private final NetworkFn netOverride;
+
     Trainer(TrainImageClassifierCommand flags, PrintStream out, PrintStream err) {
+        this(flags, out, err, null, null);
+    }
+
+    /** With an explicit device and network (tests: the CUDA emulator, a network of the families it has). */
+    Trainer(TrainImageClassifierCommand flags, PrintStream out, PrintStream err, Device device, NetworkFn net) {
         this.f = flags;
         this.out = out;
         this.err = err;
+        this.deviceOverride = device;
+        this.netOverride = net;
     }
 
     /** The loss is NaN or infinite: training stops before the update. */
@@ -122,6 +141,7 @@ final class Trainer {
     }
 
     int run() throws Exception {
+        device = deviceOverride != null ? deviceOverride : f.devices.open(f.name());
         resolveSetup();
         Path trainDir = f.trainDir.get();
         Files.createDirectories(trainDir);
@@ -130,9 +150,13 @@ final class Trainer {
         CheckpointReader resumeReader = resumeFrom == null ? null : CheckpointReader.open(resumeFrom);
         try {
             seed = chooseSeed(resumeReader);
-            try (VariableStore s = new VariableStore(seed)) {
+            if (device instanceof CudaDevice cuda) cuda.resetPeak();
+            try (VariableStore s = new VariableStore(seed, device)) {
                 store = s;
                 return train(trainDir, resumeReader);
+            } catch (CudaOutOfMemoryError e) {
+                err.println("slim4j " + f.name() + ": error: " + TrainStep.outOfMemoryAdvice(e, batchSize, "--batch_size"));
+                return Main.EXIT_FAILURE;
             } finally {
                 if (optimizer != null) optimizer.close();
                 if (ema != null) ema.close();
@@ -156,7 +180,7 @@ final class Trainer {
     private void resolveSetup() throws IOException, UsageException {
         String cmd = f.name() + ": ";
         try {
-            fn = Nets.get(f.modelName.get());
+            fn = netOverride != null ? netOverride : Nets.get(f.modelName.get());
         } catch (IllegalArgumentException e) {
             throw new UsageException(cmd + e.getMessage());
         }
@@ -207,6 +231,7 @@ final class Trainer {
         optimizer = Optimizers.configure(f);
         optimizer.createSlots(paramsToTrain);
         if (optimizer instanceof ResumableAdam adam) adam.createNonSlots();
+        trainStep = new TrainStep(fn, store, numClasses, weightDecay, labelSmoothing, numClones, optimizer, paramsToTrain);
 
         printSetup(trainDir);
         if (resume != null) {
@@ -233,7 +258,8 @@ final class Trainer {
         }
 
         boolean terminal = out == System.out && Progress.stdoutIsTerminal();
-        ProgressLog progress = new ProgressLog(out, terminal, max, f.logEveryNSteps.get(), batchSize * numClones);
+        ProgressLog progress = new ProgressLog(out, terminal, max, f.logEveryNSteps.get(), batchSize * numClones,
+            device instanceof CudaDevice cuda ? cuda::peakLiveBytes : null);
         try (DatasetDataProvider provider = openPipeline(resume != null);
              TrainSummaries summaries = f.saveSummariesSecs.get() > 0 ? new TrainSummaries(trainDir) : null;
              StopSignal stop = StopSignal.install(err)) {
@@ -278,6 +304,7 @@ final class Trainer {
             long steps = globalStep - startStep;
             out.printf(Locale.ROOT, "finished at global step %d: %d steps in %s (%.1f images/s); final checkpoint %s%n", globalStep, steps,
                 ProgressLog.duration(secs), steps * (double) batchSize * numClones / Math.max(secs, 1e-9), p);
+            if (device instanceof CudaDevice cuda) out.println("peak device memory: " + CudaOutOfMemoryError.human(cuda.peakLiveBytes()));
             if (summaries != null) out.println("TensorBoard logs: " + summaries.path() + " (tensorboard --logdir=" + trainDir + ")");
             return Main.EXIT_OK;
         }
@@ -324,9 +351,9 @@ final class Trainer {
     }
 
     private void printSetup(Path trainDir) {
-        out.printf(Locale.ROOT, "train_image_classifier: %s on %s/%s (%d images, %d classes), images %dx%dx%d, batch %d x %d clone%s%n",
+        out.printf(Locale.ROOT, "train_image_classifier: %s on %s/%s (%d images, %d classes), images %dx%dx%d, batch %d x %d clone%s%s%n",
             fn.name(), dataset.name(), dataset.split(), dataset.numSamples(), numClasses, imageSize, imageSize, channels,
-            batchSize, numClones, numClones == 1 ? "" : "s");
+            batchSize, numClones, numClones == 1 ? "" : "s", device instanceof CudaDevice ? ", device " + DeviceFlags.describe(device) : "");
         String decay = switch (f.learningRateDecayType.get()) {
             case "exponential" -> String.format(Locale.ROOT, ", x%s every %d steps", f.learningRateDecayFactor.get(),
                 ((LearningRateSchedule.Exponential) schedule).decaySteps());
@@ -356,6 +383,14 @@ final class Trainer {
         temporaries.add(b);
         m.put(SEED_TENSOR, s);
         m.put(INPUT_BATCHES_TENSOR, b);
+        // The checkpoint writer reads host memory: device tensors are copied out only now.
+        for (Map.Entry<String, Tensor> e : m.entrySet()) {
+            if (!(e.getValue().device() instanceof CpuDevice)) {
+                Tensor host = e.getValue().toDevice(CpuDevice.INSTANCE);
+                temporaries.add(host);
+                e.setValue(host);
+            }
+        }
         return m;
     }
 
@@ -497,37 +532,22 @@ final class Trainer {
                 try {
                     Tensor images = f.useGrayscale.get() ? NetRunner.toGrayscale(batch.images()) : batch.images();
                     checkImages(images);
-                    Tensor oneHot = NetRunner.oneHot(batch.labels(), numClasses, f.labelsOffset.get());
-                    NetOutput net = NetRunner.forward(fn, store, numClasses, weightDecay, Var.constant(images), true,
-                        NetRunner.mix(seed ^ DROPOUT_SALT, batchIndex));
-                    String prefix = numClones > 1 ? "clone_" + c + "/" : "";
-                    Map<String, Var> losses = new LinkedHashMap<>();
-                    if (net.endPoints().contains("AuxLogits")) {
-                        Var aux = ReduceOps.mean(SoftmaxOps.softmaxCrossEntropy(net.endPoints().get("AuxLogits"), oneHot, labelSmoothing));
-                        losses.put(prefix + "aux_loss/value", ElementwiseOps.scale(aux, AUX_LOSS_WEIGHT));
-                    }
-                    losses.put(prefix + "softmax_cross_entropy_loss/value",
-                        ReduceOps.mean(SoftmaxOps.softmaxCrossEntropy(net.logits(), oneHot, labelSmoothing)));
-                    Var cloneLoss = null;
-                    for (Var l : losses.values()) cloneLoss = cloneLoss == null ? l : ElementwiseOps.add(cloneLoss, l);
-                    if (numClones > 1) cloneLoss = ElementwiseOps.scale(cloneLoss, 1.0 / numClones);
-                    Var loss = cloneLoss;
-                    Var reg = null;
-                    if (c == 0) {
-                        reg = store.regularizationLoss();
-                        if (reg != null) loss = ElementwiseOps.add(loss, reg);
-                    }
-                    double value = loss.value().item();
-                    if (!Double.isFinite(value)) throw diverged(value, losses, reg, c);
+                    Tensor oneHot = TrainStep.onDevice(NetRunner.oneHot(batch.labels(), numClasses, f.labelsOffset.get()), device);
+                    TrainStep.Losses l = trainStep.forward(TrainStep.onDevice(images, device), oneHot, c, NetRunner.mix(seed ^ DROPOUT_SALT, batchIndex));
+                    // The one value read back per clone: the NaN/Inf check and the log need it.
+                    double value = l.total().value().item();
+                    if (!Double.isFinite(value)) throw diverged(value, l.named(), l.regularization(), c);
                     total += value;
-                    if (c == 0 && summaries != null) {
-                        for (Map.Entry<String, Var> l : losses.entrySet()) scalars.put("losses/" + l.getKey(), l.getValue().value().item());
-                        endPoints = net.endPoints().asMap();
-                        summaryImages = images.slice0(0, Math.min(TrainSummaries.MAX_IMAGES, images.dim(0))).copy();
+                    if (summaries != null) {
+                        if (c == 0) {
+                            for (Map.Entry<String, Var> e : l.named().entrySet()) scalars.put("losses/" + e.getKey(), e.getValue().value().item());
+                            endPoints = l.net().endPoints().asMap();
+                            summaryImages = images.slice0(0, Math.min(TrainSummaries.MAX_IMAGES, images.dim(0))).copy();
+                        }
+                        scalars.put("Losses/" + (numClones > 1 ? "clone_" + c + "/" : "") + "clone_loss", l.cloneLoss().value().item());
+                        if (l.regularization() != null) scalars.put("Losses/regularization_loss", l.regularization().value().item());
                     }
-                    scalars.put("Losses/" + (numClones > 1 ? "clone_" + c + "/" : "") + "clone_loss", cloneLoss.value().item());
-                    if (reg != null) scalars.put("Losses/regularization_loss", reg.value().item());
-                    loss.backward();
+                    l.total().backward();
                     // TF runs the batch-norm updates of the first clone only: undo the later clones' ones.
                     if (numClones > 1) {
                         if (c == 0) movingStats = snapshotMovingStatistics();
@@ -538,7 +558,7 @@ final class Trainer {
                 }
             }
             if (!Double.isFinite(total)) throw new DivergedException("the total loss is " + total + " at global step " + globalStep);
-            optimizer.step(paramsToTrain, lr);
+            trainStep.update(lr);
             if (ema != null) ema.update(globalStep);
             if (summaries != null) {
                 Map<String, Double> all = new LinkedHashMap<>();
@@ -548,7 +568,7 @@ final class Trainer {
                 summaries.write(globalStep, all, endPoints, store.modelVariables(), summaryImages);
             }
         } finally {
-            for (Var p : store.trainableVars()) p.zeroGrad();
+            trainStep.zeroGrad();
             if (movingStats != null) movingStats.forEach(Tensor::close);
         }
         globalStep++;

@@ -35,13 +35,14 @@ class TrainFlagsTest {
             "labels_offset", "0", "model_name", "inception_v3", "preprocessing_name", "none", "batch_size", "32",
             "train_image_size", "none", "max_number_of_steps", "none", "use_grayscale", "false", "checkpoint_path", "none",
             "checkpoint_exclude_scopes", "none", "trainable_scopes", "none", "ignore_missing_vars", "false",
-            "device", "cpu", "seed", "none"};
+            "device", "cpu", "kernels", "auto", "precision", "none", "seed", "none"};
         for (int i = 0; i < t.length; i += 2) TRAIN.put(t[i], t[i + 1]);
         String[] e = {
             "batch_size", "100", "max_num_batches", "none", "master", "\"\"", "checkpoint_path", "/tmp/tfmodel", "eval_dir", "/tmp/tfmodel",
             "num_preprocessing_threads", "4", "dataset_name", "imagenet", "dataset_split_name", "test", "dataset_dir", "none",
             "labels_offset", "0", "model_name", "inception_v3", "preprocessing_name", "none", "moving_average_decay", "none",
-            "eval_image_size", "none", "quantize", "false", "use_grayscale", "false", "device", "cpu", "eval_interval_secs", "none"};
+            "eval_image_size", "none", "quantize", "false", "use_grayscale", "false", "device", "cpu", "kernels", "auto", "precision", "none",
+            "eval_interval_secs", "none"};
         for (int i = 0; i < e.length; i += 2) EVAL.put(e[i], e[i + 1]);
     }
 
@@ -81,16 +82,60 @@ class TrainFlagsTest {
     }
 
     @Test
-    void cudaIsRecognisedButNotAvailableYet() {
-        Run r = run("train_image_classifier", "--dataset_dir=/tmp", "--device=cuda");
-        assertEquals(Main.EXIT_USAGE, r.status());
-        assertTrue(r.err().contains("CUDA backend not available"), r.err());
-        Run e = run("eval_image_classifier", "--dataset_dir=/tmp", "--device=cuda");
-        assertEquals(Main.EXIT_USAGE, e.status());
-        assertTrue(e.err().contains("CUDA backend not available"), e.err());
-        Run tpu = run("train_image_classifier", "--dataset_dir=/tmp", "--device=tpu");
-        assertEquals(Main.EXIT_USAGE, tpu.status());
-        assertTrue(tpu.err().contains("unknown device"), tpu.err());
+    void deviceKernelsAndPrecisionAreCheckedBeforeAnythingRuns() {
+        for (String cmd : new String[] {"train_image_classifier", "eval_image_classifier"}) {
+            Run tpu = run(cmd, "--dataset_dir=/tmp", "--device=tpu");
+            assertEquals(Main.EXIT_USAGE, tpu.status());
+            assertTrue(tpu.err().contains("--device") && tpu.err().contains("unknown device"), tpu.err());
+            Run n = run(cmd, "--dataset_dir=/tmp", "--device=cuda:x");
+            assertEquals(Main.EXIT_USAGE, n.status());
+            assertTrue(n.err().contains("cuda:N"), n.err());
+            Run bf16 = run(cmd, "--dataset_dir=/tmp", "--device=cuda", "--precision=bf16");
+            assertEquals(Main.EXIT_USAGE, bf16.status());
+            assertTrue(bf16.err().contains("--precision=bf16 is not implemented"), bf16.err());
+            Run fp16 = run(cmd, "--dataset_dir=/tmp", "--device=cuda:0", "--precision=fp16");
+            assertEquals(Main.EXIT_USAGE, fp16.status());
+            assertTrue(fp16.err().contains("--precision=fp16"), fp16.err());
+            Run cpuTf32 = run(cmd, "--dataset_dir=/tmp", "--precision=tf32");
+            assertEquals(Main.EXIT_USAGE, cpuTf32.status());
+            assertTrue(cpuTf32.err().contains("--precision=tf32 applies to --device=cuda only"), cpuTf32.err());
+            Run cpuVendor = run(cmd, "--dataset_dir=/tmp", "--kernels=builtin");
+            assertEquals(Main.EXIT_USAGE, cpuVendor.status());
+            assertTrue(cpuVendor.err().contains("--kernels=builtin applies to --device=cuda only"), cpuVendor.err());
+            Run badKernels = run(cmd, "--dataset_dir=/tmp", "--device=cuda", "--kernels=cudnn");
+            assertEquals(Main.EXIT_USAGE, badKernels.status());
+            assertTrue(badKernels.err().contains("--kernels") && badKernels.err().contains("builtin, vendor, auto"), badKernels.err());
+            Run badPrecision = run(cmd, "--dataset_dir=/tmp", "--device=cuda", "--precision=fp64");
+            assertEquals(Main.EXIT_USAGE, badPrecision.status());
+            assertTrue(badPrecision.err().contains("--precision") && badPrecision.err().contains("fp32, tf32, bf16, fp16"), badPrecision.err());
+        }
+    }
+
+    @Test
+    void cudaWithoutAGpuFailsSayingWhy() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.slim4j.cuda.CudaRuntime.probe().available(), "this machine has a GPU");
+        Run r = run("train_image_classifier", "--dataset_dir=/tmp", "--dataset_name=mnist", "--model_name=lenet", "--device=cuda");
+        assertEquals(Main.EXIT_FAILURE, r.status(), r.err());
+        assertTrue(r.err().contains("--device=cuda") && r.err().contains("doctor"), r.err());
+    }
+
+    @Test
+    void precisionDefaultsToTf32FromAmpereOn() {
+        org.slim4j.tools.Flags f = new org.slim4j.tools.Flags("t");
+        org.slim4j.tools.DeviceFlags d = new org.slim4j.tools.DeviceFlags(f, "run");
+        assertEquals(org.slim4j.cuda.CudaOptions.parse("auto", "tf32"), d.cudaOptions(9));
+        assertEquals(org.slim4j.cuda.CudaOptions.parse("auto", "tf32"), d.cudaOptions(8));
+        assertEquals(org.slim4j.cuda.CudaOptions.parse("auto", "fp32"), d.cudaOptions(7));
+        org.slim4j.tools.Flags g = new org.slim4j.tools.Flags("t");
+        org.slim4j.tools.DeviceFlags e = new org.slim4j.tools.DeviceFlags(g, "run");
+        try {
+            g.parse("--device=cuda:1", "--kernels=builtin", "--precision=fp32");
+            e.validate("t");
+        } catch (org.slim4j.tools.UsageException x) {
+            throw new AssertionError(x);
+        }
+        assertEquals(1, e.ordinal());
+        assertEquals(org.slim4j.cuda.CudaOptions.parse("builtin", "fp32"), e.cudaOptions(9));
     }
 
     @Test

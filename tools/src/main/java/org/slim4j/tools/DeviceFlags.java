@@ -1,0 +1,117 @@
+package org.slim4j.tools;
+
+import java.util.List;
+import java.util.Locale;
+import org.slim4j.cuda.CudaDevice;
+import org.slim4j.cuda.CudaOptions;
+import org.slim4j.cuda.CudaRuntime;
+import org.slim4j.tensor.Device;
+
+/**
+ * The {@code --device}, {@code --kernels} and {@code --precision} flags that train_image_classifier,
+ * eval_image_classifier and benchmark share, and the device they select.
+ *
+ * <p>{@code --precision} defaults to tf32 on a GPU of compute capability 8.0 or newer (Ampere,
+ * Hopper), as PyTorch does for convolutions, and to fp32 otherwise. bf16 and fp16 are parsed but
+ * refused (not implemented yet). The CPU computes in exact float32 with its own kernels, so on
+ * {@code --device=cpu} any {@code --kernels} other than auto and any {@code --precision} other than
+ * fp32 is a usage error rather than a silently ignored request.
+ */
+public final class DeviceFlags {
+    public static final List<String> KERNELS = List.of("builtin", "vendor", "auto");
+    public static final List<String> PRECISIONS = List.of("fp32", "tf32", "bf16", "fp16");
+
+    public final Flags.Flag<String> device;
+    public final Flags.Flag<String> kernels;
+    public final Flags.Flag<String> precision;
+
+    /** Defines the three flags on {@code flags}; {@code verb} completes "the backend to ..." in the help. */
+    public DeviceFlags(Flags flags, String verb) {
+        device = flags.string("device", "cpu", "slim4j: the backend to " + verb + " on: cpu, cuda (= cuda:0) or cuda:N");
+        kernels = flags.choice("kernels", "auto", KERNELS,
+            "slim4j, cuda: builtin = slim4j's hand-written kernels, vendor = cuBLAS/cuDNN where they cover an op (an error when they"
+                + " do not load), auto = vendor where loaded, else builtin");
+        precision = flags.define("precision", String.join("|", PRECISIONS), null, s -> {
+            if (!PRECISIONS.contains(s)) throw new IllegalArgumentException("expected one of " + String.join(", ", PRECISIONS));
+            return s;
+        }, "slim4j, cuda: arithmetic of matrix products and convolutions: fp32 exact, tf32 tensor cores with float32 storage"
+            + " (bf16, fp16: not implemented yet); none: tf32 on a GPU of compute capability >= 8.0, fp32 otherwise");
+    }
+
+    /** Whether {@code --device} names a GPU. */
+    public boolean isCuda() {
+        String d = device.get();
+        return d.equals("cuda") || d.startsWith("cuda:");
+    }
+
+    /**
+     * Checks the flags without touching a GPU: the device name's form, and the --kernels/--precision
+     * values the selected device can honour.
+     */
+    public void validate(String command) throws UsageException {
+        String d = device.get();
+        if (d.startsWith("cuda:")) {
+            try {
+                if (Integer.parseInt(d.substring(5)) < 0) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw new UsageException(command + ": invalid value '" + d + "' for flag --device: expected cuda:N with N a GPU index");
+            }
+        } else if (!d.equals("cpu") && !d.equals("cuda")) {
+            throw new UsageException(command + ": invalid value '" + d + "' for flag --device: unknown device (known: "
+                + String.join(", ", Devices.NAMES) + ")");
+        }
+        String p = precision.get();
+        if (!isCuda()) {
+            if (!kernels.get().equals("auto")) {
+                throw new UsageException(command + ": --kernels=" + kernels.get() + " applies to --device=cuda only (the CPU has one set of"
+                    + " kernels); leave --kernels at auto with --device=cpu");
+            }
+            if (p != null && !p.equals("fp32")) {
+                throw new UsageException(command + ": --precision=" + p + " applies to --device=cuda only (the CPU computes in exact"
+                    + " float32); use --precision=fp32 or leave it out with --device=cpu");
+            }
+            return;
+        }
+        if (p != null && (p.equals("bf16") || p.equals("fp16"))) {
+            throw new UsageException(command + ": --precision=" + p + " is not implemented yet (mixed precision with float32 master"
+                + " weights is planned); use --precision=tf32 or fp32");
+        }
+    }
+
+    /** The GPU index of a cuda device name. */
+    public int ordinal() {
+        String d = device.get();
+        return d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
+    }
+
+    /** The options a GPU of compute capability {@code computeMajor}.x computes with for these flags. */
+    public CudaOptions cudaOptions(int computeMajor) {
+        CudaOptions.Precision p = precision.get() != null
+            ? CudaOptions.Precision.valueOf(precision.get().toUpperCase(Locale.ROOT))
+            : defaultPrecision(computeMajor);
+        return new CudaOptions(CudaOptions.Kernels.valueOf(kernels.get().toUpperCase(Locale.ROOT)), p);
+    }
+
+    /** tf32 from Ampere (compute capability 8.0) on, as PyTorch's default for convolutions; fp32 before. */
+    public static CudaOptions.Precision defaultPrecision(int computeMajor) {
+        return computeMajor >= 8 ? CudaOptions.Precision.TF32 : CudaOptions.Precision.FP32;
+    }
+
+    /** Validates, opens the device and, for a GPU, configures its kernels and precision. */
+    public Device open(String command) throws UsageException {
+        validate(command);
+        Device d = Devices.byName(device.get(), command);
+        if (d instanceof CudaDevice cuda) cuda.configure(cudaOptions(computeMajor(ordinal())));
+        return d;
+    }
+
+    private static int computeMajor(int ordinal) {
+        for (CudaRuntime.GpuInfo g : CudaRuntime.probe().gpus()) if (g.ordinal() == ordinal) return g.computeMajor();
+        return 0;
+    }
+
+    /** "cpu" or e.g. "cuda:0 (--kernels=auto --precision=tf32)" for logs. */
+    public static String describe(Device d) {
+        return d instanceof CudaDevice c ? c.name() + " (" + c.options() + ")" : d.name();
+    }
+}
