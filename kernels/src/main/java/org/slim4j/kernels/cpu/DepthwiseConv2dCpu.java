@@ -135,11 +135,13 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
      * (x, filter, -pad, dilation); the unit-stride input gradient is (dy, flipped filter,
      * pad - (k-1)*dilation, dilation).
      *
-     * <p>Work is output rows in parallel; a row is swept once per channel vector. On interior
-     * rows and columns (every tap inside the image) a 3x3 window keeps its 9 tap vectors in
-     * registers and sums each kernel row in its own accumulator (short FMA chains); borders and
-     * other window sizes take a generic per-tap loop. The data is touched once per pass: these
-     * layers are memory-bound, so nothing is copied or padded.
+     * <p>Work is output rows in parallel; a row is swept once per channel vector. 3x3 windows with
+     * unit strides and no dilation (MobileNet's stride-1 layers, and the input gradient of those)
+     * go through a {@link Ring}: each task transposes the source rows it reads, once each, into
+     * zero-padded [channel vector][column][lane] rows, so the row kernels run without bounds or
+     * border cases. Otherwise, on interior rows and columns (every tap inside the image) a 3x3
+     * window keeps its 9 tap vectors in registers and sums each kernel row in its own
+     * accumulator (short FMA chains); borders and other window sizes take a generic per-tap loop.
      */
     private static final class Window {
         private static final VectorSpecies<Float> S = ConvSupport.SPECIES;
@@ -173,6 +175,259 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             return Math.max(1, GRAIN_WORK / Math.max(1, dstW * kh * kw * c));
         }
 
+        // ---- ring path: 3x3, unit strides, no dilation --------------------------------------
+
+        /** Leading / trailing zero columns of a ring row: the window never leaves the padded row. */
+        private int padL() {
+            return Math.max(0, -offX);
+        }
+
+        private int ringW() {
+            return padL() + srcW + Math.max(0, dstW - 1 + offX + 2 - (srcW - 1));
+        }
+
+        private boolean ringApplies() {
+            return kh == 3 && kw == 3 && sy == 1 && sx == 1 && ty == 1 && tx == 1 && c >= VL;
+        }
+
+        /**
+         * The ring of kernel rows one task keeps: slot s holds source row key[s] (img * srcH + iy;
+         * -1 a zero row outside the image, -2 unused) transposed to [channel vector][padded
+         * column][VL lanes], zero in the padding columns. A row is transposed once per task however
+         * many output rows read it, and the compute loops then index it with constant strides: no
+         * range checks, no border cases.
+         */
+        private final class Ring {
+            final int cbs = c / VL;
+            final int rowLen = cbs * ringW() * VL;
+            /** This thread's reusable ring storage (a task uses it alone, start to end). */
+            final float[] t = ringBuffer(3 * rowLen);
+            final long[] key = {-2, -2, -2};
+
+            private final long[] want = new long[3];
+            private final boolean[] held = new boolean[3];
+
+            /**
+             * Slots of source rows iy0, iy0 + 1, iy0 + 2 of image img into s[0..2] (rows outside the
+             * image share one zero slot). A missing row goes into a slot this window does not read:
+             * rows are not always replaced oldest first (a zero row can be reused from any earlier window).
+             */
+            void window(float[] src, int so, int img, int iy0, int[] s) {
+                for (int ky = 0; ky < 3; ky++) {
+                    int iy = iy0 + ky;
+                    want[ky] = iy < 0 || iy >= srcH ? -1 : (long) img * srcH + iy;
+                    s[ky] = -1;
+                    held[ky] = false;
+                }
+                for (int ky = 0; ky < 3; ky++) {
+                    for (int sl = 0; sl < 3; sl++) {
+                        if (key[sl] == want[ky]) {
+                            s[ky] = sl;
+                            held[sl] = true;
+                        }
+                    }
+                }
+                for (int ky = 0; ky < 3; ky++) {
+                    if (s[ky] >= 0) continue;
+                    int sl = 0;
+                    while (held[sl]) sl++;   // three slots, at most three distinct rows: one is free
+                    fill(src, so, sl, want[ky], img, iy0 + ky);
+                    held[sl] = true;
+                    for (int k2 = ky; k2 < 3; k2++) {
+                        if (want[k2] == want[ky]) s[k2] = sl;
+                    }
+                }
+            }
+
+            /** Loads source row (img, iy) into slot sl, or zeros when k < 0 (outside the image). */
+            private void fill(float[] src, int so, int sl, long k, int img, int iy) {
+                key[sl] = k;
+                int base = sl * rowLen;
+                if (k < 0) {
+                    java.util.Arrays.fill(t, base, base + rowLen, 0f);
+                    return;
+                }
+                int pl = padL(), w = ringW();
+                for (int cb = 0; cb < cbs; cb++) {
+                    int d = base + cb * w * VL;
+                    java.util.Arrays.fill(t, d, d + pl * VL, 0f);
+                    java.util.Arrays.fill(t, d + (pl + srcW) * VL, d + w * VL, 0f);
+                }
+                // Pixel-major: the source row is read front to back (one stream the prefetchers
+                // follow), its channel vectors go to their planes.
+                int rowStart = so + (img * srcH + iy) * srcW * c;
+                int plane = w * VL;
+                for (int ix = 0; ix < srcW; ix++) {
+                    int sp = rowStart + ix * c;
+                    int dp = base + (pl + ix) * VL;
+                    for (int cb = 0; cb < cbs; cb++, sp += VL, dp += plane) {
+                        FloatVector.fromArray(S, src, sp).intoArray(t, dp);
+                    }
+                }
+            }
+        }
+
+        private void correlateRing(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n) {
+            final int vecEnd = c / VL * VL;
+            Parallel.forRange(n * dstH, grain(), (r0, r1) -> {
+                Ring ring = new Ring();
+                int[] rowBase = new int[kh];
+                int[] sl = new int[3];
+                int w = ringW();
+                int colOff = (offX + padL()) * VL;
+                for (int r = r0; r < r1; r++) {
+                    int img = r / dstH;
+                    int oy = r - img * dstH;
+                    ring.window(src, so, img, oy + offY, sl);
+                    int dRow = dOff + r * dstW * c;
+                    for (int cb = 0; cb < vecEnd; cb += VL) {
+                        int plane = cb / VL * w * VL + colOff;
+                        ringRow(ring.t, sl[0] * ring.rowLen + plane, sl[1] * ring.rowLen + plane, sl[2] * ring.rowLen + plane,
+                                taps, to + cb, dst, dRow + cb);
+                    }
+                    if (vecEnd < c) {
+                        rows(r, so, rowBase);
+                        for (int ch = vecEnd; ch < c; ch++) scalar(src, rowBase, taps, to, dst, dRow, ch, 0, dstW);
+                    }
+                }
+            });
+        }
+
+        /**
+         * One output row, one channel vector: rows a, b, e of the ring (column 0 of the window at
+         * offset a, b, e), taps at taps[tap * c + ...], outputs at dst[d + ox * c]. Two outputs per
+         * iteration share two of their three columns (12 loads for 18 taps).
+         */
+        private void ringRow(float[] t, int a, int b, int e, float[] taps, int tp, float[] dst, int d) {
+            FloatVector f0 = FloatVector.fromArray(S, taps, tp);
+            FloatVector f1 = FloatVector.fromArray(S, taps, tp + c);
+            FloatVector f2 = FloatVector.fromArray(S, taps, tp + 2 * c);
+            FloatVector f3 = FloatVector.fromArray(S, taps, tp + 3 * c);
+            FloatVector f4 = FloatVector.fromArray(S, taps, tp + 4 * c);
+            FloatVector f5 = FloatVector.fromArray(S, taps, tp + 5 * c);
+            FloatVector f6 = FloatVector.fromArray(S, taps, tp + 6 * c);
+            FloatVector f7 = FloatVector.fromArray(S, taps, tp + 7 * c);
+            FloatVector f8 = FloatVector.fromArray(S, taps, tp + 8 * c);
+            int ox = 0;
+            // A plain counted loop (ox < bound, constant step): C2 then hoists the range checks.
+            int pairs = dstW - 1;
+            for (; ox < pairs; ox += 2) {
+                int o = ox * VL;
+                FloatVector x0 = FloatVector.fromArray(S, t, a + o);
+                FloatVector x1 = FloatVector.fromArray(S, t, a + o + VL);
+                FloatVector p = x0.mul(f0);
+                FloatVector q = x1.mul(f0);
+                p = x1.fma(f1, p);
+                x0 = FloatVector.fromArray(S, t, a + o + 2 * VL);
+                q = x0.fma(f1, q);
+                p = x0.fma(f2, p);
+                x1 = FloatVector.fromArray(S, t, a + o + 3 * VL);
+                q = x1.fma(f2, q);
+                x0 = FloatVector.fromArray(S, t, b + o);
+                x1 = FloatVector.fromArray(S, t, b + o + VL);
+                p = x0.fma(f3, p);
+                q = x1.fma(f3, q);
+                p = x1.fma(f4, p);
+                x0 = FloatVector.fromArray(S, t, b + o + 2 * VL);
+                q = x0.fma(f4, q);
+                p = x0.fma(f5, p);
+                x1 = FloatVector.fromArray(S, t, b + o + 3 * VL);
+                q = x1.fma(f5, q);
+                x0 = FloatVector.fromArray(S, t, e + o);
+                x1 = FloatVector.fromArray(S, t, e + o + VL);
+                p = x0.fma(f6, p);
+                q = x1.fma(f6, q);
+                p = x1.fma(f7, p);
+                x0 = FloatVector.fromArray(S, t, e + o + 2 * VL);
+                q = x0.fma(f7, q);
+                p = x0.fma(f8, p);
+                x1 = FloatVector.fromArray(S, t, e + o + 3 * VL);
+                q = x1.fma(f8, q);
+                p.intoArray(dst, d + ox * c);
+                q.intoArray(dst, d + (ox + 1) * c);
+            }
+            for (; ox < dstW; ox++) {
+                int o = ox * VL;
+                FloatVector p = FloatVector.fromArray(S, t, a + o).mul(f0);
+                p = FloatVector.fromArray(S, t, a + o + VL).fma(f1, p);
+                p = FloatVector.fromArray(S, t, a + o + 2 * VL).fma(f2, p);
+                p = FloatVector.fromArray(S, t, b + o).fma(f3, p);
+                p = FloatVector.fromArray(S, t, b + o + VL).fma(f4, p);
+                p = FloatVector.fromArray(S, t, b + o + 2 * VL).fma(f5, p);
+                p = FloatVector.fromArray(S, t, e + o).fma(f6, p);
+                p = FloatVector.fromArray(S, t, e + o + VL).fma(f7, p);
+                p = FloatVector.fromArray(S, t, e + o + 2 * VL).fma(f8, p);
+                p.intoArray(dst, d + ox * c);
+            }
+        }
+
+        private void filterGradientRing(float[] src, int so, float[] dy, int dyo, float[] df, int dfo, int n) {
+            final int rows = n * dstH;
+            final int size = 9 * c;
+            final int vecEnd = c / VL * VL;
+            final int slices = Math.max(1, Math.min(4 * Parallel.threads(), rows / grain()));
+            final float[][] parts = partials(slices, size);
+            Parallel.forRange(slices, 1, (s0, s1) -> {
+                Ring ring = new Ring();
+                int[] rowBase = new int[kh];
+                int[] ws = new int[3];
+                int w = ringW();
+                int colOff = (offX + padL()) * VL;
+                for (int sl = s0; sl < s1; sl++) {
+                    float[] part = parts[sl];
+                    java.util.Arrays.fill(part, 0, size, 0f);
+                    int rEnd = (int) ((long) rows * (sl + 1) / slices);
+                    for (int r = (int) ((long) rows * sl / slices); r < rEnd; r++) {
+                        int img = r / dstH;
+                        int oy = r - img * dstH;
+                        ring.window(src, so, img, oy + offY, ws);
+                        int dyRow = dyo + r * dstW * c;
+                        for (int cb = 0; cb < vecEnd; cb += VL) {
+                            int plane = cb / VL * w * VL + colOff;
+                            gradRingRow(ring.t, ws[0] * ring.rowLen + plane, ws[1] * ring.rowLen + plane, ws[2] * ring.rowLen + plane,
+                                    dy, dyRow + cb, part, cb);
+                        }
+                        if (vecEnd < c) {
+                            rows(r, so, rowBase);
+                            for (int ch = vecEnd; ch < c; ch++) scalarGrad(src, rowBase, dy, dyRow, part, ch, 0, dstW);
+                        }
+                    }
+                }
+            });
+            for (int i = 0; i < size; i++) {
+                float sum = 0f;
+                for (int sl = 0; sl < slices; sl++) sum += parts[sl][i];
+                df[dfo + i] = sum;
+            }
+        }
+
+        /** Nine tap sums of one output row and channel vector, added into part[tap * c + cb]. */
+        private void gradRingRow(float[] t, int a, int b, int e, float[] dy, int d, float[] part, int cb) {
+            FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0, g6 = g0, g7 = g0, g8 = g0;
+            for (int ox = 0; ox < dstW; ox++) {
+                int o = ox * VL;
+                FloatVector v = FloatVector.fromArray(S, dy, d + ox * c);
+                g0 = FloatVector.fromArray(S, t, a + o).fma(v, g0);
+                g1 = FloatVector.fromArray(S, t, a + o + VL).fma(v, g1);
+                g2 = FloatVector.fromArray(S, t, a + o + 2 * VL).fma(v, g2);
+                g3 = FloatVector.fromArray(S, t, b + o).fma(v, g3);
+                g4 = FloatVector.fromArray(S, t, b + o + VL).fma(v, g4);
+                g5 = FloatVector.fromArray(S, t, b + o + 2 * VL).fma(v, g5);
+                g6 = FloatVector.fromArray(S, t, e + o).fma(v, g6);
+                g7 = FloatVector.fromArray(S, t, e + o + VL).fma(v, g7);
+                g8 = FloatVector.fromArray(S, t, e + o + 2 * VL).fma(v, g8);
+            }
+            FloatVector.fromArray(S, part, cb).add(g0).intoArray(part, cb);
+            FloatVector.fromArray(S, part, c + cb).add(g1).intoArray(part, c + cb);
+            FloatVector.fromArray(S, part, 2 * c + cb).add(g2).intoArray(part, 2 * c + cb);
+            FloatVector.fromArray(S, part, 3 * c + cb).add(g3).intoArray(part, 3 * c + cb);
+            FloatVector.fromArray(S, part, 4 * c + cb).add(g4).intoArray(part, 4 * c + cb);
+            FloatVector.fromArray(S, part, 5 * c + cb).add(g5).intoArray(part, 5 * c + cb);
+            FloatVector.fromArray(S, part, 6 * c + cb).add(g6).intoArray(part, 6 * c + cb);
+            FloatVector.fromArray(S, part, 7 * c + cb).add(g7).intoArray(part, 7 * c + cb);
+            FloatVector.fromArray(S, part, 8 * c + cb).add(g8).intoArray(part, 8 * c + cb);
+        }
+
         /** Fills rowBase with the source row offsets of output row r (-1: outside); true if all inside. */
         private boolean rows(int r, int so, int[] rowBase) {
             int n = r / dstH;
@@ -191,6 +446,10 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
         }
 
         void correlate(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n) {
+            if (ringApplies()) {
+                correlateRing(src, so, taps, to, dst, dOff, n);
+                return;
+            }
             Parallel.forRange(n * dstH, grain(), (r0, r1) -> {
                 int[] rowBase = new int[kh];
                 int vecEnd = S.loopBound(c);
@@ -336,6 +595,10 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
          * whole row sweep.
          */
         void filterGradient(float[] src, int so, float[] dy, int dyo, float[] df, int dfo, int n) {
+            if (ringApplies()) {
+                filterGradientRing(src, so, dy, dyo, df, dfo, n);
+                return;
+            }
             int rows = n * dstH;
             int size = kh * kw * c;
             // A few slices per core: a core the OS takes away for a while holds up only a small share.
@@ -439,6 +702,16 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
     }
 
     private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
+    private static final ThreadLocal<float[]> RING = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] ringBuffer(int size) {
+        float[] r = RING.get();
+        if (r.length < size) {
+            r = new float[size];
+            RING.set(r);
+        }
+        return r;
+    }
 
     /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
     private static float[][] partials(int count, int size) {

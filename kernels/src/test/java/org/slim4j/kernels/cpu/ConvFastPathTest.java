@@ -123,7 +123,14 @@ class ConvFastPathTest {
                 new Geo(2, 22, 20, 24, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),    // strided 3x3
                 new Geo(1, 19, 18, 16, 3, 3, 1, 1, 1, 2, 2, Padding.SAME),    // dilated 3x3, flipped gradient
                 new Geo(2, 15, 16, 20, 5, 5, 1, 1, 1, 1, 1, Padding.SAME),    // generic window
-                new Geo(1, 9, 30, 8, 1, 7, 1, 1, 1, 1, 1, Padding.SAME));
+                new Geo(1, 9, 30, 8, 1, 7, 1, 1, 1, 1, 1, Padding.SAME),
+                // Row-ring path on tiny maps, several images per task: rows outside the image (zero
+                // rows) are shared by neighbouring windows, and the ring must never evict a row the
+                // current window still reads.
+                new Geo(4, 2, 5, 32, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),
+                new Geo(5, 1, 3, 16, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),
+                new Geo(3, 3, 1, 48, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),
+                new Geo(3, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, Padding.VALID));
         long seed = 500;
         for (Geo g : geos) {
             try (TensorScope scope = TensorScope.open()) {
