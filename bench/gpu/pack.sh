@@ -41,13 +41,20 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED
 shutil.move(tmp, src)
 PY
 
+# TensorFlow's golden op outputs (3 MB of ../shared/golden) for the gpu op tests and `selftest --device=cuda`.
+rm -rf .devshared
+if [ -d ../shared/golden/ops ]; then
+    mkdir -p .devshared/golden
+    cp -r ../shared/golden/ops ../shared/golden/README.md ../shared/golden/index.json .devshared/golden/ 2>/dev/null || true
+fi
+
 echo "pack: jlink with $jdk ..." >&2
 "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=2 --output .devjre
 
 grep -qx '.devjre/' .gitignore 2>/dev/null || grep -qx '.devjre/' .git/info/exclude 2>/dev/null || printf '.devjre/\n.devlib/\n' >> .git/info/exclude
-du -sh .devjre .devlib
-total=$(du -sm .devjre .devlib | awk '{s += $1} END {print s}')
+du -sh .devjre .devlib .devshared 2>/dev/null || true
+total=$(du -sm .devjre .devlib .devshared 2>/dev/null | awk '{s += $1} END {print s}')
 if [ "$total" -gt 62 ]; then
     echo "pack: WARNING: ${total} MiB; the device tool carries at most 64 MiB with the working tree" >&2
 fi

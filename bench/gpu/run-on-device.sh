@@ -37,8 +37,12 @@ left() {  # left CAP [RESERVE]: seconds for the next step, at most CAP, keeping 
 }
 
 # model:batch:image size, the most important first (the device time may run out).
-cases=(resnet_v1_50:64:224 inception_v3:32:299 vgg_16:32:224 mobilenet_v1:64:224)
-precisions=(tf32 fp32)
+# CASES / PRECISIONS / KERNELS override them, e.g. CASES="resnet_v1_50:64:224" KERNELS="builtin vendor".
+read -r -a cases <<< "${CASES:-resnet_v1_50:64:224 inception_v3:32:299 vgg_16:32:224 mobilenet_v1:64:224}"
+read -r -a precisions <<< "${PRECISIONS:-tf32 fp32}"
+read -r -a kernel_sets <<< "${KERNELS:-builtin}"
+# TensorFlow's golden op outputs, when pack.sh copied them (.devshared/golden): op tests and selftest use them.
+[ -d "$root/.devshared/golden" ] && jopts+=("-Dslim4j.shared=$root/.devshared")
 
 gpu=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)
 status=0
@@ -58,23 +62,32 @@ status=0
     echo "gpu tests exit status: $?"
     echo '```'
     echo
+    if [ -d "$root/.devshared/golden" ]; then
+        echo "## selftest --device=cuda (TensorFlow's golden op outputs)"
+        echo '```'
+        timeout "$(left 60 200)" "$java" "${jopts[@]}" org.slim4j.tools.Main selftest --device=cuda --golden_dir="$root/.devshared/golden" 2>&1 | tail -25
+        echo '```'
+        echo
+    fi
     echo "## GPU training tests (GpuTrainTestMain: 3 steps of lenet, cifarnet, mobilenet_v1, resnet_v1_50 vs the CPU; train/eval CLIs)"
     echo '```'
     timeout "$(left 120 150)" "$java" "${jopts[@]}" org.slim4j.tools.GpuTrainTestMain 2>&1
     echo "gpu training tests exit status: $?"
     echo '```'
     echo
-    echo "## Training throughput: slim4j benchmark --device=cuda --mode=train --kernels=builtin (warmup 3, steps 10)"
+    echo "## Training throughput: slim4j benchmark --device=cuda --mode=train --kernels=${kernel_sets[*]} (warmup 3, steps 10)"
     echo '```'
     for c in "${cases[@]}"; do
         IFS=: read -r model batch size <<< "$c"
         for p in "${precisions[@]}"; do
+          for k in "${kernel_sets[@]}"; do
             t=$(left 75 60)
-            if (( t < 15 )); then echo "benchmark $model b$batch $p: skipped (time budget)"; continue; fi
-            timeout "$t" "$java" "${jopts[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels=builtin \
+            if (( t < 15 )); then echo "benchmark $model b$batch $p $k: skipped (time budget)"; continue; fi
+            timeout "$t" "$java" "${jopts[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels="$k" \
                 --precision="$p" --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --steps=10 \
-                --output_json="$out/bench/$model-b$batch-$p.json" 2>&1 | grep -v '^WARNING: Using incubator' \
-                || echo "benchmark $model b$batch $p: failed or timed out (exit ${PIPESTATUS[0]})"
+                --output_json="$out/bench/$model-b$batch-$p-$k.json" 2>&1 | grep -v '^WARNING: Using incubator' \
+                || echo "benchmark $model b$batch $p $k: failed or timed out (exit ${PIPESTATUS[0]})"
+          done
         done
     done
     echo '```'
@@ -97,14 +110,14 @@ if os.path.exists(os.path.join(d, "torch.md")):
         f = [x.strip() for x in line.strip().strip("|").split("|")]
         if len(f) == 6 and f[1].isdigit():
             torch[(f[0], int(f[1]), int(f[2]), f[3])] = float(f[4])
-print("| model | batch | image | precision | slim4j img/s | ms/step median (p10-p90) | peak device memory | GC % | TFLOP/s | PyTorch img/s | slim4j / PyTorch |")
-print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| model | batch | image | precision | kernels | slim4j img/s | ms/step median (p10-p90) | peak device memory | GC % | TFLOP/s | PyTorch img/s | slim4j / PyTorch |")
+print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
 rows = [json.load(open(p)) for p in glob.glob(os.path.join(d, "*.json"))]
 order = {"resnet_v1_50": 0, "inception_v3": 1, "vgg_16": 2, "mobilenet_v1": 3}
-for r in sorted(rows, key=lambda r: (order.get(r["model"], 9), r["precision"] != "tf32")):
+for r in sorted(rows, key=lambda r: (order.get(r["model"], 9), r["precision"] != "tf32", r.get("kernels", ""))):
     t = torch.get((r["model"], r["batch"], r["image_size"], r["precision"]))
     tflops = r["gflops_per_step"] / r["ms_per_step_median"] if r.get("gflops_per_step") else float("nan")
-    print(f"| {r['model']} | {r['batch']} | {r['image_size']} | {r['precision']} | {r['images_per_sec']:.1f} | "
+    print(f"| {r['model']} | {r['batch']} | {r['image_size']} | {r['precision']} | {r.get('kernels', '?')} | {r['images_per_sec']:.1f} | "
           f"{r['ms_per_step_median']:.1f} ({r['ms_per_step_p10']:.1f}-{r['ms_per_step_p90']:.1f}) | {r['peak_memory']} | "
           f"{r['gc_percent']:.1f} | {tflops:.1f} | {t if t else 'n/a'} | {(r['images_per_sec'] / t) if t else float('nan'):.2f} |")
 print()
