@@ -1,18 +1,8 @@
 package org.slim4j.io.image;
 
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.Iterator;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Tensor;
 
@@ -24,7 +14,8 @@ import org.slim4j.tensor.Tensor;
  * (TensorFlow's default), each row filtered with the filter that minimises the sum of absolute
  * differences (libpng's heuristic). The bytes differ from libpng's, the pixels read back are
  * identical. JPEG: through the JDK's libjpeg-based writer (4:2:0 YCbCr, or gray), as TensorFlow's
- * {@code encode_jpeg} with its default chroma downsampling.
+ * {@code encode_jpeg} with its default chroma downsampling ({@link JdkJpegWriter}, kept apart so
+ * that PNG encoding runs on a Java runtime without the java.desktop module).
  */
 public final class ImageEncoder {
     private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
@@ -71,35 +62,7 @@ public final class ImageEncoder {
         int h = hwc[0], w = hwc[1], c = hwc[2];
         if (c != 1 && c != 3) throw new IllegalArgumentException("jpeg: channels must be 1 or 3, not " + c + " (shape " + image.shape() + ")");
         if (quality < 1 || quality > 100) throw new IllegalArgumentException("jpeg: quality must be in 1..100, not " + quality);
-        BufferedImage bi = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
-        byte[] dst = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
-        byte[] src = image.byteData();
-        int off = image.offset();
-        if (c == 1) {
-            System.arraycopy(src, off, dst, 0, h * w);
-        } else {
-            for (int i = 0, n = h * w; i < n; i++) { // HWC RGB → the BufferedImage's BGR
-                dst[3 * i] = src[off + 3 * i + 2];
-                dst[3 * i + 1] = src[off + 3 * i + 1];
-                dst[3 * i + 2] = src[off + 3 * i];
-            }
-        }
-        Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName("jpeg");
-        if (!it.hasNext()) throw new IllegalStateException("no JPEG writer available in this JVM");
-        ImageWriter writer = it.next();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(bytes)) {
-            writer.setOutput(ios);
-            ImageWriteParam p = writer.getDefaultWriteParam();
-            p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            p.setCompressionQuality(quality / 100f);
-            writer.write(null, new IIOImage(bi, null, null), p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("jpeg: encoding failed", e);
-        } finally {
-            writer.dispose();
-        }
-        return bytes.toByteArray();
+        return JdkJpegWriter.encode(image.byteData(), image.offset(), h, w, c, quality);
     }
 
     private static int[] hwc(Tensor image, String op, int maxChannels) {
