@@ -38,6 +38,7 @@ public final class Graph implements AutoCloseable {
     private final Set<String> requested = new HashSet<>();
     private long multiplyAdds;
     private long randomCounter;
+    private TracedOp.Tracer tracer;
     private boolean closed;
 
     private Graph(VariableStore store, long seed, Graph previous) {
@@ -96,6 +97,16 @@ public final class Graph implements AutoCloseable {
     /** Adds to {@link #multiplyAdds()}; called by {@link Ops}. */
     public void addMultiplyAdds(long n) {
         multiplyAdds += n;
+    }
+
+    /** Sends every op this graph's build emits to {@code t} (graph export); null stops tracing. */
+    public void trace(TracedOp.Tracer t) {
+        tracer = t;
+    }
+
+    /** The tracer set by {@link #trace}, or null. */
+    public TracedOp.Tracer tracer() {
+        return tracer;
     }
 
     /**

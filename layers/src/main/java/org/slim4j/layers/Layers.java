@@ -347,6 +347,15 @@ public final class Layers {
             } else {
                 out = BatchNormOps.inference(inputs, g, b, movingMean.value(), movingVar.value(), (float) epsilon);
             }
+            if (!training && Graph.current().tracer() != null) {
+                // TF-Slim's fused inference batch norm; without scale/center TF feeds constant ones/zeros
+                float[] ones = new float[c];
+                Arrays.fill(ones, 1f);
+                Object gIn = g != null ? g : new TracedOp.Const("Const", new int[] {c}, null, ones);
+                Object bIn = b != null ? b : new TracedOp.Const("Const_1", new int[] {c}, null, new float[c]);
+                out = TracedOp.record("FusedBatchNormV3", out, Map.of("epsilon", (float) epsilon, "is_training", false, "data_format", "NHWC"),
+                    inputs, gIn, bIn, movingMean.var(), movingVar.var());
+            }
             Activation act = a.get(ACTIVATION_FN, null);
             if (act != null) out = act.apply(out);
             return collect(a, sc.name(), out);
@@ -447,7 +456,11 @@ public final class Layers {
     public static Var softmax(Var logits, String scope) {
         Args a = ArgScope.resolve(SOFTMAX);
         try (VariableScope sc = VariableScope.open(scopeOf(a, scope), "softmax")) {
-            return Ops.softmax(logits);
+            // as slim.softmax: flattened to 2-D, softmax, reshaped back (so the output is <scope>/Reshape_1)
+            Shape s = logits.value().shape();
+            if (s.rank() < 1) throw new IllegalArgumentException("softmax: logits must have at least one dimension");
+            Var flat = Ops.reshape(logits, -1, s.dim(s.rank() - 1));
+            return Ops.reshape(Ops.softmax(flat), s.dims());
         }
     }
 

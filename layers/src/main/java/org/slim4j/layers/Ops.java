@@ -3,6 +3,7 @@ package org.slim4j.layers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.BiasAddOps;
 import org.slim4j.autograd.ops.ConvOps;
@@ -55,8 +56,8 @@ public final class Ops {
         Shape out = windowed("conv2d", in, f.dim(0), f.dim(1), spec.strideH(), spec.strideW(), spec.dilationH(), spec.dilationW(),
             spec.padding(), f.dim(3), " (input " + in + ", filter " + f + ")");
         count((long) out.numel() * f.dim(0) * f.dim(1) * f.dim(2));
-        if (isMeta(input, filter)) return meta(input, out);
-        return ConvOps.conv2d(input, filter, spec);
+        Var y = isMeta(input, filter) ? meta(input, out) : ConvOps.conv2d(input, filter, spec);
+        return TracedOp.record("Conv2D", y, convAttrs(spec), input, filter);
     }
 
     /** tf.nn.depthwise_conv2d: filter [kh, kw, C, M], output C·M channels. */
@@ -73,8 +74,8 @@ public final class Ops {
         Shape out = windowed("depthwise_conv2d", in, f.dim(0), f.dim(1), spec.strideH(), spec.strideW(), spec.dilationH(), spec.dilationW(),
             spec.padding(), f.dim(2) * f.dim(3), " (input " + in + ", filter " + f + ")");
         count((long) out.numel() * f.dim(0) * f.dim(1));
-        if (isMeta(input, filter)) return meta(input, out);
-        return ConvOps.depthwiseConv2d(input, filter, spec);
+        Var y = isMeta(input, filter) ? meta(input, out) : ConvOps.depthwiseConv2d(input, filter, spec);
+        return TracedOp.record("DepthwiseConv2dNative", y, convAttrs(spec), input, filter);
     }
 
     /** tf.matmul of [M, K] and [K, N]. */
@@ -88,8 +89,8 @@ public final class Ops {
             throw new IllegalArgumentException("matmul: inner dimensions differ, a " + sa + " and b " + sb);
         }
         count((long) sa.dim(0) * sa.dim(1) * sb.dim(1));
-        if (isMeta(a, b)) return meta(a, Shape.of(sa.dim(0), sb.dim(1)));
-        return MatMulOps.matmul(a, b);
+        Var y = isMeta(a, b) ? meta(a, Shape.of(sa.dim(0), sb.dim(1))) : MatMulOps.matmul(a, b);
+        return TracedOp.record("MatMul", y, Map.of("transpose_a", false, "transpose_b", false), a, b);
     }
 
     /** tf.nn.bias_add over the last axis. */
@@ -101,27 +102,27 @@ public final class Ops {
         if (s.rank() < 1 || s.dim(s.rank() - 1) != b.dim(0)) {
             throw new IllegalArgumentException("bias_add: bias size " + b.dim(0) + " != last dimension of value " + s);
         }
-        if (isMeta(x, bias)) return meta(x, s);
-        return BiasAddOps.biasAdd(x, bias);
+        Var y = isMeta(x, bias) ? meta(x, s) : BiasAddOps.biasAdd(x, bias);
+        return TracedOp.record("BiasAdd", y, Map.of("data_format", "NHWC"), x, bias);
     }
 
     public static Var maxPool(Var x, PoolSpec spec) {
         Shape out = pooled("max_pool", x, spec);
-        if (isMeta(x)) return meta(x, out);
-        return PoolOps.maxPool(x, spec);
+        Var y = isMeta(x) ? meta(x, out) : PoolOps.maxPool(x, spec);
+        return TracedOp.record("MaxPool", y, poolAttrs(spec), x);
     }
 
     public static Var avgPool(Var x, PoolSpec spec) {
         Shape out = pooled("avg_pool", x, spec);
-        if (isMeta(x)) return meta(x, out);
-        return PoolOps.avgPool(x, spec);
+        Var y = isMeta(x) ? meta(x, out) : PoolOps.avgPool(x, spec);
+        return TracedOp.record("AvgPool", y, poolAttrs(spec), x);
     }
 
     /** tf.nn.lrn (depth-radius window over channels). */
     public static Var lrn(Var x, LrnSpec spec) {
         requireRank("lrn", "input", x.value().shape(), 4);
-        if (isMeta(x)) return meta(x, x.value().shape());
-        return LrnOps.lrn(x, spec);
+        Var y = isMeta(x) ? meta(x, x.value().shape()) : LrnOps.lrn(x, spec);
+        return TracedOp.record("LRN", y, Map.of("depth_radius", spec.depthRadius(), "bias", spec.bias(), "alpha", spec.alpha(), "beta", spec.beta()), x);
     }
 
     // ---- activations and arithmetic --------------------------------------------------------------
@@ -143,9 +144,16 @@ public final class Ops {
     }
 
     public static Var unary(UnaryOp op, Var x) {
-        if (isMeta(x)) return meta(x, x.value().shape());
-        return ElementwiseOps.unary(op, x);
+        Var y = isMeta(x) ? meta(x, x.value().shape()) : ElementwiseOps.unary(op, x);
+        return TracedOp.record(TF_UNARY.get(op), y, Map.of(), x);
     }
+
+    /** TF's op for each unary op. */
+    private static final Map<UnaryOp, String> TF_UNARY = Map.ofEntries(Map.entry(UnaryOp.NEG, "Neg"), Map.entry(UnaryOp.ABS, "Abs"),
+        Map.entry(UnaryOp.SQUARE, "Square"), Map.entry(UnaryOp.SQRT, "Sqrt"), Map.entry(UnaryOp.RSQRT, "Rsqrt"), Map.entry(UnaryOp.EXP, "Exp"),
+        Map.entry(UnaryOp.LOG, "Log"), Map.entry(UnaryOp.RECIPROCAL, "Reciprocal"), Map.entry(UnaryOp.RELU, "Relu"), Map.entry(UnaryOp.RELU6, "Relu6"),
+        Map.entry(UnaryOp.SIGMOID, "Sigmoid"), Map.entry(UnaryOp.TANH, "Tanh"));
+
 
     /** tf.identity. */
     public static Var identity(Var x) {
@@ -155,38 +163,39 @@ public final class Ops {
     /** a + b with broadcasting. */
     public static Var add(Var a, Var b) {
         Shape s = broadcast("add", a, b);
-        if (isMeta(a, b)) return meta(a, s);
-        return ElementwiseOps.add(a, b);
+        Var y = isMeta(a, b) ? meta(a, s) : ElementwiseOps.add(a, b);
+        return TracedOp.record("AddV2", y, Map.of(), a, b);
     }
 
     public static Var sub(Var a, Var b) {
         Shape s = broadcast("sub", a, b);
-        if (isMeta(a, b)) return meta(a, s);
-        return ElementwiseOps.sub(a, b);
+        Var y = isMeta(a, b) ? meta(a, s) : ElementwiseOps.sub(a, b);
+        return TracedOp.record("Sub", y, Map.of(), a, b);
     }
 
     public static Var mul(Var a, Var b) {
         Shape s = broadcast("mul", a, b);
-        if (isMeta(a, b)) return meta(a, s);
-        return ElementwiseOps.mul(a, b);
+        Var y = isMeta(a, b) ? meta(a, s) : ElementwiseOps.mul(a, b);
+        return TracedOp.record("Mul", y, Map.of(), a, b);
     }
 
     public static Var div(Var a, Var b) {
         Shape s = broadcast("div", a, b);
-        if (isMeta(a, b)) return meta(a, s);
-        return ElementwiseOps.div(a, b);
+        Var y = isMeta(a, b) ? meta(a, s) : ElementwiseOps.div(a, b);
+        return TracedOp.record("RealDiv", y, Map.of(), a, b);
     }
 
     /** x · factor. */
     public static Var scale(Var x, double factor) {
-        if (isMeta(x)) return meta(x, x.value().shape());
-        return ElementwiseOps.scale(x, factor);
+        Var y = isMeta(x) ? meta(x, x.value().shape()) : ElementwiseOps.scale(x, factor);
+        return TracedOp.record("Mul", y, Map.of(), x, TracedOp.Const.scalar("y", (float) factor));
     }
 
     /** x · scale + shift. */
     public static Var affine(Var x, double scale, double shift) {
-        if (isMeta(x)) return meta(x, x.value().shape());
-        return ElementwiseOps.affine(x, scale, shift);
+        Var y = isMeta(x) ? meta(x, x.value().shape()) : ElementwiseOps.affine(x, scale, shift);
+        // export writes it as Mul then AddV2
+        return TracedOp.record("Affine", y, Map.of("scale", (float) scale, "shift", (float) shift), x);
     }
 
     // ---- shapes ------------------------------------------------------------------------------------
@@ -211,9 +220,11 @@ public final class Ops {
             total += s.dim(ax);
         }
         Shape out = first.withDim(ax, total);
-        if (isMeta(values.toArray(new Var[0]))) return meta(values.get(0), out);
         if (values.size() == 1) return values.get(0);
-        return ShapeOps.concat(values, ax);
+        Var y = isMeta(values.toArray(new Var[0])) ? meta(values.get(0), out) : ShapeOps.concat(values, ax);
+        List<Object> inputs = new ArrayList<>(values);
+        inputs.add(TracedOp.Const.scalar("axis", ax));
+        return TracedOp.record("ConcatV2", y, Map.of("N", values.size()), inputs.toArray());
     }
 
     /** tf.split(x, sizes, axis). */
@@ -252,8 +263,8 @@ public final class Ops {
                 throw new IllegalArgumentException("slice: begin " + Arrays.toString(begin) + ", size " + Arrays.toString(size) + " out of bounds of " + s);
             }
         }
-        if (isMeta(x)) return meta(x, Shape.of(sz));
-        return ShapeOps.slice(x, begin, sz);
+        Var y = isMeta(x) ? meta(x, Shape.of(sz)) : ShapeOps.slice(x, begin, sz);
+        return TracedOp.record("Slice", y, Map.of(), x, TracedOp.Const.ints("begin", begin.clone()), TracedOp.Const.ints("size", sz.clone()));
     }
 
     /** tf.pad(x, paddings, constant_values=value); paddings[d] = {before, after}. */
@@ -267,8 +278,15 @@ public final class Ops {
             }
             out[d] += paddings[d][0] + paddings[d][1];
         }
-        if (isMeta(x)) return meta(x, Shape.of(out));
-        return ShapeOps.pad(x, paddings, value);
+        Var y = isMeta(x) ? meta(x, Shape.of(out)) : ShapeOps.pad(x, paddings, value);
+        int[] flat = new int[paddings.length * 2];
+        for (int d = 0; d < paddings.length; d++) {
+            flat[2 * d] = paddings[d][0];
+            flat[2 * d + 1] = paddings[d][1];
+        }
+        TracedOp.Const p = new TracedOp.Const("paddings", new int[] {paddings.length, 2}, flat, null);
+        if (value == 0.0) return TracedOp.record("Pad", y, Map.of(), x, p);
+        return TracedOp.record("PadV2", y, Map.of(), x, p, TracedOp.Const.scalar("constant_values", (float) value));
     }
 
     public static Var pad(Var x, int[][] paddings) {
@@ -277,6 +295,10 @@ public final class Ops {
 
     /** tf.reshape (one dimension may be -1). */
     public static Var reshape(Var x, int... dims) {
+        return TracedOp.record("Reshape", reshapeUntraced(x, dims), Map.of(), x, TracedOp.Const.ints("shape", dims.clone()));
+    }
+
+    private static Var reshapeUntraced(Var x, int... dims) {
         Shape s;
         try {
             s = x.value().shape().reshape(dims);
@@ -307,8 +329,12 @@ public final class Ops {
         }
         int[] out = new int[s.rank()];
         int n = 0;
-        for (int d = 0; d < s.rank(); d++) if (!drop[d]) out[n++] = s.dim(d);
-        return reshape(x, Arrays.copyOf(out, n));
+        int[] squeezed = new int[axes.length];
+        for (int d = 0, j = 0; d < s.rank(); d++) {
+            if (!drop[d]) out[n++] = s.dim(d);
+            else squeezed[j++] = d;
+        }
+        return TracedOp.record("Squeeze", reshapeUntraced(x, Arrays.copyOf(out, n)), Map.of("squeeze_dims", squeezed), x);
     }
 
     /** tf.expand_dims(x, axis). */
@@ -324,22 +350,22 @@ public final class Ops {
     /** tf.reduce_mean(x, axes, keep_dims). */
     public static Var reduceMean(Var x, int[] axes, boolean keepDims) {
         Shape out = reduced("reduce_mean", x.value().shape(), axes, keepDims);
-        if (isMeta(x)) return meta(x, out);
-        return ReduceOps.mean(x, axes, keepDims);
+        Var y = isMeta(x) ? meta(x, out) : ReduceOps.mean(x, axes, keepDims);
+        return TracedOp.record("Mean", y, Map.of("keep_dims", keepDims), x, TracedOp.Const.ints("reduction_indices", reductionAxes(x, axes)));
     }
 
     /** tf.reduce_sum(x, axes, keep_dims). */
     public static Var reduceSum(Var x, int[] axes, boolean keepDims) {
         Shape out = reduced("reduce_sum", x.value().shape(), axes, keepDims);
-        if (isMeta(x)) return meta(x, out);
-        return ReduceOps.sum(x, axes, keepDims);
+        Var y = isMeta(x) ? meta(x, out) : ReduceOps.sum(x, axes, keepDims);
+        return TracedOp.record("Sum", y, Map.of("keep_dims", keepDims), x, TracedOp.Const.ints("reduction_indices", reductionAxes(x, axes)));
     }
 
     /** tf.nn.softmax over the last axis. */
     public static Var softmax(Var logits) {
         if (logits.value().rank() < 1) throw new IllegalArgumentException("softmax: logits must have at least one dimension");
-        if (isMeta(logits)) return meta(logits, logits.value().shape());
-        return SoftmaxOps.softmax(logits);
+        Var y = isMeta(logits) ? meta(logits, logits.value().shape()) : SoftmaxOps.softmax(logits);
+        return TracedOp.record("Softmax", y, Map.of(), logits);
     }
 
     /** Inverted dropout with an explicit seed (the layer {@link Layers#dropout} picks the seed). */
@@ -385,7 +411,8 @@ public final class Ops {
     /** tf.clip_by_value(x, lo, hi); the gradient passes where lo < x < hi. */
     public static Var clipByValue(Var x, double lo, double hi) {
         if (!(lo <= hi)) throw new IllegalArgumentException("clip_by_value: lo " + lo + " > hi " + hi);
-        if (isMeta(x)) return meta(x, x.value().shape());
+        // export writes it as TF's clip_by_value does: Maximum(Minimum(x, hi), lo)
+        if (isMeta(x)) return TracedOp.record("ClipByValue", meta(x, x.value().shape()), Map.of("lo", (float) lo, "hi", (float) hi), x);
         Tensor v = x.value();
         ElementwiseKernels k = Backends.kernels(v, ElementwiseKernels.class);
         Tensor y;
@@ -394,7 +421,7 @@ public final class Ops {
             y = k.binary(BinaryOp.MINIMUM, m, hiT);
             m.close();
         }
-        return Var.result(y, dy -> {
+        return TracedOp.record("ClipByValue", Var.result(y, dy -> {
             // relu's gradient passes where its input is > 0: once for x - lo, once for hi - x
             Tensor above = k.affine(v, 1, -lo);
             Tensor below = k.affine(v, -1, hi);
@@ -404,10 +431,33 @@ public final class Ops {
             below.close();
             g1.close();
             return new Tensor[] {g};
-        }, x);
+        }, x), Map.of("lo", (float) lo, "hi", (float) hi), x);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------
+
+    private static Map<String, Object> convAttrs(Conv2dSpec spec) {
+        return Map.of("strides", new int[] {1, spec.strideH(), spec.strideW(), 1}, "dilations", new int[] {1, spec.dilationH(), spec.dilationW(), 1},
+            "padding", spec.padding().name(), "data_format", "NHWC");
+    }
+
+    private static Map<String, Object> poolAttrs(PoolSpec spec) {
+        return Map.of("ksize", new int[] {1, spec.kernelH(), spec.kernelW(), 1}, "strides", new int[] {1, spec.strideH(), spec.strideW(), 1},
+            "padding", spec.padding().name(), "data_format", "NHWC");
+    }
+
+    /** The reduced axes, non-negative; all axes when {@code axes} is empty. */
+    private static int[] reductionAxes(Var x, int[] axes) {
+        int rank = x.value().rank();
+        if (axes.length == 0) {
+            int[] all = new int[rank];
+            for (int d = 0; d < rank; d++) all[d] = d;
+            return all;
+        }
+        int[] out = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) out[i] = axes[i] < 0 ? axes[i] + rank : axes[i];
+        return out;
+    }
 
     /** Whether any of these lives on the {@link MetaDevice}. */
     public static boolean isMeta(Var... xs) {

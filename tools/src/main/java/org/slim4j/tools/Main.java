@@ -12,6 +12,10 @@ import org.slim4j.tools.data.DownloadAndConvertDataCommand;
 import org.slim4j.tools.demo.DemoCommand;
 import org.slim4j.tools.doctor.DoctorCommand;
 import org.slim4j.tools.eval.EvalImageClassifierCommand;
+import org.slim4j.tools.export.ExportInferenceGraphCommand;
+import org.slim4j.tools.export.FreezeGraphCommand;
+import org.slim4j.tools.export.LabelImageCommand;
+import org.slim4j.tools.export.SummarizeGraphCommand;
 import org.slim4j.tools.nets.ModelSummaryCommand;
 import org.slim4j.tools.selftest.SelfTestCommand;
 import org.slim4j.tools.train.TrainImageClassifierCommand;
@@ -37,6 +41,10 @@ public final class Main {
             ConvertCheckpointCommand::new,
             ModelSummaryCommand::new,
             org.slim4j.tools.bench.BenchmarkCommand::new,
+            ExportInferenceGraphCommand::new,
+            FreezeGraphCommand::new,
+            SummarizeGraphCommand::new,
+            LabelImageCommand::new,
             DoctorCommand::new,
             SelfTestCommand::new);
 
