@@ -29,6 +29,7 @@ public final class Backends {
 
     /** The kernel family {@code family} on the device that holds {@code t}. */
     public static <K> K kernels(Tensor t, Class<K> family) {
-        return forDevice(t.device()).kernels(family);
+        Device d = t.device();
+        return OpProfiler.wrapIfActive(family, forDevice(d).kernels(family), d);
     }
 }

@@ -30,6 +30,7 @@ import org.slim4j.nets.ModelSummary;
 import org.slim4j.nets.NetworkFn;
 import org.slim4j.nets.Nets;
 import org.slim4j.tensor.Device;
+import org.slim4j.tensor.OpProfiler;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
 import org.slim4j.tools.Command;
@@ -69,6 +70,8 @@ public final class BenchmarkCommand implements Command {
     final DeviceFlags devices = new DeviceFlags(flags, "run");
     final Flags.Flag<Integer> steps = flags.integer("steps", 20, "timed steps");
     final Flags.Flag<Integer> warmup = flags.integer("warmup", 5, "untimed steps first (allocator, JIT and caches warm up)");
+    final Flags.Flag<Integer> profileSteps = flags.integer("profile_steps", 0,
+        "after the timed steps, run this many more with every kernel call timed (device synced around each) and print where the time goes");
     final Flags.Flag<Path> outputJson = flags.path("output_json", null, "also write the results as one JSON object to this file");
     final Flags.Flag<Boolean> withInputPipeline = flags.bool("with_input_pipeline", false,
         "time each step with reading, decoding and preprocessing a batch from --dataset_dir (TFRecord) instead of synthetic input");
@@ -129,6 +132,7 @@ public final class BenchmarkCommand implements Command {
         if (batchSize.get() < 1) throw bad("batch_size", batchSize.get(), "must be >= 1");
         if (steps.get() < 1) throw bad("steps", steps.get(), "must be >= 1");
         if (warmup.get() < 0) throw bad("warmup", warmup.get(), "must be >= 0");
+        if (profileSteps.get() < 0) throw bad("profile_steps", profileSteps.get(), "must be >= 0");
         if (numPreprocessingThreads.get() < 1) throw bad("num_preprocessing_threads", numPreprocessingThreads.get(), "must be >= 1");
         if (!(learningRate.get() >= 0)) throw bad("learning_rate", learningRate.get(), "must be >= 0");
         if (momentum.get() < 0) throw bad("momentum", momentum.get(), "must be >= 0");
@@ -224,6 +228,20 @@ public final class BenchmarkCommand implements Command {
                 }
                 gcMillis = gcMillis() - gc0;
                 peak = peakBytes(device);
+                if (profileSteps.get() > 0) {
+                    OpProfiler profiler = OpProfiler.start();
+                    long p0 = System.nanoTime();
+                    try {
+                        for (int i = 0; i < profileSteps.get(); i++) {
+                            runStep(fn, store, step, provider, images, oneHot, classes, device, warmup.get() + steps.get() + i);
+                        }
+                        device.sync();
+                    } finally {
+                        profiler.stop();
+                    }
+                    out.printf(Locale.ROOT, "profile of %d more steps, every kernel call synced (slower than the timed steps):%n%s",
+                        profileSteps.get(), profiler.table(System.nanoTime() - p0, profileSteps.get()));
+                }
             } finally {
                 if (provider != null) provider.close();
             }
