@@ -37,7 +37,7 @@ status=0
     echo "gpu tests exit status: $?"
     echo '```'
     echo
-    echo "## PyTorch on the same GPU (float32, TF32 off)"
+    echo "## PyTorch on the same GPU (float32, TF32 off; convolutions also with TF32 on)"
     python3 "$root/bench/gpu/torch_bench.py" 2>&1
 } | tee "$out/results.md"
 grep -q '^gpu tests exit status: 0$' "$out/results.md" || status=1

@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Map;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
+import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.kernels.PoolKernels;
@@ -18,14 +20,15 @@ import org.slim4j.tensor.Device;
 
 /**
  * The CUDA backend of one {@link CudaDevice}: the kernel families written so far, each backed by
- * hand-written kernels in src/main/cuda. A family not written yet (convolutions, LRN, dropout,
+ * hand-written kernels in src/main/cuda. A family not written yet (depthwise convolution, LRN, dropout,
  * shape ops, resize) makes {@link #kernels} throw an UnsupportedOperationException that says so;
  * nothing falls back to the CPU silently.
  */
 public final class CudaBackend implements Backend {
     /** The kernel families implemented on CUDA, in registration order. */
     public static final List<Class<?>> FAMILIES = List.of(ElementwiseKernels.class, BiasAddKernels.class, ReduceKernels.class,
-            SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class);
+            SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class,
+            ConvKernels.class, FusedConvKernels.class);
 
     private final CudaDevice device;
     private final Map<Class<?>, Object> families = new LinkedHashMap<>();
@@ -42,6 +45,9 @@ public final class CudaBackend implements Backend {
         register(PoolKernels.class, new CudaPool(ops));
         register(BatchNormKernels.class, new CudaBatchNorm(ops));
         register(MatMulKernels.class, new CudaMatMul(ops));
+        CudaConv conv = new CudaConv(ops);
+        register(ConvKernels.class, conv);
+        register(FusedConvKernels.class, conv);
         if (!families.keySet().equals(java.util.Set.copyOf(FAMILIES))) {
             throw new IllegalStateException("CudaBackend.FAMILIES must list exactly the registered families: " + families.keySet());
         }

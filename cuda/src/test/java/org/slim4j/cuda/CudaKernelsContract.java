@@ -14,6 +14,7 @@ import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.ConvKernels;
+import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
@@ -580,8 +581,10 @@ abstract class CudaKernelsContract {
         Backend b = gpu();
         assertInstanceOf(CudaBackend.class, b);
         assertTrue(b.supports(MatMulKernels.class));
-        assertTrue(!b.supports(ConvKernels.class));
-        assertMessage(UnsupportedOperationException.class, "ConvKernels is not implemented on cuda yet", () -> b.kernels(ConvKernels.class));
+        assertTrue(b.supports(ConvKernels.class));
+        assertTrue(!b.supports(DepthwiseConvKernels.class));
+        assertMessage(UnsupportedOperationException.class, "DepthwiseConvKernels is not implemented on cuda yet",
+                () -> b.kernels(DepthwiseConvKernels.class));
     }
 
     @Test

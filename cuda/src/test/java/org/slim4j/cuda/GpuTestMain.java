@@ -28,7 +28,7 @@ public final class GpuTestMain {
     public static void main(String[] args) {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 // Explicit classes: package scanning inside jars needs jdk.zipfs, which the carried runtime lacks.
-                .selectors(selectClass(GpuKernelsTest.class), selectClass(GpuDeviceTest.class))
+                .selectors(selectClass(GpuKernelsTest.class), selectClass(GpuDeviceTest.class), selectClass(GpuConvTest.class))
                 .filters(TagFilter.includeTags("gpu"))
                 .build();
         Launcher launcher = LauncherFactory.create();
