@@ -1,4 +1,5 @@
-"""PyTorch timings of the ops GpuBench times for slim4j (same shapes, float32, TF32 off), as a markdown table.
+"""PyTorch timings of the ops GpuBench times for slim4j (same shapes, float32, TF32 off; the convolutions
+also with TF32 on), as a markdown table.
 
 Run by bench/gpu/run-on-device.sh on the lent GPU machine, which has PyTorch. NHWC tensors use
 channels_last memory, as slim4j's layout.
@@ -82,6 +83,39 @@ def main():
     ms = timed(lambda: torch.ops.aten.convolution_backward(dgy, dx, dw, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 32,
                                                            [False, True, False]))
     row("depthwise 3x3 bwd filter", shape, ms, 8.0 * dx.numel() / ms / 1e6, "GB/s")
+    convolutions(dev)
+
+
+def convolutions(dev):
+    """ResNet-50 convolutions at batch 64, channels_last (NHWC): forward, input gradient, filter gradient
+    (cuDNN through aten.convolution_backward), fp32 then tf32, as GpuBench's conv rows."""
+    shapes = [(64, 56, 56, 64, 64, 3, 1), (64, 56, 56, 256, 64, 1, 1), (64, 56, 56, 128, 128, 3, 2), (64, 224, 224, 3, 64, 7, 2)]
+    torch.backends.cudnn.benchmark = True
+    for precision in ("fp32", "tf32"):
+        torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+        torch.backends.cudnn.allow_tf32 = precision == "tf32"
+        for n, h, w, cin, cout, k, stride in shapes:
+            pad = k // 2
+            x = (torch.rand(n, cin, h, w, device=dev) * 2 - 1).to(memory_format=torch.channels_last)
+            f = (torch.rand(cout, cin, k, k, device=dev) * 2 - 1).to(memory_format=torch.channels_last)
+            y = F.conv2d(x, f, stride=stride, padding=pad)
+            dy = (torch.rand_like(y) * 2 - 1).contiguous(memory_format=torch.channels_last)
+            oh, ow = y.shape[2], y.shape[3]
+            flop = 2.0 * n * oh * ow * k * k * cin * cout
+            shape = f"[{n},{h},{w},{cin}] {k}x{k}{'/' + str(stride) if stride > 1 else ''} ->{cout}"
+
+            def grad(mask):
+                return torch.ops.aten.convolution_backward(dy, x, f, None, [stride, stride], [pad, pad], [1, 1], False, [0, 0], 1, mask)
+
+            ms = timed(lambda: F.conv2d(x, f, stride=stride, padding=pad))
+            row(f"conv fwd {precision}", shape, ms, flop / ms / 1e9, "TFLOP/s")
+            ms = timed(lambda: grad([True, False, False]))
+            row(f"conv bwd-input {precision}", shape, ms, flop / ms / 1e9, "TFLOP/s")
+            ms = timed(lambda: grad([False, True, False]))
+            row(f"conv bwd-filter {precision}", shape, ms, flop / ms / 1e9, "TFLOP/s")
+            del x, f, y, dy
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // Kernels that exercise the CPU emulator itself (EmulatorSelfTest): barriers, warp shuffles and
 // the block reduction of common.cuh, plus deliberately broken kernels whose errors the emulator
 // must report. Compiled only into the emulator, never into PTX.
+#include <mma.h>
+
 #include "../../main/cuda/common.cuh"
 
 // out[i] = in[n - 1 - i] within one block of n threads: correct only if __syncthreads() really
@@ -42,4 +44,35 @@ extern "C" __global__ void emu_divergent_barrier(float* out) {
 extern "C" __global__ void emu_read_past_end(int n, float* out, const float* in) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = in[i + 1];
+}
+
+// One warp: out[16x16] = a[16x8] x b[8x16] through the emulated WMMA TF32 API (row-major inputs
+// staged in shared memory). convert = 0 skips the tf32 conversion of the fragments (the emulator
+// must reject the mma); skipLane >= 0 makes that lane leave before the mma (divergent collective).
+extern "C" __global__ void emu_wmma_tf32(float* out, const float* a, const float* b, int convert, int skipLane) {
+    using namespace nvcuda;
+    __shared__ __align__(32) float as[16 * 8];
+    __shared__ __align__(32) float bs[8 * 16];
+    __shared__ __align__(32) float cs[16 * 16];
+    int lane = threadIdx.x;
+    for (int i = lane; i < 128; i += 32) {
+        as[i] = a[i];
+        bs[i] = b[i];
+    }
+    __syncwarp();
+    wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fa;
+    wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fb;
+    wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc;
+    wmma::fill_fragment(acc, 0.f);
+    wmma::load_matrix_sync(fa, as, 8);
+    wmma::load_matrix_sync(fb, bs, 16);
+    if (convert) {
+        for (int e = 0; e < fa.num_elements; e++) fa.x[e] = wmma::__float_to_tf32(fa.x[e]);
+        for (int e = 0; e < fb.num_elements; e++) fb.x[e] = wmma::__float_to_tf32(fb.x[e]);
+    }
+    if (lane == skipLane) return;
+    wmma::mma_sync(acc, fa, fb, acc);
+    wmma::store_matrix_sync(cs, acc, 16, wmma::mem_row_major);
+    __syncwarp();
+    for (int i = lane; i < 256; i += 32) out[i] = cs[i];
 }

@@ -33,7 +33,7 @@
 #define __constant__ static
 #define __restrict__ __restrict
 #define __launch_bounds__(...)
-#define __align__(n) alignas(n)
+#define __align__(n) __attribute__((aligned(n)))
 
 struct uint3 {
     unsigned int x, y, z;
@@ -42,6 +42,13 @@ struct uint3 {
 struct dim3 {
     unsigned int x, y, z;
 };
+
+// float4 as on the device: 16-byte aligned, so UBSan reports a misaligned vector load or store
+// (a real GPU faults on one). may_alias: kernels view float arrays in shared memory as float4.
+struct __attribute__((aligned(16), may_alias)) float4 {
+    float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 
 // The running fiber's coordinates (set by the scheduler on every switch).
 inline uint3 threadIdx;

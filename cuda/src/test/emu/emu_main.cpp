@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "emu_registry.h"
+#include "mma.h"
 
 // AddressSanitizer (the tests build the emulator with it, so a kernel reading or writing outside an
 // allocation aborts with a report) must be told about every switch between fiber stacks.
@@ -56,6 +57,7 @@ struct Fiber {
     int lane;
     void* fake_stack;  // ASan's bookkeeping for this fiber's stack while it is switched out
     unsigned shuffles;  // shuffles done so far (selects the slot buffer)
+    unsigned mmas;      // wmma::mma_sync calls done so far (selects the exchange buffer)
 };
 
 struct Failure : std::runtime_error {
@@ -72,6 +74,7 @@ static int block_waiting = 0;
 static int done_count = 0;
 static std::vector<int> warp_waiting, warp_done, warp_lanes;
 static std::vector<uint64_t> warp_slots;
+static std::vector<float> warp_mma;  // per warp two exchange buffers of WMMA_EXCHANGE floats
 static std::string failure;  // set by a fiber; the scheduler aborts the launch
 static const Kernel* launch_kernel = nullptr;
 static const std::vector<ArgView>* launch_args = nullptr;
@@ -79,6 +82,21 @@ static const void* scheduler_stack = nullptr;  // the scheduler's (main) stack, 
 static size_t scheduler_stack_size = 0;
 
 /** Switches from the running fiber to the scheduler; returns when the scheduler resumes it. */
+static void to_scheduler(bool dying);
+static void fail_in_fiber(const std::string& msg);
+static std::string where();
+
+void kernel_error(const std::string& msg) {
+    fail_in_fiber(msg + " at " + where());
+}
+
+// Alternating buffers, as the shuffle slots: a lane reaches mma k + 2 (which rewrites the buffer of
+// mma k) only after every lane has passed the warp barrier of mma k + 1, i.e. has finished reading.
+float* wmma_exchange() {
+    Fiber& f = fibers[current];
+    return &warp_mma[((size_t)f.warp * 2 + (f.mmas++ & 1)) * WMMA_EXCHANGE];
+}
+
 static void to_scheduler(bool dying) {
     Fiber& f = fibers[current];
     START_SWITCH(dying ? nullptr : &f.fake_stack, scheduler_stack, scheduler_stack_size);
@@ -193,6 +211,7 @@ static std::string run_grid(const Kernel& k, const std::vector<ArgView>& args, d
                 warp_done.assign(nwarps, 0);
                 warp_lanes.assign(nwarps, 0);
                 warp_slots.assign((size_t)nwarps * 2 * 32, 0);
+                warp_mma.assign((size_t)nwarps * 2 * WMMA_EXCHANGE, 0.f);
                 for (int t = 0; t < threads_per_block; t++) {
                     Fiber& f = fibers[t];
                     f.tid = uint3{(unsigned)(t % block.x), (unsigned)((t / block.x) % block.y), (unsigned)(t / (block.x * block.y))};
@@ -201,6 +220,7 @@ static std::string run_grid(const Kernel& k, const std::vector<ArgView>& args, d
                     f.state = READY;
                     f.fake_stack = nullptr;
                     f.shuffles = 0;
+                    f.mmas = 0;
                     warp_lanes[f.warp]++;
                     getcontext(&f.ctx);
                     f.ctx.uc_stack.ss_sp = stacks[t];

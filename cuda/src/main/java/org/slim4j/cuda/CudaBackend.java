@@ -9,9 +9,11 @@ import org.slim4j.cuda.vendor.CudnnLibrary;
 import org.slim4j.cuda.vendor.VendorKernels;
 import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
-import org.slim4j.kernels.DropoutKernels;
+import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.DepthwiseConvKernels;
+import org.slim4j.kernels.DropoutKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.LrnKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
@@ -34,7 +36,8 @@ public final class CudaBackend implements Backend {
     /** The kernel families implemented on CUDA, in registration order. */
     public static final List<Class<?>> FAMILIES = List.of(ElementwiseKernels.class, BiasAddKernels.class, ReduceKernels.class,
             SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class,
-            ShapeKernels.class, DropoutKernels.class, DepthwiseConvKernels.class, LrnKernels.class, ResizeKernels.class);
+            ShapeKernels.class, DropoutKernels.class, DepthwiseConvKernels.class, LrnKernels.class, ResizeKernels.class,
+            ConvKernels.class, FusedConvKernels.class);
 
     private final CudaDevice device;
     private final Map<Class<?>, Object> families = new LinkedHashMap<>();
@@ -58,6 +61,9 @@ public final class CudaBackend implements Backend {
         register(DepthwiseConvKernels.class, new CudaDepthwiseConv(ops));
         register(LrnKernels.class, new CudaLrn(ops));
         register(ResizeKernels.class, new CudaResize(ops));
+        CudaConv conv = new CudaConv(ops);
+        register(ConvKernels.class, conv);
+        register(FusedConvKernels.class, conv);
         if (!families.keySet().equals(java.util.Set.copyOf(FAMILIES))) {
             throw new IllegalStateException("CudaBackend.FAMILIES must list exactly the registered families: " + families.keySet());
         }

@@ -7,14 +7,18 @@ import org.slim4j.tensor.Tensor;
 /**
  * TensorFlow's MatMul on the GPU with the hand-written tiled SGEMM of sgemm.cu (128 x 128 tiles,
  * 256 threads, 8 x 8 outputs per thread); row-major, transposes handled by the kernel's loads.
+ * With {@code --precision=tf32} the product runs on tensor cores through conv.cu's TF32 implicit
+ * GEMM ({@link CudaConv#matmulTf32}); BF16/FP16 throw.
  */
 final class CudaMatMul implements MatMulKernels {
     private static final int TILE = 128;
 
     private final CudaOps ops;
+    private final CudaConv conv;
 
     CudaMatMul(CudaOps ops) {
         this.ops = ops;
+        this.conv = new CudaConv(ops);
     }
 
     @Override
@@ -33,8 +37,13 @@ final class CudaMatMul implements MatMulKernels {
                     + kb + "x" + n + " (a " + a.shape() + (transposeA ? " transposed" : "") + ", b " + b.shape()
                     + (transposeB ? " transposed" : "") + ")");
         }
+        boolean tf32 = conv.tf32("matmul");
         Tensor out = ops.out(Shape.of(m, n));
         if (m == 0 || n == 0) return out;
+        if (tf32) {
+            conv.matmulTf32(m, n, k, transposeA, transposeB, a, b, out);
+            return out;
+        }
         gemm(m, n, k, transposeA, transposeB, a, b, out, 1f, 0f);
         return out;
     }

@@ -14,6 +14,7 @@ import org.slim4j.kernels.BatchNormKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.ConvKernels;
+import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
@@ -576,12 +577,24 @@ abstract class CudaKernelsContract {
     }
 
     @Test
-    void familiesNotWrittenYetSayWhatIsMissing() {
+    void everyCpuFamilyIsOnCudaAndAnUnknownOneSaysWhatIsMissing() {
         Backend b = gpu();
         assertInstanceOf(CudaBackend.class, b);
-        assertTrue(b.supports(MatMulKernels.class));
-        assertTrue(!b.supports(ConvKernels.class));
-        assertMessage(UnsupportedOperationException.class, "ConvKernels is not implemented on cuda yet", () -> b.kernels(ConvKernels.class));
+        List<Class<?>> cpuFamilies = List.of(org.slim4j.kernels.FusedConvKernels.class, OptimizerKernels.class, MatMulKernels.class,
+            ElementwiseKernels.class, BiasAddKernels.class, org.slim4j.kernels.DropoutKernels.class, SoftmaxKernels.class,
+            ReduceKernels.class, org.slim4j.kernels.ShapeKernels.class, org.slim4j.kernels.ResizeKernels.class, PoolKernels.class,
+            BatchNormKernels.class, org.slim4j.kernels.LrnKernels.class, ConvKernels.class, DepthwiseConvKernels.class);
+        for (Class<?> f : cpuFamilies) {
+            assertTrue(CpuBackend.INSTANCE.supports(f), f.getSimpleName());
+            assertTrue(b.supports(f), f.getSimpleName() + " is on the CPU backend but not on cuda");
+        }
+        assertTrue(!b.supports(NoSuchKernels.class));
+        assertMessage(UnsupportedOperationException.class, "NoSuchKernels is not implemented on cuda yet",
+                () -> b.kernels(NoSuchKernels.class));
+    }
+
+    /** A kernel family no backend implements. */
+    interface NoSuchKernels {
     }
 
     @Test

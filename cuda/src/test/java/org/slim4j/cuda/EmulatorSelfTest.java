@@ -75,6 +75,48 @@ class EmulatorSelfTest {
         }
     }
 
+    /** cvt.rna.tf32.f32: 10 mantissa bits, round to nearest, ties away from zero. */
+    private static float tf32(float f) {
+        int u = Float.floatToRawIntBits(f);
+        return Float.intBitsToFloat((u + 0x1000) & 0xffffe000);
+    }
+
+    @Test
+    void wmmaTf32RoundsTiesAwayFromZeroAndRejectsMisuse() {
+        CudaDevice d = Emulator.device();
+        float[] a = new float[128];
+        float[] b = new float[128];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < 128; i++) {
+            a[i] = r.nextFloat() * 2 - 1;
+            b[i] = r.nextFloat() * 2 - 1;
+        }
+        // Ties: 1 + 2^-11 rounds away from zero to 1 + 2^-10 (to-even would give 1); likewise negative.
+        a[0] = 1f + 0x1p-11f;
+        a[1] = -(1f + 0x1p-11f);
+        try (Tensor ta = Tensor.of(a, 128).toDevice(d); Tensor tb = Tensor.of(b, 128).toDevice(d);
+             Tensor out = d.empty(org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(256))) {
+            d.launch("emu_selftest", "emu_wmma_tf32", 1, 1, 32, new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta))
+                    .ptr(CudaOps.ptr(tb)).i32(1).i32(-1));
+            float[] got = out.toFloatArray();
+            assertEquals(1f + 0x1p-10f, tf32(a[0]));
+            assertEquals(-(1f + 0x1p-10f), tf32(a[1]));
+            for (int i = 0; i < 16; i++) {
+                for (int j = 0; j < 16; j++) {
+                    float s = 0;
+                    for (int k = 0; k < 8; k++) s += tf32(a[i * 8 + k]) * tf32(b[k * 16 + j]);
+                    assertEquals(s, got[i * 16 + j], 1e-6f, "c[" + i + "][" + j + "]");
+                }
+            }
+            Emulator.EmulatorError e = assertThrows(Emulator.EmulatorError.class, () -> d.launch("emu_selftest", "emu_wmma_tf32", 1, 1, 32,
+                    new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta)).ptr(CudaOps.ptr(tb)).i32(0).i32(-1)));
+            assertTrue(e.getMessage().contains("nonzero low 13 bits"), e.getMessage());
+            e = assertThrows(Emulator.EmulatorError.class, () -> d.launch("emu_selftest", "emu_wmma_tf32", 1, 1, 32,
+                    new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta)).ptr(CudaOps.ptr(tb)).i32(1).i32(5)));
+            assertTrue(e.getMessage().contains("exited"), e.getMessage());
+        }
+    }
+
     @Test
     void divergentBarrierIsReported() {
         CudaDevice d = Emulator.device();

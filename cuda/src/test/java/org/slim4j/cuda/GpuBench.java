@@ -4,12 +4,11 @@ import java.io.PrintStream;
 import java.util.Locale;
 import org.slim4j.cuda.vendor.CudnnLibrary;
 import org.slim4j.kernels.BatchNormKernels;
-import org.slim4j.kernels.Conv2dSpec;
-import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.BiasAddKernels;
 import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.DepthwiseConvKernels;
+import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.Padding;
@@ -26,7 +25,7 @@ import org.slim4j.tensor.TensorScope;
 /**
  * Kernel timings on a GPU with CUDA events, in the markdown table format that
  * bench/gpu/torch_bench.py prints for PyTorch on the same GPU (same ops, shapes, float32 without
- * TF32), so run-on-device.sh can put them side by side. Shapes are ResNet-50-like (batch 32).
+ * TF32), so run-on-device.sh can put them side by side. Shapes are ResNet-50-like (batch 32; convolutions batch 64, also with TF32).
  */
 final class GpuBench {
     private static final int WARMUP = 3;
@@ -143,6 +142,7 @@ final class GpuBench {
         dwx.close();
         dwf.close();
         dwdy.close();
+        convolutions(d, b, out, tiny);
         cudnnConv(d, out, tiny);
     }
 
@@ -208,6 +208,45 @@ final class GpuBench {
             offset.close();
         } finally {
             d.configure(saved);
+        }
+    }
+
+    /**
+     * ResNet-50 convolutions at batch 64 (input NHWC, filter HWIO): forward, input gradient, filter
+     * gradient, in FP32 and TF32 (tensor cores), as TFLOP/s of the convolution's 2*N*OH*OW*KH*KW*Cin*Cout.
+     */
+    private static void convolutions(CudaDevice d, Backend b, PrintStream out, boolean tiny) {
+        // name, batch, h, w, cin, cout, k, stride
+        int[][] shapes = tiny ? new int[][] {{1, 4, 4, 4, 4, 3, 1}, {1, 5, 5, 3, 4, 3, 2}}
+                : new int[][] {{64, 56, 56, 64, 64, 3, 1}, {64, 56, 56, 256, 64, 1, 1}, {64, 56, 56, 128, 128, 3, 2}, {64, 224, 224, 3, 64, 7, 2}};
+        CudaOptions before = d.options();
+        ConvKernels conv = b.kernels(ConvKernels.class);
+        try {
+            for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.FP32, CudaOptions.Precision.TF32}) {
+                d.configure(before.withPrecision(p));
+                for (int[] s : shapes) {
+                    int n = s[0], h = s[1], w = s[2], cin = s[3], cout = s[4], k = s[5], stride = s[6];
+                    Conv2dSpec spec = Conv2dSpec.of(stride, Padding.SAME);
+                    int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
+                    Tensor x = rand(d, 20, n, h, w, cin);
+                    Tensor f = rand(d, 21, k, k, cin, cout);
+                    Tensor dy = rand(d, 22, n, oh, ow, cout);
+                    double flop = 2.0 * n * oh * ow * k * k * cin * cout;
+                    String shape = "[" + n + "," + h + "," + w + "," + cin + "] " + k + "x" + k + (stride > 1 ? "/" + stride : "") + " ->" + cout;
+                    String tag = " " + p.name().toLowerCase(Locale.ROOT);
+                    double ms = time(d, () -> conv.conv2d(x, f, spec));
+                    row(out, "conv fwd" + tag, shape, ms, flop / ms / 1e9, "TFLOP/s");
+                    ms = time(d, () -> conv.conv2dBackpropInput(x.shape(), f, dy, spec));
+                    row(out, "conv bwd-input" + tag, shape, ms, flop / ms / 1e9, "TFLOP/s");
+                    ms = time(d, () -> conv.conv2dBackpropFilter(x, f.shape(), dy, spec));
+                    row(out, "conv bwd-filter" + tag, shape, ms, flop / ms / 1e9, "TFLOP/s");
+                    x.close();
+                    f.close();
+                    dy.close();
+                }
+            }
+        } finally {
+            d.configure(before);
         }
     }
 

@@ -29,7 +29,7 @@ public final class GpuTestMain {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 // Explicit classes: package scanning inside jars needs jdk.zipfs, which the carried runtime lacks.
                 .selectors(selectClass(GpuKernelsTest.class), selectClass(GpuDeviceTest.class), selectClass(GpuShapeTest.class),
-                        selectClass(GpuMiscConvTest.class), selectClass(org.slim4j.cuda.vendor.GpuCudnnTest.class))
+                        selectClass(GpuMiscConvTest.class), selectClass(GpuConvTest.class), selectClass(org.slim4j.cuda.vendor.GpuCudnnTest.class))
                 .filters(TagFilter.includeTags("gpu"))
                 .build();
         Launcher launcher = LauncherFactory.create();

@@ -1,0 +1,312 @@
+package org.slim4j.cuda;
+
+import java.util.Locale;
+import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.ConvKernels;
+import org.slim4j.kernels.FusedConvKernels;
+import org.slim4j.kernels.Padding;
+import org.slim4j.tensor.Shape;
+import org.slim4j.tensor.Tensor;
+
+/**
+ * 2-D convolution on the GPU (conv.cu): TF's Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter
+ * as implicit GEMMs, and the inference convolution with a fused scale/shift/activation epilogue.
+ * Input NHWC, filter HWIO [kh, kw, Cin, Cout]; SAME/VALID geometry (strides, dilations) from
+ * {@link Padding#window}. The device's {@code --precision} picks the kernels: FP32 (float FMAs) or
+ * TF32 (WMMA tensor cores, operands rounded to tf32, float accumulation); BF16/FP16 are not
+ * implemented and say so. Also serves {@link CudaMatMul}'s TF32 matrix product.
+ */
+final class CudaConv implements ConvKernels, FusedConvKernels {
+    private static final String MODULE = "conv";
+    private static final String FWD = "conv2d";
+    private static final String BWD_INPUT = "conv2d_backprop_input";
+    private static final String BWD_FILTER = "conv2d_backprop_filter";
+    private static final String FUSED = "conv2d_scale_shift";
+    private static final int BM = 128;
+    private static final int BK = 16;
+    private static final int THREADS = 256;
+    /** Blocks the filter gradient's split-K aims for: two per SM of the largest current GPUs. */
+    private static final int TARGET_BLOCKS = 2 * 132;
+    /** Fewest K (output pixels) per split: 16 steps of the main loop. */
+    private static final int MIN_SPLIT_K = 16 * BK;
+    /** Cap on the split-K workspace, in floats (256 MiB). */
+    private static final long MAX_WORKSPACE = 1L << 26;
+
+    private enum Mode {
+        FWD("fwd"), BWD_INPUT("bwdi"), BWD_FILTER("bwdf");
+
+        final String tag;
+
+        Mode(String tag) {
+            this.tag = tag;
+        }
+    }
+
+    /** One convolution's geometry: the first 15 fields of conv.cu's ConvGeom. */
+    private record Geom(int n, int h, int w, int c, int kh, int kw, int sh, int sw, int dh, int dw,
+                        int oh, int ow, int padT, int padL, int cout) {
+    }
+
+    /** conv.cu's ConvPhase, unused outside the input gradient. */
+    private static final int[] NO_PHASE = new int[10];
+
+    private final CudaOps ops;
+
+    CudaConv(CudaOps ops) {
+        this.ops = ops;
+    }
+
+    // ---- ConvKernels ------------------------------------------------------------------------------
+
+    @Override
+    public Tensor conv2d(Tensor input, Tensor filter, Conv2dSpec spec) {
+        return forward(FWD, input, filter, null, null, spec, Activation.NONE);
+    }
+
+    @Override
+    public Tensor conv2dScaleShift(Tensor input, Tensor filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation activation) {
+        if (activation == null) throw new IllegalArgumentException(FUSED + ": activation is required");
+        return forward(FUSED, input, filter, scale, shift, spec, activation);
+    }
+
+    private Tensor forward(String op, Tensor input, Tensor filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation act) {
+        ops.checkF32(op, "input", input);
+        ops.checkF32(op, "filter", filter);
+        boolean tf32 = tf32(op);
+        String shapes = "input " + input.shape() + ", filter " + filter.shape();
+        rank4(op, "input", input.shape());
+        rank4(op, "filter", filter.shape());
+        if (filter.dim(2) != input.dim(3)) {
+            throw new IllegalArgumentException(op + ": filter in-channels " + filter.dim(2) + " != input channels " + input.dim(3)
+                    + " (" + shapes + ")");
+        }
+        int cout = filter.dim(3);
+        channel(op, "scale", scale, cout, shapes);
+        channel(op, "shift", shift, cout, shapes);
+        Geom g = geometry(op, input.shape(), filter.dim(0), filter.dim(1), cout, spec, shapes);
+        Tensor y = ops.out(Shape.of(g.n, g.oh, g.ow, cout));
+        if (y.numel() == 0) return y;
+        int actCode = switch (act) {
+            case NONE -> 0;
+            case RELU -> 1;
+            case RELU6 -> 2;
+        };
+        gemm(Mode.FWD, tf32, g, NO_PHASE, g.n * g.oh * g.ow, cout, g.kh * g.kw * g.c, Integer.MAX_VALUE, input, filter, y, scale, shift, actCode);
+        return y;
+    }
+
+    @Override
+    public Tensor conv2dBackpropInput(Shape inputShape, Tensor filter, Tensor dy, Conv2dSpec spec) {
+        if (inputShape == null) throw new IllegalArgumentException(BWD_INPUT + ": input shape is required");
+        ops.checkF32(BWD_INPUT, "filter", filter);
+        ops.checkF32(BWD_INPUT, "out_backprop", dy);
+        boolean tf32 = tf32(BWD_INPUT);
+        String shapes = "input_sizes " + inputShape + ", filter " + filter.shape() + ", out_backprop " + dy.shape();
+        rank4(BWD_INPUT, "input_sizes", inputShape);
+        rank4(BWD_INPUT, "filter", filter.shape());
+        rank4(BWD_INPUT, "out_backprop", dy.shape());
+        if (filter.dim(2) != inputShape.dim(3)) {
+            throw new IllegalArgumentException(BWD_INPUT + ": filter in-channels " + filter.dim(2) + " != input channels "
+                    + inputShape.dim(3) + " (" + shapes + ")");
+        }
+        int cout = filter.dim(3);
+        Geom g = geometry(BWD_INPUT, inputShape, filter.dim(0), filter.dim(1), cout, spec, shapes);
+        outBackprop(BWD_INPUT, dy, g, shapes);
+        Tensor dx = ops.out(inputShape);
+        if (dx.numel() == 0) return dx;
+        // B[(ky,kx,co), ci] = filter[ky, kx, ci, co]: the filter with in/out swapped, [kh*kw, Cout, Cin].
+        Tensor wt = filter.numel() == 0 ? null : ops.out(Shape.of(g.kh, g.kw, cout, g.c));
+        try {
+            if (wt != null) swap(filter, wt, g.kh * g.kw, g.c, cout);
+            // One GEMM per stride phase: its input pixels, and only the taps that reach them (no 3/4 of
+            // the taps failing the divisibility test at stride 2). Every dx pixel is in exactly one phase.
+            for (int py = 0; py < g.sh; py++) {
+                for (int px = 0; px < g.sw; px++) {
+                    int hp = ceilDiv(g.h - py, g.sh), wp = ceilDiv(g.w - px, g.sw);
+                    if (hp <= 0 || wp <= 0) continue;
+                    int[] ty = taps(py + g.padT, g.kh, g.dh, g.sh);
+                    int[] tx = taps(px + g.padL, g.kw, g.dw, g.sw);
+                    int[] phase = {py, px, hp, wp, ty[0], ty[1], ty[2], tx[0], tx[1], tx[2]};
+                    gemm(Mode.BWD_INPUT, tf32, g, phase, g.n * hp * wp, g.c, ty[2] * tx[2] * cout, Integer.MAX_VALUE, dy, wt, dx, null, null, 0);
+                }
+            }
+        } finally {
+            if (wt != null) wt.close();
+        }
+        return dx;
+    }
+
+    @Override
+    public Tensor conv2dBackpropFilter(Tensor input, Shape filterShape, Tensor dy, Conv2dSpec spec) {
+        if (filterShape == null) throw new IllegalArgumentException(BWD_FILTER + ": filter shape is required");
+        ops.checkF32(BWD_FILTER, "input", input);
+        ops.checkF32(BWD_FILTER, "out_backprop", dy);
+        boolean tf32 = tf32(BWD_FILTER);
+        String shapes = "input " + input.shape() + ", filter_sizes " + filterShape + ", out_backprop " + dy.shape();
+        rank4(BWD_FILTER, "input", input.shape());
+        rank4(BWD_FILTER, "filter_sizes", filterShape);
+        rank4(BWD_FILTER, "out_backprop", dy.shape());
+        if (filterShape.dim(2) != input.dim(3)) {
+            throw new IllegalArgumentException(BWD_FILTER + ": filter in-channels " + filterShape.dim(2) + " != input channels "
+                    + input.dim(3) + " (" + shapes + ")");
+        }
+        int cout = filterShape.dim(3);
+        Geom g = geometry(BWD_FILTER, input.shape(), filterShape.dim(0), filterShape.dim(1), cout, spec, shapes);
+        outBackprop(BWD_FILTER, dy, g, shapes);
+        Tensor dw = ops.out(filterShape);
+        if (dw.numel() == 0) return dw;
+        int m = g.kh * g.kw * g.c;
+        int k = g.n * g.oh * g.ow;
+        int bn = cout <= 64 ? 64 : 128;
+        long tiles = (long) ceilDiv(m, BM) * ceilDiv(cout, bn);
+        int splits = (int) Math.max(1, Math.min(ceilDiv(k, MIN_SPLIT_K), ceilDiv(TARGET_BLOCKS, tiles)));
+        splits = (int) Math.max(1, Math.min(splits, MAX_WORKSPACE / ((long) m * cout)));
+        if (splits == 1) {
+            gemm(Mode.BWD_FILTER, tf32, g, NO_PHASE, m, cout, k, Integer.MAX_VALUE, input, dy, dw, null, null, 0);
+            return dw;
+        }
+        int chunk = ceilDiv(ceilDiv(k, splits), BK) * BK;
+        splits = ceilDiv(k, chunk);
+        // Each split's partial [M, Cout] slab, then a fixed-order sum over the slabs: reproducible.
+        try (Tensor ws = ops.out(Shape.of(splits, m, cout))) {
+            gemm(Mode.BWD_FILTER, tf32, g, NO_PHASE, m, cout, k, chunk, input, dy, ws, null, null, 0);
+            int mn = m * cout;
+            ops.launch1d(MODULE, "conv_splitk_reduce", mn, new KernelArgs().ptr(CudaOps.ptr(ws)).ptr(CudaOps.ptr(dw)).i32(mn).i32(splits));
+        }
+        return dw;
+    }
+
+    /**
+     * The taps k in [0, kernel) whose output position (origin - k*dilation) / stride is whole, for a
+     * phase whose first input pixel plus the padding is {@code origin}: {first, step, count}, an
+     * arithmetic progression (the solutions of a linear congruence); count 0 when none.
+     */
+    static int[] taps(int origin, int kernel, int dilation, int stride) {
+        int first = -1, step = 0, count = 0;
+        for (int k = 0; k < kernel; k++) {
+            if (Math.floorMod(origin - k * dilation, stride) != 0) continue;
+            if (count == 0) first = k;
+            else if (count == 1) step = k - first;
+            else if (k != first + count * step) throw new IllegalStateException("conv2d_backprop_input: taps not evenly spaced");
+            count++;
+        }
+        return new int[] {Math.max(first, 0), Math.max(step, 1), count};
+    }
+
+    // ---- TF32 matrix product for CudaMatMul ---------------------------------------------------------
+
+    /**
+     * out [m, n] = op(a) op(b) with TF32 tensor cores, through the same kernels as a 1x1 convolution:
+     * a stored [m, k] is the forward GEMM's A (pixels m, channels k); a stored [k, m] is the filter
+     * gradient's A (pixels k, channels m); b stored [n, k] is first transposed to [k, n].
+     */
+    void matmulTf32(int m, int n, int k, boolean transA, boolean transB, Tensor a, Tensor b, Tensor out) {
+        Tensor bk = transB ? ops.out(Shape.of(k, n)) : b;
+        try {
+            if (transB && bk.numel() > 0) swap(b, bk, 1, n, k);
+            if (transA) {
+                Geom g = new Geom(1, k, 1, m, 1, 1, 1, 1, 1, 1, k, 1, 0, 0, n);
+                gemm(Mode.BWD_FILTER, true, g, NO_PHASE, m, n, k, Math.max(k, 1), a, bk, out, null, null, 0);
+            } else {
+                Geom g = new Geom(1, m, 1, k, 1, 1, 1, 1, 1, 1, m, 1, 0, 0, n);
+                gemm(Mode.FWD, true, g, NO_PHASE, m, n, k, Math.max(k, 1), a, bk, out, null, null, 0);
+            }
+        } finally {
+            if (transB) bk.close();
+        }
+    }
+
+    // ---- launching ------------------------------------------------------------------------------------
+
+    /** FP32 or TF32 kernels per the device's --precision; BF16/FP16 are not implemented here. */
+    boolean tf32(String op) {
+        CudaOptions.Precision p = ops.device.options().precision();
+        return switch (p) {
+            case FP32 -> false;
+            case TF32 -> true;
+            case BF16, FP16 -> throw new UnsupportedOperationException(op + ": --precision=" + p.name().toLowerCase(Locale.ROOT)
+                    + " is not implemented by the cuda backend's convolution and matmul kernels (use --precision=fp32 or --precision=tf32)");
+        };
+    }
+
+    /**
+     * Launches one implicit GEMM C[M, N] = A x B of the given mode, K split into chunks of kChunk
+     * (kChunk >= K: no split; else C is the [splits, M, N] workspace); phase: py, px, hp, wp, ky0,
+     * kyStep, nky, kx0, kxStep, nkx of an input-gradient phase.
+     */
+    private void gemm(Mode mode, boolean tf32, Geom g, int[] phase, int mm, int nn, int kk, int kChunk, Tensor a, Tensor b, Tensor c,
+                      Tensor scale, Tensor shift, int act) {
+        int splits = kChunk >= kk ? 1 : ceilDiv(kk, kChunk);
+        int chunk = splits == 1 ? Math.max(kk, 1) : kChunk;
+        int bn = nn <= 64 ? 64 : 128;
+        int gridX = ceilDiv(mm, BM);
+        long gridY = (long) ceilDiv(nn, bn) * splits;
+        if (gridY > 65535) {
+            throw new IllegalArgumentException("conv2d: " + nn + " output columns x " + splits + " splits exceed the kernel's grid");
+        }
+        int chans = mode == Mode.BWD_INPUT ? g.cout : g.c;
+        long pa = CudaOps.ptr(a);
+        long pb = b == null ? 0 : CudaOps.ptr(b);
+        long pc = CudaOps.ptr(c);
+        boolean vecA = chans % 4 == 0 && pa % 16 == 0;
+        boolean vecB = nn % 4 == 0 && pb % 16 == 0;
+        boolean vecC = nn % 4 == 0 && pc % 16 == 0;
+        String kernel = "conv_" + mode.tag + (tf32 ? "_tf32" : "_f32") + "_n" + bn;
+        KernelArgs args = new KernelArgs().ptr(pa).ptr(pb).ptr(pc).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(shift))
+                .struct(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, g.padT, g.padL, g.cout,
+                        mm, nn, kk, chunk, vecA ? 1 : 0, vecB ? 1 : 0, vecC ? 1 : 0, act)
+                .struct(phase);
+        ops.launch(MODULE, kernel, gridX, (int) gridY, THREADS, args);
+    }
+
+    /** out[t][j][i] = in[t][i][j] for in [taps, rows, cols]. */
+    private void swap(Tensor in, Tensor out, int taps, int rows, int cols) {
+        int total = taps * rows * cols;
+        ops.launch1d(MODULE, "conv_swap_io", total, new KernelArgs().ptr(CudaOps.ptr(in)).ptr(CudaOps.ptr(out))
+                .i32(taps).i32(rows).i32(cols));
+    }
+
+    // ---- checks and geometry ----------------------------------------------------------------------------
+
+    private static Geom geometry(String op, Shape in, int kh, int kw, int cout, Conv2dSpec spec, String shapes) {
+        if (spec == null) throw new IllegalArgumentException(op + ": spec is required");
+        Padding.Window wy;
+        Padding.Window wx;
+        try {
+            wy = spec.padding().window(in.dim(1), kh, spec.strideH(), spec.dilationH());
+            wx = spec.padding().window(in.dim(2), kw, spec.strideW(), spec.dilationW());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage() + " (" + shapes + ")", e);
+        }
+        return new Geom(in.dim(0), in.dim(1), in.dim(2), in.dim(3), kh, kw, spec.strideH(), spec.strideW(), spec.dilationH(),
+                spec.dilationW(), wy.outSize(), wx.outSize(), wy.padBefore(), wx.padBefore(), cout);
+    }
+
+    private static void rank4(String op, String arg, Shape s) {
+        if (s.rank() != 4) throw new IllegalArgumentException(op + ": " + arg + " must be rank 4, got shape " + s);
+    }
+
+    private static void outBackprop(String op, Tensor dy, Geom g, String shapes) {
+        Shape expected = Shape.of(g.n, g.oh, g.ow, g.cout);
+        if (!dy.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": out_backprop shape " + dy.shape() + " != expected output shape " + expected
+                    + " (" + shapes + ")");
+        }
+    }
+
+    private void channel(String op, String arg, Tensor v, int cout, String shapes) {
+        if (v == null) return;
+        ops.checkF32(op, arg, v);
+        if (v.rank() != 1 || v.dim(0) != cout) {
+            throw new IllegalArgumentException(op + ": " + arg + " shape " + v.shape() + " != [" + cout + "] (" + shapes + ")");
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}
