@@ -96,12 +96,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean supports(Class<?> family) {
-        if (families.containsKey(family)) return true;
         try {
-            return VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status);
+            if (VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status)) return true;
         } catch (IllegalStateException e) {
             return false;  // --kernels=vendor without cuDNN: kernels() says why
         }
+        return families.containsKey(family);
     }
 
     /** Simple names of the implemented families ({@link #FAMILIES}). */
