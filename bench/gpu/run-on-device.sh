@@ -37,7 +37,7 @@ left() {  # left CAP [RESERVE]: seconds for the next step, at most CAP, keeping 
 }
 
 # model:batch:image size, the most important first (the device time may run out).
-# CASES / PRECISIONS / KERNELS override them, e.g. CASES="resnet_v1_50:64:224" KERNELS="builtin vendor".
+# CASES / PRECISIONS / KERNELS override them (PROFILE_STEPS=N adds benchmark's per-kernel profile), e.g. CASES="resnet_v1_50:64:224" KERNELS="builtin vendor".
 read -r -a cases <<< "${CASES:-resnet_v1_50:64:224 inception_v3:32:299 vgg_16:32:224 mobilenet_v1:64:224}"
 read -r -a precisions <<< "${PRECISIONS:-tf32 fp32}"
 read -r -a kernel_sets <<< "${KERNELS:-builtin}"
@@ -65,7 +65,7 @@ status=0
     if [ -d "$root/.devshared/golden" ]; then
         echo "## selftest --device=cuda (TensorFlow's golden op outputs)"
         echo '```'
-        timeout "$(left 60 200)" "$java" "${jopts[@]}" org.slim4j.tools.Main selftest --device=cuda --golden_dir="$root/.devshared/golden" 2>&1 | tail -25
+        timeout "$(left 60 200)" "$java" "${jopts[@]}" org.slim4j.tools.Main selftest --device=cuda --golden_dir="$root/.devshared/golden" 2>&1 | grep -v ' PASS$' | tail -40
         echo '```'
         echo
     fi
@@ -84,7 +84,7 @@ status=0
             t=$(left 75 60)
             if (( t < 15 )); then echo "benchmark $model b$batch $p $k: skipped (time budget)"; continue; fi
             timeout "$t" "$java" "${jopts[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels="$k" \
-                --precision="$p" --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --steps=10 \
+                --precision="$p" --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --steps=10 --profile_steps="${PROFILE_STEPS:-0}" \
                 --output_json="$out/bench/$model-b$batch-$p-$k.json" 2>&1 | grep -v '^WARNING: Using incubator' \
                 || echo "benchmark $model b$batch $p $k: failed or timed out (exit ${PIPESTATUS[0]})"
           done
