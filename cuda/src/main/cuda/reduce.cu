@@ -6,7 +6,8 @@
 // strategies, both deterministic (fixed partial sums, fixed combination order):
 //   * reduce_block_f32: one block per output element, its threads stride over the reduced
 //     elements; used when the innermost input axis is reduced, so a warp reads contiguous memory
-//     (softmax-like rows, l2Loss, a full sum);
+//     (softmax-like rows); with few outputs and long rows (l2Loss, a full sum) each row is cut
+//     into slices, a block each (reduce_block_sliced_f32), finished by reduce_finish_f32;
 //   * reduce_partial_f32 + reduce_finish_f32: one thread per (output element, slice of the reduced
 //     range) writes a partial sum, then one thread per output adds its partials in slice order;
 //     used when the innermost axis is kept, so neighbouring threads read neighbouring elements
@@ -48,6 +49,26 @@ extern "C" __global__ void __launch_bounds__(256) reduce_block_f32(int nOut, int
         float total = block_sum(acc, scratch);
         if (threadIdx.x == 0) out[o] = total * scale;
     }
+}
+
+// partial[s * nOut + o] = sum of f(x) over reduced positions [s * chunk, min(nRed, (s + 1) * chunk)),
+// one block per (output, slice): reduce_block_f32 for few outputs with long contiguous rows (a full
+// sum, l2Loss of a weight), where one block per output would leave the GPU idle. Grid: x the
+// outputs, y the slices; reduce_finish_f32 then adds the slices in order (deterministic).
+extern "C" __global__ void __launch_bounds__(256) reduce_block_sliced_f32(int nOut, int nRed, int chunk, float* __restrict__ partial,
+                                                                          const float* __restrict__ x, ReduceGeom g, int square) {
+    __shared__ float scratch[32];
+    int o = blockIdx.x;
+    int s = blockIdx.y;
+    int base = axes_offset(o, g.keptRank, g.keptDims, g.keptStrides);
+    int r1 = min(nRed, (s + 1) * chunk);
+    float acc = 0.f;
+    for (int r = s * chunk + threadIdx.x; r < r1; r += blockDim.x) {
+        float v = x[base + axes_offset(r, g.redRank, g.redDims, g.redStrides)];
+        acc += square ? v * v : v;
+    }
+    float total = block_sum(acc, scratch);
+    if (threadIdx.x == 0) partial[(size_t)s * nOut + o] = total;
 }
 
 // partial[s * nOut + o] = sum of f(x) over reduced positions [s * chunk, min(nRed, (s + 1) * chunk)).

@@ -22,6 +22,10 @@ final class CudaReduce implements ReduceKernels {
     private static final int PARTIAL_THREADS = 1 << 16;
     /** Fewest reduced elements per slice of the partial-sum pass. */
     private static final int MIN_CHUNK = 16;
+    /** Reduced elements per block when few long rows are cut into slices (reduce_block_sliced_f32). */
+    private static final int SLICE = 4096;
+    /** Up to this many outputs, long rows are sliced; beyond, one block per output already fills the GPU. */
+    private static final int SLICED_MAX_OUTPUTS = 264;
 
     private final CudaOps ops;
 
@@ -154,6 +158,19 @@ final class CudaReduce implements ReduceKernels {
             }
         }
         boolean lastReduced = m > 0 && mr[m - 1];
+        if (lastReduced && nRed >= 2L * SLICE && nOut < SLICED_MAX_OUTPUTS) {
+            // Few long rows: a block per (row, slice of SLICE elements), then the slices in order.
+            int slices = (int) Math.min(65535, (nRed + SLICE - 1) / SLICE);
+            int chunk = (int) ((nRed + slices - 1) / slices);
+            slices = (int) ((nRed + chunk - 1) / chunk);
+            try (Tensor partial = ops.out(Shape.of(slices * nOut))) {
+                ops.launch(MODULE, "reduce_block_sliced_f32", nOut, slices, 256, new KernelArgs().i32(nOut).i32((int) nRed).i32(chunk)
+                        .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(x)).struct(g).i32(square));
+                ops.launch1d(MODULE, "reduce_finish_f32", nOut, new KernelArgs().i32(nOut).i32(slices).ptr(CudaOps.ptr(out))
+                        .ptr(CudaOps.ptr(partial)).f32(scale));
+            }
+            return;
+        }
         if (lastReduced && nRed >= 32) {
             int threads = (int) Math.min(256, (nRed + 31) / 32 * 32);
             int grid = Math.min(nOut, 65535);

@@ -217,6 +217,12 @@ abstract class CudaKernelsContract {
             }
             Tensor w = rand(63, -2, 2, 3, 3, 4, 5);
             close(c.l2Loss(f64(w)), g.l2Loss(up(w)), "l2Loss");
+            // Long rows cut into slices of 4096, a block each (a weight's l2Loss, a full sum, few long rows).
+            Tensor big = rand(64, -2, 2, 3, 3, 5, 700);
+            close(c.l2Loss(f64(big)), g.l2Loss(up(big)), "l2Loss " + big.shape());
+            close(c.sum(f64(big), new int[] {}, false), g.sum(up(big), new int[] {}, false), "full sum " + big.shape());
+            Tensor rows = rand(65, -2, 2, 3, 9000);
+            close(c.sum(f64(rows), new int[] {1}, false), g.sum(up(rows), new int[] {1}, false), "row sums " + rows.shape());
         });
     }
 

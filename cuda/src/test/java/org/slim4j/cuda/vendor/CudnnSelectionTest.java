@@ -93,7 +93,9 @@ class CudnnSelectionTest {
 
     @Test
     void batchNormFollowsTheSameRuleAndFallsBackToTheHandWrittenKernels() {
-        assertTrue(VendorKernels.use(BatchNormKernels.class, Kernels.AUTO, () -> LOADED));
+        assertTrue(VendorKernels.use(BatchNormKernels.class, Kernels.VENDOR, () -> LOADED));
+        assertFalse(VendorKernels.use(BatchNormKernels.class, Kernels.AUTO, () -> LOADED), "AUTO keeps the faster hand-written batch norm");
+        assertTrue(VendorKernels.use(ConvKernels.class, Kernels.AUTO, () -> LOADED));
         assertThrows(IllegalStateException.class, () -> VendorKernels.use(BatchNormKernels.class, Kernels.VENDOR, () -> MISSING));
         assumeFalse(CudnnLibrary.status().loaded(), "cuDNN loaded here");
         CudaDevice d = FakeDriver.device("fake:2");
