@@ -75,7 +75,7 @@ public final class DoctorCommand implements Command {
             for (CudaRuntime.GpuInfo g : probe.gpus()) line(out, "", g.toString());
         }
         line(out, "CUDA kernels", "hand-written, PTX for compute_80 (JIT-compiled by the driver, >= 580 for CUDA 13's PTX); on cuda: "
-                + String.join(", ", CudaBackend.implementedFamilies()) + "; every other family runs on the CPU only for now");
+                + String.join(", ", CudaBackend.implementedFamilies()) + " (--kernels=builtin|vendor|auto picks them or cuDNN's)");
         if (probe.available() && smoke.get()) {
             for (CudaRuntime.GpuInfo g : probe.gpus()) {
                 String result = smokeTest(g.ordinal());
