@@ -99,9 +99,23 @@ public final class Graph implements AutoCloseable {
         multiplyAdds += n;
     }
 
+    private String nextTracedOpName;
+
     /** Sends every op this graph's build emits to {@code t} (graph export); null stops tracing. */
     public void trace(TracedOp.Tracer t) {
         tracer = t;
+    }
+
+    /** The name the next traced op takes inside its scope (null: TF's default for its type); see {@link Ops#softmaxNamed}. */
+    void nameNextTracedOp(String name) {
+        nextTracedOpName = name;
+    }
+
+    /** Takes the name set by {@link #nameNextTracedOp}, once. */
+    String takeNextTracedOpName() {
+        String n = nextTracedOpName;
+        nextTracedOpName = null;
+        return n;
     }
 
     /** The tracer set by {@link #trace}, or null. */

@@ -316,6 +316,28 @@ public final class Ops {
         return reshape(x, s.dim(0), s.numel() / s.dim(0));
     }
 
+    /** tf.squeeze(x, axes, name=name): as {@link #squeeze(Var, int...)}, the op named {@code name} in its scope (e.g. VGG's fc8/squeezed). */
+    public static Var squeezeNamed(Var x, String name, int... axes) {
+        return named(name, () -> squeeze(x, axes));
+    }
+
+    /** tf.nn.softmax(logits, name=name): as {@link #softmax(Var)}, the op named {@code name} in its scope (e.g. IRv2's Logits/Predictions). */
+    public static Var softmaxNamed(Var logits, String name) {
+        return named(name, () -> softmax(logits));
+    }
+
+    /** Runs a one-op build with the traced op named {@code name} (graph export's node name). */
+    private static Var named(String name, java.util.function.Supplier<Var> op) {
+        Graph g = Graph.currentOrNull();
+        if (g == null) return op.get();
+        g.nameNextTracedOp(name);
+        try {
+            return op.get();
+        } finally {
+            g.nameNextTracedOp(null);
+        }
+    }
+
     /** tf.squeeze(x, axes): removes the listed size-1 dimensions. */
     public static Var squeeze(Var x, int... axes) {
         Shape s = x.value().shape();

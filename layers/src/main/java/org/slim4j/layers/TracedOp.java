@@ -13,6 +13,9 @@ import org.slim4j.autograd.Var;
  * {@link Graph} has a {@link Tracer}; builds without one record nothing.
  */
 public record TracedOp(String scope, String type, Var output, List<Object> inputs, Map<String, Object> attrs) {
+    /** Attribute key (not a TF attribute) naming the op inside its scope where TF-Slim names it explicitly. */
+    public static final String NAME = "_slim4j_name";
+
 
     /** A constant operand: int32 {@code ints} or float32 {@code floats} of {@code shape}; {@code name} is TF's input name (e.g. {@code shape}, {@code axis}). */
     public record Const(String name, int[] shape, int[] ints, float[] floats) {
@@ -38,7 +41,15 @@ public record TracedOp(String scope, String type, Var output, List<Object> input
     /** Records an op in the open graph's tracer, if any; returns {@code output}. */
     public static Var record(String type, Var output, Map<String, Object> attrs, Object... inputs) {
         Graph g = Graph.currentOrNull();
-        if (g != null && g.tracer() != null) g.tracer().op(new TracedOp(g.scopeName(), type, output, List.of(inputs), attrs));
+        if (g != null && g.tracer() != null) {
+            String name = g.takeNextTracedOpName();
+            Map<String, Object> a = attrs;
+            if (name != null) {
+                a = new java.util.LinkedHashMap<>(attrs);
+                a.put(NAME, name);
+            }
+            g.tracer().op(new TracedOp(g.scopeName(), type, output, List.of(inputs), a));
+        }
         return output;
     }
 }

@@ -311,7 +311,7 @@ public final class InceptionResnetV2 {
                 endPoints.put("PreLogitsFlatten", net);
                 Var logits = fullyConnected(net, numClasses, "Logits", activationFn(null));
                 endPoints.put("Logits", logits);
-                endPoints.put("Predictions", Ops.softmax(logits));
+                endPoints.put("Predictions", Ops.softmaxNamed(logits, "Predictions"));
                 return new NetOutput(logits, endPoints);
             }
         }

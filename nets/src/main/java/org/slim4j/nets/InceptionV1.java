@@ -168,7 +168,7 @@ public final class InceptionV1 {
                 if (numClasses == 0) return new NetOutput(net, endPoints);
                 net = dropout(net, dropoutKeepProb, "Dropout_0b");
                 Var logits = conv2d(net, numClasses, 1, "Conv2d_0c_1x1", activationFn(null), normalizerFn(null));
-                if (spatialSqueeze) logits = Ops.squeeze(logits, 1, 2);
+                if (spatialSqueeze) logits = Ops.squeezeNamed(logits, "SpatialSqueeze", 1, 2);
                 endPoints.put("Logits", logits);
                 if (predictionFn != null) endPoints.put("Predictions", predictionFn.apply(logits, "Predictions"));
                 return new NetOutput(logits, endPoints);

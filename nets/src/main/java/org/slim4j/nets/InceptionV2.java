@@ -213,7 +213,7 @@ public final class InceptionV2 {
                 net = dropout(net, dropoutKeepProb, "Dropout_1b");
                 endPoints.put("PreLogits", net);
                 logits = conv2d(net, numClasses, 1, "Conv2d_1c_1x1", activationFn(null), normalizerFn(null));
-                if (spatialSqueeze) logits = Ops.squeeze(logits, 1, 2);
+                if (spatialSqueeze) logits = Ops.squeezeNamed(logits, "SpatialSqueeze", 1, 2);
             }
             endPoints.put("Logits", logits);
             if (predictionFn != null) endPoints.put("Predictions", predictionFn.apply(logits, "Predictions"));

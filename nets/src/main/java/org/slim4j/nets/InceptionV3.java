@@ -292,7 +292,7 @@ public final class InceptionV3 {
                         weightsInitializer(truncNormal(0.01)), padding(VALID));
                     auxLogits = conv2d(auxLogits, numClasses, 1, "Conv2d_2b_1x1", activationFn(null), normalizerFn(null),
                         weightsInitializer(truncNormal(0.001)));
-                    if (spatialSqueeze) auxLogits = Ops.squeeze(auxLogits, 1, 2);
+                    if (spatialSqueeze) auxLogits = Ops.squeezeNamed(auxLogits, "SpatialSqueeze", 1, 2);
                     endPoints.put("AuxLogits", auxLogits);
                 }
             }
@@ -310,7 +310,7 @@ public final class InceptionV3 {
                 net = dropout(net, dropoutKeepProb, "Dropout_1b");
                 endPoints.put("PreLogits", net);
                 logits = conv2d(net, numClasses, 1, "Conv2d_1c_1x1", activationFn(null), normalizerFn(null));
-                if (spatialSqueeze) logits = Ops.squeeze(logits, 1, 2);
+                if (spatialSqueeze) logits = Ops.squeezeNamed(logits, "SpatialSqueeze", 1, 2);
             }
             endPoints.put("Logits", logits);
             if (predictionFn != null) endPoints.put("Predictions", predictionFn.apply(logits, "Predictions"));

@@ -347,7 +347,7 @@ public final class InceptionV4 {
                     // 1536
                     Var logits = fullyConnected(net, numClasses, "Logits", activationFn(null));
                     endPoints.put("Logits", logits);
-                    endPoints.put("Predictions", Ops.softmax(logits));
+                    endPoints.put("Predictions", Ops.softmaxNamed(logits, "Predictions"));
                     return new NetOutput(logits, endPoints);
                 }
             }

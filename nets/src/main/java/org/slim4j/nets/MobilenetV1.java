@@ -219,7 +219,7 @@ public final class MobilenetV1 {
                 if (numClasses == 0) return new NetOutput(net, endPoints);
                 net = dropout(net, dropoutKeepProb, "Dropout_1b");
                 logits = conv2d(net, numClasses, new int[] {1, 1}, "Conv2d_1c_1x1", activationFn(null), normalizerFn(null));
-                if (spatialSqueeze) logits = Ops.squeeze(logits, 1, 2);
+                if (spatialSqueeze) logits = Ops.squeezeNamed(logits, "SpatialSqueeze", 1, 2);
             }
             endPoints.put("Logits", logits);
             if (predictionFn != null) endPoints.put("Predictions", predictionFn.apply(logits, "Predictions"));

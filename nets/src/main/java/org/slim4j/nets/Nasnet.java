@@ -291,7 +291,7 @@ public final class Nasnet {
             net = dropout(net, hparams.denseDropoutKeepProb(), "dropout");
             Var logits = fullyConnected(net, numClasses);
             if (add(endPoints, "Logits", logits, finalEndpoint)) return new NetOutput(net, endPoints);
-            Var predictions = Ops.softmax(logits);
+            Var predictions = Ops.softmaxNamed(logits, "predictions");
             if (add(endPoints, "Predictions", predictions, finalEndpoint)) return new NetOutput(net, endPoints);
             return new NetOutput(logits, endPoints);
         }

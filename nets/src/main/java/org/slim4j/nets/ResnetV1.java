@@ -132,7 +132,7 @@ public final class ResnetV1 {
             net = conv2d(net, numClasses, 1, "logits", activationFn(null), normalizerFn(null));
             endPoints.put(scopeName + "/logits", net);
             if (spatialSqueeze) {
-                net = Ops.squeeze(net, 1, 2);
+                net = Ops.squeezeNamed(net, "SpatialSqueeze", 1, 2);
                 endPoints.put(scopeName + "/spatial_squeeze", net);
             }
             endPoints.put("predictions", Layers.softmax(net, "predictions"));

@@ -93,7 +93,7 @@ public final class Vgg {
                 if (numClasses > 0) {
                     net = dropout(net, dropoutKeepProb, "dropout7", isTraining(isTraining));
                     net = conv2d(net, numClasses, 1, "fc8", activationFn(null), normalizerFn(null));
-                    if (spatialSqueeze) net = Ops.squeeze(net, 1, 2);
+                    if (spatialSqueeze) net = Ops.squeezeNamed(net, "fc8/squeezed", 1, 2);
                     result.put(sc.name() + "/fc8", net);
                 }
                 return new NetOutput(net, result);

@@ -116,6 +116,8 @@ public final class GraphExporter {
         void op(TracedOp op) {
             String scope = op.scope().isEmpty() ? "" : op.scope() + "/";
             Map<String, Object> attrs = new LinkedHashMap<>(op.attrs());
+            // TracedOp.NAME: the op's own name inside its scope, as a net's tf.nn.softmax(name='Predictions') gives it.
+            String explicitName = (String) attrs.remove(TracedOp.NAME);
             switch (op.type()) {
                 case "Affine" -> {
                     String mul = add(unique(scope + "mul"), "Mul", List.of(input(op, 0), constNode(scope + "mul/y", scalar((Float) attrs.get("scale")))), tAttr());
@@ -140,7 +142,7 @@ public final class GraphExporter {
                         case "Pad", "PadV2" -> attrs.put("Tpaddings", DataType.DT_INT32);
                         default -> { }
                     }
-                    String name = unique(scope + baseName(op.type()));
+                    String name = unique(scope + (explicitName != null ? explicitName : baseName(op.type())));
                     List<String> inputs = new ArrayList<>();
                     for (int i = 0; i < op.inputs().size(); i++) {
                         Object in = op.inputs().get(i);

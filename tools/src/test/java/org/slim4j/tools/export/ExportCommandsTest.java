@@ -114,6 +114,13 @@ class ExportCommandsTest {
         assertEquals("InceptionV3/Predictions/Reshape_1", GraphExporter.export(Nets.get("inception_v3"), 1001, 299, null).outputName());
         assertEquals("MobilenetV1/Predictions/Reshape_1", GraphExporter.export(Nets.get("mobilenet_v1"), 1001, 224, null).outputName());
         assertEquals("resnet_v1_50/predictions/Reshape_1", GraphExporter.export(Nets.get("resnet_v1_50"), 1000, 224, null).outputName());
+        // Ops TF-Slim names explicitly (tf.squeeze(name='fc8/squeezed'), tf.nn.softmax(name='Predictions')).
+        assertEquals("vgg_16/fc8/squeezed", GraphExporter.export(Nets.get("vgg_16"), 1000, 224, null).outputName());
+        assertEquals("InceptionResnetV2/Logits/Predictions", GraphExporter.export(Nets.get("inception_resnet_v2"), 1001, 299, null).outputName());
+        assertEquals("final_layer/predictions", GraphExporter.export(Nets.get("nasnet_cifar"), 10, 32, null).outputName());
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (NodeDef n : GraphExporter.export(Nets.get("inception_v3"), 1001, 299, null).graph().getNodeList()) names.add(n.getName());
+        assertTrue(names.contains("InceptionV3/Logits/SpatialSqueeze") && names.contains("InceptionV3/AuxLogits/SpatialSqueeze"), "SpatialSqueeze nodes");
         GraphExporter.Exported g = GraphExporter.export(Nets.get("inception_v3"), 1001, 299, 4);
         java.util.Map<String, NodeDef> nodes = new java.util.HashMap<>();
         for (NodeDef n : g.graph().getNodeList()) nodes.put(n.getName(), n);
