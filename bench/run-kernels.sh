@@ -8,7 +8,7 @@
 #   --rounds N   slim4j / PyTorch rounds, alternated A/B/A/B (default 2); each side reports its best round
 #                (this VM's noise only ever slows a run down, see ../shared/peers/RESULTS.md "Noise")
 #   --all        also run the other JMH layers (ResNet-50 / Inception-v3 / MobileNet-v1, batch norm, pooling)
-#   --no-build   reuse bench/target (after `mvn -Dmaven.test.skip=true -pl bench -am package`)
+#   --no-build   reuse bench/target (after `mvn -DskipTests -pl bench -am package`)
 #   --out DIR    keep the raw results there (default: a fresh temp dir)
 # Environment: PEERS (default ../shared/peers), JAVA (default java), JMH_OPTS (extra JMH options, e.g.
 # "-wi 1 -i 1" for a smoke test), TORCH_OPTS (extra harness options, e.g. --quick). Root installs the peer once.
@@ -48,9 +48,9 @@ log "results in $out"
 # ---- build --------------------------------------------------------------------------------------
 jar="$root/bench/target/slim4j-bench-0.1.0-SNAPSHOT.jar"
 if ((build)); then
-    # -Dmaven.test.skip: benchmarks need no test classes (and a module's unfinished tests must not block them)
-    log "building (mvn -Dmaven.test.skip=true -pl bench -am package) ..."
-    (cd "$root" && mvn -q -B -Dmaven.test.skip=true -pl bench -am package) >&2
+    # -DskipTests: tools (a dependency of bench) uses the cuda module's test-jar, so test classes are compiled but not run
+    log "building (mvn -DskipTests -pl bench -am package) ..."
+    (cd "$root" && mvn -q -B -DskipTests -pl bench -am package) >&2
 fi
 [[ -f "$jar" ]] || { echo "missing $jar (build first)" >&2; exit 1; }
 cp="$jar:$root/bench/target/lib/*"
