@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.slim4j.kernels.ShapeKernels;
+import org.slim4j.kernels.TransposePlan;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
@@ -254,42 +255,9 @@ final class CudaShape implements ShapeKernels {
     public Tensor transpose(Tensor x, int[] perm) {
         String op = "transpose";
         ops.checkDevice(op, "x", x);
-        int rank = x.rank();
-        int[] dims = x.dims();
-        boolean ok = perm != null && perm.length == rank;
-        boolean[] seen = new boolean[rank];
-        for (int i = 0; ok && i < rank; i++) {
-            ok = perm[i] >= 0 && perm[i] < rank && !seen[perm[i]];
-            if (ok) seen[perm[i]] = true;
-        }
-        if (!ok) {
-            throw new IllegalArgumentException(op + ": perm " + Arrays.toString(perm) + " is not a permutation of the axes of input " + x.shape());
-        }
-        int[] outDims = new int[rank];
-        for (int i = 0; i < rank; i++) outDims[i] = dims[perm[i]];
-
-        // As on the CPU: drop size-1 axes, fuse input axes that stay neighbours in the output.
-        int[] keep = new int[rank];
-        int kept = 0;
-        for (int a = 0; a < rank; a++) if (dims[a] != 1) keep[kept++] = a;
-        int[] newIndex = new int[rank];
-        for (int i = 0; i < kept; i++) newIndex[keep[i]] = i;
-        int[] p = new int[kept];
-        int[] d = new int[kept];
-        for (int i = 0, q = 0; i < rank; i++) if (dims[perm[i]] != 1) p[q++] = newIndex[perm[i]];
-        for (int i = 0; i < kept; i++) d[i] = dims[keep[i]];
-        int[] gIn = new int[kept];
-        int[] gSize = new int[kept];
-        int m = 0;
-        for (int i = 0; i < kept; i++) {
-            if (m > 0 && p[i] == p[i - 1] + 1) {
-                gSize[m - 1] *= d[p[i]];
-            } else {
-                gIn[m] = p[i];
-                gSize[m] = d[p[i]];
-                m++;
-            }
-        }
+        int[] outDims = TransposePlan.outputDims(op, x.shape(), perm);
+        TransposePlan plan = TransposePlan.of(x.dims(), perm);
+        int m = plan.rank();
         if (m > MAX_RANK) {
             throw new IllegalArgumentException(op + ": perm " + Arrays.toString(perm) + " of input " + x.shape() + " moves " + m
                     + " groups of axes; the cuda kernel handles at most " + MAX_RANK);
@@ -301,31 +269,15 @@ final class CudaShape implements ShapeKernels {
             ops.device.copy(x.storage(), x.offset(), out.storage(), 0, n);
             return out;
         }
-        // Merged input axes in input order (md), and which merged input axis each output axis takes (mp).
-        Integer[] byIn = new Integer[m];
-        for (int g = 0; g < m; g++) byIn[g] = g;
-        final int[] gInF = gIn;
-        Arrays.sort(byIn, (u, v) -> Integer.compare(gInF[u], gInF[v]));
-        int[] md = new int[m];
-        int[] mp = new int[m];
-        for (int r = 0; r < m; r++) {
-            md[r] = gSize[byIn[r]];
-            mp[byIn[r]] = r;
-        }
-        int[] inStride = rowStrides(md);
-        int[] od = new int[m];
-        int[] sso = new int[m]; // input stride of each output axis
-        for (int g = 0; g < m; g++) {
-            od[g] = md[mp[g]];
-            sso[g] = inStride[mp[g]];
-        }
-        if (mp[m - 1] == m - 1) {
+        int[] md = plan.inDims();
+        int[] od = plan.outDims();
+        int[] sso = plan.inStrideOfOut(); // input stride of each output axis
+        if (plan.innermostStays()) {
             gather(out, CudaOps.ptr(x), od, sso); // the innermost axis stays innermost: contiguous runs
             return out;
         }
-        int[] outStride = rowStrides(od);
-        int qb = 0; // output position of the input's innermost axis
-        while (mp[qb] != m - 1) qb++;
+        int[] outStride = plan.outStrides();
+        int qb = plan.outPositionOfInnermostInput();
         int[] g = new int[1 + 3 * (MAX_RANK - 2) + 6];
         int restRank = 0;
         long restCount = 1;
@@ -442,14 +394,5 @@ final class CudaShape implements ShapeKernels {
         int a = axis < 0 ? axis + s.rank() : axis;
         if (a < 0 || a >= s.rank()) throw new IllegalArgumentException(op + ": axis " + axis + " out of range for input " + s);
         return a;
-    }
-
-    private static int[] rowStrides(int[] dims) {
-        int[] strides = new int[dims.length];
-        for (int i = dims.length - 1, s = 1; i >= 0; i--) {
-            strides[i] = s;
-            s *= dims[i];
-        }
-        return strides;
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.slim4j.kernels.ShapeKernels;
+import org.slim4j.kernels.TransposePlan;
 import org.slim4j.tensor.CpuStorage;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
@@ -207,75 +208,23 @@ public final class ShapeCpu implements ShapeKernels {
 
     @Override
     public Tensor transpose(Tensor x, int[] perm) {
-        String op = "transpose";
-        int rank = x.rank();
-        int[] dims = x.dims();
-        boolean ok = perm != null && perm.length == rank;
-        boolean[] seen = new boolean[rank];
-        for (int i = 0; ok && i < rank; i++) {
-            ok = perm[i] >= 0 && perm[i] < rank && !seen[perm[i]];
-            if (ok) seen[perm[i]] = true;
-        }
-        if (!ok) {
-            throw new IllegalArgumentException(op + ": perm " + Arrays.toString(perm) + " is not a permutation of the axes of input " + x.shape());
-        }
-        int[] outDims = new int[rank];
-        for (int i = 0; i < rank; i++) outDims[i] = dims[perm[i]];
-        Tensor out = Tensor.zeros(x.dtype(), Shape.of(outDims));
+        Tensor out = Tensor.zeros(x.dtype(), Shape.of(TransposePlan.outputDims("transpose", x.shape(), perm)));
         if (out.numel() == 0) return out;
         Object src = array(x);
         Object dst = array(out);
         int xo = x.offset();
-
-        // Simplify: drop size-1 axes, then fuse input axes that stay neighbours in the output.
-        int[] keep = new int[rank];
-        int kept = 0;
-        for (int a = 0; a < rank; a++) if (dims[a] != 1) keep[kept++] = a;
-        int[] newIndex = new int[rank];
-        for (int i = 0; i < kept; i++) newIndex[keep[i]] = i;
-        int[] p = new int[kept];
-        int[] d = new int[kept];
-        for (int i = 0, q = 0; i < rank; i++) if (dims[perm[i]] != 1) p[q++] = newIndex[perm[i]];
-        for (int i = 0; i < kept; i++) d[i] = dims[keep[i]];
-        // groupStart[g] = the first input axis of output group g; fused where p[i+1] == p[i] + 1.
-        int[] gIn = new int[kept];
-        int[] gSize = new int[kept];
-        int groups = 0;
-        for (int i = 0; i < kept; i++) {
-            if (groups > 0 && p[i] == p[i - 1] + 1) {
-                gSize[groups - 1] *= d[p[i]];
-            } else {
-                gIn[groups] = p[i];
-                gSize[groups] = d[p[i]];
-                groups++;
-            }
-        }
-        if (groups <= 1) {
+        TransposePlan plan = TransposePlan.of(x.dims(), perm);
+        int m = plan.rank();
+        if (m <= 1) {
             System.arraycopy(src, xo, dst, 0, out.numel());
             return out;
         }
-        // Rank the groups by input position: merged input axis order and sizes.
-        Integer[] byIn = new Integer[groups];
-        for (int g = 0; g < groups; g++) byIn[g] = g;
-        Arrays.sort(byIn, (u, v) -> Integer.compare(gIn[u], gIn[v]));
-        int m = groups;
-        int[] md = new int[m]; // merged input dims
-        int[] mp = new int[m]; // merged perm: output axis g takes merged input axis mp[g]
-        for (int r = 0; r < m; r++) {
-            md[r] = gSize[byIn[r]];
-            mp[byIn[r]] = r;
-        }
-        int[] inStride = new int[m];
-        rowStrides(md, inStride);
-        int[] od = new int[m];
-        for (int g = 0; g < m; g++) od[g] = md[mp[g]];
-        int[] outStride = new int[m];
-        rowStrides(od, outStride);
-        // srcStrideOfOut[g]: input stride of output axis g.
-        int[] sso = new int[m];
-        for (int g = 0; g < m; g++) sso[g] = inStride[mp[g]];
+        int[] md = plan.inDims();
+        int[] od = plan.outDims();
+        int[] outStride = plan.outStrides();
+        int[] sso = plan.inStrideOfOut(); // input stride of output axis g
 
-        if (mp[m - 1] == m - 1) {
+        if (plan.innermostStays()) {
             // The innermost input axis stays innermost: contiguous runs of md[m-1] elements.
             int run = md[m - 1];
             int rows = out.numel() / run;
@@ -291,8 +240,7 @@ public final class ShapeCpu implements ShapeKernels {
         }
         // Otherwise tile the plane of (output-innermost axis A, input-innermost axis B) and loop
         // over every position of the remaining ("rest") output axes.
-        int qb = 0; // output position of input axis B (= merged input axis m-1)
-        while (mp[qb] != m - 1) qb++;
+        int qb = plan.outPositionOfInnermostInput(); // output position of input axis B (= merged input axis m-1)
         int sizeA = od[m - 1];
         int strideAin = sso[m - 1];
         int sizeB = md[m - 1];
