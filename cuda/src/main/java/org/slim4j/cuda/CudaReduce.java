@@ -46,10 +46,10 @@ final class CudaReduce implements ReduceKernels {
     private Tensor reduce(String op, Tensor x, int[] axes, boolean keepDims, boolean mean) {
         ops.checkF32(op, "x", x);
         int[] dims = x.dims();
-        boolean[] red = axisMask(op, x.shape(), axes);
+        boolean[] red = ReduceKernels.axisMask(op, x.shape(), axes);
         long count = 1;
         for (int i = 0; i < dims.length; i++) if (red[i]) count *= dims[i];
-        Tensor out = ops.out(Shape.of(reducedDims(dims, red, keepDims)));
+        Tensor out = ops.out(Shape.of(ReduceKernels.reducedDims(dims, red, keepDims)));
         sumInto(x, red, out, false, mean ? 1.0 / count : 1.0);
         return out;
     }
@@ -196,7 +196,7 @@ final class CudaReduce implements ReduceKernels {
     public Tensor argmax(Tensor x, int axis) {
         String op = "argmax";
         ops.checkF32(op, "x", x);
-        int ax = normalizeAxis(op, x.shape(), axis);
+        int ax = x.shape().normalizeAxis(op, axis);
         int[] dims = x.dims();
         if (dims[ax] == 0) {
             throw new IllegalArgumentException(op + ": axis " + axis + " of input " + x.shape() + " is empty");
@@ -231,36 +231,5 @@ final class CudaReduce implements ReduceKernels {
                     .ptr(CudaOps.ptr(indices)).ptr(CudaOps.ptr(x)));
         }
         return new TopK(values, indices);
-    }
-
-    // ---- validation --------------------------------------------------------------------------
-
-    private static int normalizeAxis(String op, Shape s, int axis) {
-        int a = axis < 0 ? axis + s.rank() : axis;
-        if (a < 0 || a >= s.rank()) {
-            throw new IllegalArgumentException(op + ": axis " + axis + " out of range for input " + s);
-        }
-        return a;
-    }
-
-    /** Which axes are reduced; an empty list means all of them. Repeated axes count once. */
-    private static boolean[] axisMask(String op, Shape s, int[] axes) {
-        boolean[] red = new boolean[s.rank()];
-        if (axes == null || axes.length == 0) {
-            Arrays.fill(red, true);
-            return red;
-        }
-        for (int a : axes) red[normalizeAxis(op, s, a)] = true;
-        return red;
-    }
-
-    private static int[] reducedDims(int[] dims, boolean[] red, boolean keepDims) {
-        int[] out = new int[dims.length];
-        int m = 0;
-        for (int i = 0; i < dims.length; i++) {
-            if (!red[i]) out[m++] = dims[i];
-            else if (keepDims) out[m++] = 1;
-        }
-        return Arrays.copyOf(out, m);
     }
 }

@@ -43,7 +43,7 @@ final class CudaShape implements ShapeKernels {
         for (int i = 0; i < values.size(); i++) ops.checkDevice(op, "values[" + i + "]", values.get(i));
         Tensor first = values.get(0);
         int rank = first.rank();
-        int ax = normalizeAxis(op, first.shape(), axis);
+        int ax = first.shape().normalizeAxis(op, axis);
         int[] outDims = first.dims();
         outDims[ax] = 0;
         for (int i = 0; i < values.size(); i++) {
@@ -80,7 +80,7 @@ final class CudaShape implements ShapeKernels {
     public List<Tensor> split(Tensor x, int axis, int[] sizes) {
         String op = "split";
         ops.checkDevice(op, "x", x);
-        int ax = normalizeAxis(op, x.shape(), axis);
+        int ax = x.shape().normalizeAxis(op, axis);
         if (sizes == null) throw new IllegalArgumentException(op + ": sizes is null (input " + x.shape() + ")");
         int sum = 0;
         for (int s : sizes) {
@@ -388,11 +388,5 @@ final class CudaShape implements ShapeKernels {
             for (int k = 0; k < 4; k++) words[w] |= (b[4 * w + k] & 0xff) << (8 * k);
         }
         return words;
-    }
-
-    private static int normalizeAxis(String op, Shape s, int axis) {
-        int a = axis < 0 ? axis + s.rank() : axis;
-        if (a < 0 || a >= s.rank()) throw new IllegalArgumentException(op + ": axis " + axis + " out of range for input " + s);
-        return a;
     }
 }

@@ -5,6 +5,28 @@ import org.slim4j.tensor.Tensor;
 
 /** Reductions: sums and means over axes, argmax, top-k and the L2 loss. */
 public interface ReduceKernels {
+    /** Which axes of {@code s} a reduction over {@code axes} reduces: empty means all; negative axes count from the end; repeats count once. */
+    static boolean[] axisMask(String op, Shape s, int[] axes) {
+        boolean[] red = new boolean[s.rank()];
+        if (axes == null || axes.length == 0) {
+            java.util.Arrays.fill(red, true);
+            return red;
+        }
+        for (int a : axes) red[s.normalizeAxis(op, a)] = true;
+        return red;
+    }
+
+    /** The result's dims: reduced axes dropped, or kept as 1 with {@code keepDims}. */
+    static int[] reducedDims(int[] dims, boolean[] red, boolean keepDims) {
+        int[] out = new int[dims.length];
+        int m = 0;
+        for (int i = 0; i < dims.length; i++) {
+            if (!red[i]) out[m++] = dims[i];
+            else if (keepDims) out[m++] = 1;
+        }
+        return java.util.Arrays.copyOf(out, m);
+    }
+
     /** Top-k values and their int32 indices along the last axis, largest first (ties: lower index first). */
     record TopK(Tensor values, Tensor indices) {
     }

@@ -58,6 +58,15 @@ public final class Shape {
     }
 
     /** Accepts negative axes counted from the end, as TensorFlow does. */
+    /** As {@link #normalizeAxis(int)}, for an op's input: the error names {@code op} (kernels' argument checks). */
+    public int normalizeAxis(String op, int axis) {
+        int a = axis < 0 ? axis + dims.length : axis;
+        if (a < 0 || a >= dims.length) {
+            throw new IllegalArgumentException(op + ": axis " + axis + " out of range for input " + this);
+        }
+        return a;
+    }
+
     public int normalizeAxis(int axis) {
         int a = axis < 0 ? axis + dims.length : axis;
         if (a < 0 || a >= dims.length) {

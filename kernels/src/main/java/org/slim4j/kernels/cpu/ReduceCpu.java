@@ -37,8 +37,8 @@ public final class ReduceCpu implements ReduceKernels {
     private static Tensor reduce(String op, Tensor x, int[] axes, boolean keepDims, boolean mean) {
         checkFloat(op, x);
         int[] dims = x.dims();
-        boolean[] red = axisMask(op, x.shape(), axes);
-        int[] outDims = reducedDims(dims, red, keepDims);
+        boolean[] red = ReduceKernels.axisMask(op, x.shape(), axes);
+        int[] outDims = ReduceKernels.reducedDims(dims, red, keepDims);
         Tensor out = Tensor.zeros(x.dtype(), Shape.of(outDims));
         long count = 1;
         for (int i = 0; i < dims.length; i++) if (red[i]) count *= dims[i];
@@ -235,7 +235,7 @@ public final class ReduceCpu implements ReduceKernels {
     public Tensor argmax(Tensor x, int axis) {
         String op = "argmax";
         checkFloat(op, x);
-        int ax = normalizeAxis(op, x.shape(), axis);
+        int ax = x.shape().normalizeAxis(op, axis);
         int[] dims = x.dims();
         if (dims[ax] == 0) {
             throw new IllegalArgumentException(op + ": axis " + axis + " of input " + x.shape() + " is empty");
@@ -445,34 +445,5 @@ public final class ReduceCpu implements ReduceKernels {
         if (x.dtype() != DType.FLOAT32 && x.dtype() != DType.FLOAT64) {
             throw new IllegalArgumentException(op + ": input dtype " + x.dtype() + " is not supported (float32 or float64)");
         }
-    }
-
-    private static int normalizeAxis(String op, Shape s, int axis) {
-        int a = axis < 0 ? axis + s.rank() : axis;
-        if (a < 0 || a >= s.rank()) {
-            throw new IllegalArgumentException(op + ": axis " + axis + " out of range for input " + s);
-        }
-        return a;
-    }
-
-    /** Which axes are reduced; an empty list means all of them. Repeated axes count once. */
-    private static boolean[] axisMask(String op, Shape s, int[] axes) {
-        boolean[] red = new boolean[s.rank()];
-        if (axes == null || axes.length == 0) {
-            Arrays.fill(red, true);
-            return red;
-        }
-        for (int a : axes) red[normalizeAxis(op, s, a)] = true;
-        return red;
-    }
-
-    private static int[] reducedDims(int[] dims, boolean[] red, boolean keepDims) {
-        int[] out = new int[dims.length];
-        int m = 0;
-        for (int i = 0; i < dims.length; i++) {
-            if (!red[i]) out[m++] = dims[i];
-            else if (keepDims) out[m++] = 1;
-        }
-        return Arrays.copyOf(out, m);
     }
 }

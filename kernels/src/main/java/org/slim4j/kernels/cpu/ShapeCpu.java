@@ -30,7 +30,7 @@ public final class ShapeCpu implements ShapeKernels {
         if (values == null || values.isEmpty()) throw new IllegalArgumentException(op + ": needs at least one tensor");
         Tensor first = values.get(0);
         int rank = first.rank();
-        int ax = normalizeAxis(op, first.shape(), axis);
+        int ax = first.shape().normalizeAxis(op, axis);
         int[] outDims = first.dims();
         outDims[ax] = 0;
         for (int i = 0; i < values.size(); i++) {
@@ -79,7 +79,7 @@ public final class ShapeCpu implements ShapeKernels {
     @Override
     public List<Tensor> split(Tensor x, int axis, int[] sizes) {
         String op = "split";
-        int ax = normalizeAxis(op, x.shape(), axis);
+        int ax = x.shape().normalizeAxis(op, axis);
         int sum = 0;
         for (int s : sizes) {
             if (s < 0) throw new IllegalArgumentException(op + ": negative size in " + Arrays.toString(sizes) + " (input " + x.shape() + ")");
@@ -295,12 +295,6 @@ public final class ShapeCpu implements ShapeKernels {
             throw new IllegalArgumentException("shape ops: tensor " + t.shape() + " lives on " + t.device().name() + ", not the CPU");
         }
         return cs.array();
-    }
-
-    private static int normalizeAxis(String op, Shape s, int axis) {
-        int a = axis < 0 ? axis + s.rank() : axis;
-        if (a < 0 || a >= s.rank()) throw new IllegalArgumentException(op + ": axis " + axis + " out of range for input " + s);
-        return a;
     }
 
     /** Row-major strides of {@code dims} into {@code strides}. */
