@@ -28,11 +28,11 @@ final class CudaElementwise implements ElementwiseKernels {
         String name = "binary " + op;
         ops.checkF32(name, "a", a);
         ops.checkF32(name, "b", b);
-        Shape outShape = broadcastShape(name, a.shape(), b.shape());
+        Shape outShape = Shape.broadcast(name, a.shape(), b.shape());
         Tensor out = ops.out(outShape);
         int n = outShape.numel();
         if (n == 0) return out;
-        int[][] g = simplify(outShape.dims(), alignedStrides(a.shape(), outShape.rank()), alignedStrides(b.shape(), outShape.rank()));
+        int[][] g = simplify(outShape.dims(), a.shape().broadcastStrides(outShape.rank()), b.shape().broadcastStrides(outShape.rank()));
         int[] dims = g[0], sa = g[1], sb = g[2];
         int rank = dims.length;
         if (rank == 1 && sa[0] <= 1 && sb[0] <= 1) {
@@ -55,36 +55,6 @@ final class CudaElementwise implements ElementwiseKernels {
         ops.launch1d(MODULE, "binary_broadcast_f32", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out))
                 .ptr(CudaOps.ptr(a)).ptr(CudaOps.ptr(b)).struct(s));
         return out;
-    }
-
-    /** NumPy broadcasting: align at the right; each pair of sizes must match or one must be 1. */
-    static Shape broadcastShape(String name, Shape a, Shape b) {
-        int r = Math.max(a.rank(), b.rank());
-        int[] d = new int[r];
-        for (int i = 0; i < r; i++) {
-            int ai = i - (r - a.rank());
-            int bi = i - (r - b.rank());
-            int da = ai >= 0 ? a.dim(ai) : 1;
-            int db = bi >= 0 ? b.dim(bi) : 1;
-            if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException(name + ": shapes " + a + " and " + b
-                        + " are not broadcast-compatible (axis " + i + " of the result: " + da + " vs " + db + ")");
-            }
-            d[i] = da == 1 ? db : da;
-        }
-        return Shape.of(d);
-    }
-
-    /** Strides of {@code s} (contiguous) aligned right into rank r; broadcast (size-1) axes get 0. */
-    private static int[] alignedStrides(Shape s, int r) {
-        int[] st = new int[r];
-        int stride = 1;
-        for (int i = s.rank() - 1; i >= 0; i--) {
-            int ax = i + (r - s.rank());
-            st[ax] = s.dim(i) == 1 ? 0 : stride;
-            stride *= s.dim(i);
-        }
-        return st;
     }
 
     /**

@@ -58,6 +58,36 @@ public final class Shape {
     }
 
     /** Accepts negative axes counted from the end, as TensorFlow does. */
+    /** NumPy broadcasting of {@code a} and {@code b}: align at the right; each pair of sizes must match or one must be 1. */
+    public static Shape broadcast(String op, Shape a, Shape b) {
+        int r = Math.max(a.rank(), b.rank());
+        int[] d = new int[r];
+        for (int i = 0; i < r; i++) {
+            int ai = i - (r - a.rank());
+            int bi = i - (r - b.rank());
+            int da = ai >= 0 ? a.dim(ai) : 1;
+            int db = bi >= 0 ? b.dim(bi) : 1;
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException(op + ": shapes " + a + " and " + b
+                        + " are not broadcast-compatible (axis " + i + " of the result: " + da + " vs " + db + ")");
+            }
+            d[i] = da == 1 ? db : da;
+        }
+        return Shape.of(d);
+    }
+
+    /** Row-major element strides of this (contiguous) shape aligned right into rank {@code r}; size-1 (broadcast) axes get 0. */
+    public int[] broadcastStrides(int r) {
+        int[] st = new int[r];
+        int stride = 1;
+        for (int i = dims.length - 1; i >= 0; i--) {
+            int ax = i + (r - dims.length);
+            st[ax] = dims[i] == 1 ? 0 : stride;
+            stride *= dims[i];
+        }
+        return st;
+    }
+
     /** As {@link #normalizeAxis(int)}, for an op's input: the error names {@code op} (kernels' argument checks). */
     public int normalizeAxis(String op, int axis) {
         int a = axis < 0 ? axis + dims.length : axis;

@@ -38,7 +38,7 @@ public final class ElementwiseCpu implements ElementwiseKernels {
     public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         String name = "binary " + op;
         DType dt = sameFloatDtype(name, a, b);
-        Shape outShape = broadcastShape(name, a.shape(), b.shape());
+        Shape outShape = Shape.broadcast(name, a.shape(), b.shape());
         Tensor out = Tensor.zeros(dt, outShape);
         if (outShape.numel() == 0) return out;
         if (dt == DType.FLOAT32) {
@@ -49,41 +49,11 @@ public final class ElementwiseCpu implements ElementwiseKernels {
         return out;
     }
 
-    /** NumPy broadcasting: align at the right; each pair of sizes must match or one must be 1. */
-    static Shape broadcastShape(String name, Shape a, Shape b) {
-        int r = Math.max(a.rank(), b.rank());
-        int[] d = new int[r];
-        for (int i = 0; i < r; i++) {
-            int ai = i - (r - a.rank());
-            int bi = i - (r - b.rank());
-            int da = ai >= 0 ? a.dim(ai) : 1;
-            int db = bi >= 0 ? b.dim(bi) : 1;
-            if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException(name + ": shapes " + a + " and " + b
-                        + " are not broadcast-compatible (axis " + i + " of the result: " + da + " vs " + db + ")");
-            }
-            d[i] = da == 1 ? db : da;
-        }
-        return Shape.of(d);
-    }
-
-    /** Strides of {@code s} (contiguous) aligned right into rank r; broadcast (size-1) axes get 0. */
-    private static int[] alignedStrides(Shape s, int r) {
-        int[] st = new int[r];
-        int stride = 1;
-        for (int i = s.rank() - 1; i >= 0; i--) {
-            int ax = i + (r - s.rank());
-            st[ax] = s.dim(i) == 1 ? 0 : stride;
-            stride *= s.dim(i);
-        }
-        return st;
-    }
-
     private static void binary32(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         int[] od = out.dims();
         int r = od.length;
-        int[] as = alignedStrides(a.shape(), r);
-        int[] bs = alignedStrides(b.shape(), r);
+        int[] as = a.shape().broadcastStrides(r);
+        int[] bs = b.shape().broadcastStrides(r);
         // Drop size-1 axes, then merge each axis into its inner neighbour when both operands step
         // through the pair as one axis (stride_outer == stride_inner * size_inner, zeros included).
         int[] dims = new int[r];
@@ -334,8 +304,8 @@ public final class ElementwiseCpu implements ElementwiseKernels {
     private static void binary64(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         int[] od = out.dims();
         int r = od.length;
-        int[] as = alignedStrides(a.shape(), r);
-        int[] bs = alignedStrides(b.shape(), r);
+        int[] as = a.shape().broadcastStrides(r);
+        int[] bs = b.shape().broadcastStrides(r);
         double[] x = a.doubleData();
         double[] y = b.doubleData();
         double[] o = out.doubleData();
