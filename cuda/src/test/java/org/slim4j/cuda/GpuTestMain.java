@@ -26,10 +26,23 @@ public final class GpuTestMain {
     }
 
     public static void main(String[] args) {
+        boolean ok = runGpuTests(GpuKernelsTest.class, GpuDeviceTest.class, GpuShapeTest.class, GpuMiscConvTest.class, GpuConvTest.class,
+                org.slim4j.cuda.vendor.GpuCudnnTest.class);
+        if (Arrays.asList(args).contains("--bench") && CudaRuntime.probe().available()) {
+            GpuBench.run(CudaDevice.open(0), System.out);
+        }
+        System.exit(ok ? 0 : 1);
+    }
+
+    /**
+     * Runs the gpu-tagged tests of {@code classes} (explicit classes: package scanning inside jars
+     * needs jdk.zipfs, which the carried runtime lacks), printing a PASS/SKIP/FAIL line per test and
+     * the summary; true when none failed and at least one passed. Other modules' GPU launchers
+     * (tools' GpuTrainTestMain) call it with their classes.
+     */
+    public static boolean runGpuTests(Class<?>... classes) {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                // Explicit classes: package scanning inside jars needs jdk.zipfs, which the carried runtime lacks.
-                .selectors(selectClass(GpuKernelsTest.class), selectClass(GpuDeviceTest.class), selectClass(GpuShapeTest.class),
-                        selectClass(GpuMiscConvTest.class), selectClass(GpuConvTest.class), selectClass(org.slim4j.cuda.vendor.GpuCudnnTest.class))
+                .selectors(Arrays.stream(classes).map(c -> selectClass(c)).toList())
                 .filters(TagFilter.includeTags("gpu"))
                 .build();
         Launcher launcher = LauncherFactory.create();
@@ -49,7 +62,13 @@ public final class GpuTestMain {
 
             @Override
             public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-                if (!id.isTest()) return;
+                if (!id.isTest()) {
+                    // A class whose @BeforeAll assumption failed (no GPU): say why nothing ran.
+                    if (result.getStatus() == TestExecutionResult.Status.ABORTED) {
+                        System.out.println("SKIP " + id.getDisplayName() + result.getThrowable().map(t -> ": " + t.getMessage()).orElse(""));
+                    }
+                    return;
+                }
                 long ms = (System.nanoTime() - start.getOrDefault(id.getUniqueId(), System.nanoTime())) / 1_000_000;
                 String status = switch (result.getStatus()) {
                     case SUCCESSFUL -> "PASS";
@@ -58,6 +77,7 @@ public final class GpuTestMain {
                 };
                 System.out.println(status + " " + id.getLegacyReportingName() + " (" + ms + " ms)"
                         + result.getThrowable().map(t -> ": " + t).orElse(""));
+                System.out.flush();
             }
         };
         launcher.execute(request, summary, printer);
@@ -65,10 +85,6 @@ public final class GpuTestMain {
         PrintWriter w = new PrintWriter(System.out, true);
         s.printTo(w);
         s.printFailuresTo(w, 20);
-        boolean ok = s.getTotalFailureCount() == 0 && s.getTestsSucceededCount() > 0;
-        if (Arrays.asList(args).contains("--bench") && CudaRuntime.probe().available()) {
-            GpuBench.run(CudaDevice.open(0), System.out);
-        }
-        System.exit(ok ? 0 : 1);
+        return s.getTotalFailureCount() == 0 && s.getTestsSucceededCount() > 0;
     }
 }
