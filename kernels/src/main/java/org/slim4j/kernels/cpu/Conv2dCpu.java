@@ -76,8 +76,11 @@ public final class Conv2dCpu implements ConvKernels {
         }
         int k = g.k();
         float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
-        Sgemm.PackA pa = new ConvSupport.Im2colA(x, xo, g.h(), g.w(), g.c(), g.ho(), g.wo(), g.kh(), g.kw(),
-                g.sh(), g.sw(), -g.padTop(), -g.padLeft(), g.dh(), g.dw());
+        // Pointwise: the input is the GEMM's A as stored; with few output panels it is read in place.
+        Sgemm.PackA pa = g.pointwise()
+                ? (Sgemm.panels(cout) <= Sgemm.ROW_MAJOR_A_MAX_PANELS ? new Sgemm.RowMajorA(x, xo, c) : Sgemm.packerA(false, 1f, x, xo, c))
+                : new ConvSupport.Im2colA(x, xo, g.h(), g.w(), g.c(), g.ho(), g.wo(), g.kh(), g.kw(),
+                        g.sh(), g.sw(), -g.padTop(), -g.padLeft(), g.dh(), g.dw());
         Sgemm.multiplyParallel(g.outPixels(), cout, k, pa, bp, y, yo, cout, false, epi);
     }
 
@@ -200,6 +203,14 @@ public final class Conv2dCpu implements ConvKernels {
             Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
                     (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci],
                     dx, dxo, g.h(), g.w(), c, g.padTop() - 2, g.padLeft() - 2, null);
+            return;
+        }
+        if (g.pointwise()) {
+            // dx [pixels, Cin] = dy [pixels, Cout] x W^T: a plain GEMM on the tensors as stored.
+            float[] bp = Sgemm.packAllB(cout, 0, c, Sgemm.packerB(true, w, wo, cout));
+            Sgemm.PackA pa = Sgemm.panels(c) <= Sgemm.ROW_MAJOR_A_MAX_PANELS
+                    ? new Sgemm.RowMajorA(dy, dyo, cout) : Sgemm.packerA(false, 1f, dy, dyo, cout);
+            Sgemm.multiplyParallel(g.outPixels(), c, cout, pa, bp, dx, dxo, c, false, null);
             return;
         }
         final int kk = kh * kw * cout;

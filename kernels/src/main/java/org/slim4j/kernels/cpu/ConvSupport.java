@@ -45,6 +45,11 @@ final class ConvSupport {
         int outPixels() {
             return n * ho * wo;
         }
+
+        /** A 1x1 window at unit stride with no padding: output pixel i reads exactly input pixel i. */
+        boolean pointwise() {
+            return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && ho == h && wo == w;
+        }
     }
 
     /** Geometry for input dims [n, h, w, c] and a kh x kw window; names the op when the window does not fit. */

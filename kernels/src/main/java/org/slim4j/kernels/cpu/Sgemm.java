@@ -29,6 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  * buffer shared by all threads (column blocks of at most {@link #NC} when it would be huge); the
  * M blocks (and, for short M, groups of B panels) are then shared out over {@link Parallel} with
  * each task running its whole K loop, so a call has two parallel regions and no per-block barrier.
+ * When op(B) has at most {@link #ROW_MAJOR_A_MAX_PANELS} panels, an untransposed A is not packed
+ * at all ({@link RowMajorA}): the micro-kernel broadcasts straight from its rows.
  * alpha is folded into A's packing; beta == 0 overwrites C (the first K block stores, later ones
  * add) and never reads it, so stale NaNs in C do not leak through. Small or skinny products
  * (e.g. M = 1 inference) skip packing and run direct vectorised row loops.
@@ -50,6 +52,8 @@ public final class Sgemm {
     static final int NC = NR * 128;
     /** Cap (floats) on the shared packed-B buffer; a deeper K makes the column blocks narrower. */
     private static final int B_CAP = 1 << 23;
+    /** Rows of a stored B copied per strip by the untransposed B packer. */
+    private static final int PACK_ROWS = 16;
     /** Below this many multiply-adds packing does not pay. */
     private static final long SMALL = 32 * 1024;
 
@@ -95,6 +99,23 @@ public final class Sgemm {
         void apply(float[] c, int cOff, int ldc, int row0, int rows, int col0, int cols);
     }
 
+    /**
+     * An untransposed, unscaled op(A) read in place: row i, column p at {@code a[off + i * lda + p]}.
+     * {@link #multiply} hands its rows straight to {@link #kernelRowMajorA} instead of packing
+     * them. That pays when op(B) has few panels: each A value then feeds only a few micro-kernel
+     * calls, and packing it (a scalar strided store per value) would cost a large share of the
+     * FMAs it feeds (a 1x1 convolution to 64 channels packed its whole input for 4 panels).
+     */
+    record RowMajorA(float[] a, int off, int lda) implements PackA {
+        @Override
+        public void pack(int i0, int mc, int p0, int kc, float[] dst) {
+            packerA(false, 1f, a, off, lda).pack(i0, mc, p0, kc, dst);
+        }
+    }
+
+    /** Most B panels for which {@link #gemm} reads an untransposed A in place rather than packing it. */
+    static final int ROW_MAJOR_A_MAX_PANELS = 8;
+
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float beta, float[] c, int cOff, int ldc) {
@@ -111,7 +132,8 @@ public final class Sgemm {
         }
         if (beta != 0f && beta != 1f) scaleC(m, n, beta, c, cOff, ldc);
         boolean accumulate = beta != 0f;
-        PackA pa = packerA(transA, alpha, a, aOff, lda);
+        PackA pa = !transA && alpha == 1f && panels(n) <= ROW_MAJOR_A_MAX_PANELS
+                ? new RowMajorA(a, aOff, lda) : packerA(transA, alpha, a, aOff, lda);
         PackB pb = packerB(transB, b, bOff, ldb);
         int ncMax = Math.max(NR, Math.min(NC, B_CAP / k / NR * NR));
         for (int jc = 0; jc < n; jc += ncMax) {
@@ -208,21 +230,28 @@ public final class Sgemm {
                          float[] c, int cOff, int ldc, boolean accumulate, Epilogue epi) {
         float[] ap = PACK_A.get();
         float[] scratch = SCRATCH.get();
+        RowMajorA direct = pa instanceof RowMajorA r ? r : null;
         int kBlocks = ceilDiv(k, KC);
         int kcStep = ceilDiv(k, kBlocks);
         for (int ic = i0; ic < i1; ic += MC) {
             int mc = Math.min(MC, i1 - ic);
+            // In-place A: full MR-row panels are read where they are; a ragged last panel is packed.
+            int mFull = direct == null ? 0 : mc / MR * MR;
             for (int pc = 0; pc < k; pc += kcStep) {
                 int kc = Math.min(kcStep, k - pc);
                 boolean add = accumulate || pc > 0;
-                pa.pack(ic, mc, pc, kc, ap);
+                if (mFull < mc) pa.pack(ic + mFull, mc - mFull, pc, kc, ap);
                 for (int q = q0; q < q1; q++) {
                     int jr = q * NR;
                     int nr = Math.min(NR, n - jr);
                     int bo = q * k * NR + pc * NR;
                     // One B panel stays in L1 while the A block's panels stream from L2.
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        kernel(kc, ap, ir / MR * kc * AS, bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc,
+                    for (int ir = 0; ir < mFull; ir += MR) {
+                        kernelRowMajorA(kc, direct.a(), direct.off() + (ic + ir) * direct.lda() + pc, direct.lda(),
+                                bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc, nr, add, scratch);
+                    }
+                    for (int ir = mFull; ir < mc; ir += MR) {
+                        kernel(kc, ap, (ir - mFull) / MR * kc * AS, bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc,
                                 Math.min(MR, mc - ir), nr, add, scratch);
                     }
                 }
@@ -421,18 +450,24 @@ public final class Sgemm {
     /** Packer for a stored row-major B (K x N, or N x K when transposed). */
     static PackB packerB(boolean transB, float[] b, int bOff, int ldb) {
         if (!transB) {
+            // Rows are walked in strips of PACK_ROWS across all panels rather than panel by panel:
+            // one panel's column of a wide B touches a new page every row, a strip touches each
+            // source page once per strip and writes PACK_ROWS * NR contiguous floats per panel.
             return (p0, kc, j0, nc, dst, off) -> {
-                for (int t = 0, np = panels(nc); t < np; t++) {
-                    int j = j0 + t * NR;
-                    int nr = Math.min(NR, nc - t * NR);
-                    int d = off + t * kc * NR;
-                    int src = bOff + p0 * ldb + j;
-                    for (int p = 0; p < kc; p++, src += ldb, d += NR) {
-                        if (nr == NR) {
-                            System.arraycopy(b, src, dst, d, NR);
-                        } else {
-                            System.arraycopy(b, src, dst, d, nr);
-                            Arrays.fill(dst, d + nr, d + NR, 0f);
+                int np = panels(nc);
+                for (int ps = 0; ps < kc; ps += PACK_ROWS) {
+                    int pe = Math.min(kc, ps + PACK_ROWS);
+                    for (int t = 0; t < np; t++) {
+                        int nr = Math.min(NR, nc - t * NR);
+                        int d = off + t * kc * NR + ps * NR;
+                        int src = bOff + (p0 + ps) * ldb + j0 + t * NR;
+                        for (int p = ps; p < pe; p++, src += ldb, d += NR) {
+                            if (nr == NR) {
+                                System.arraycopy(b, src, dst, d, NR);
+                            } else {
+                                System.arraycopy(b, src, dst, d, nr);
+                                Arrays.fill(dst, d + nr, d + NR, 0f);
+                            }
                         }
                     }
                 }
@@ -527,6 +562,78 @@ public final class Sgemm {
         c40.intoArray(scratch, 4 * NR);
         c41.intoArray(scratch, 4 * NR + VL);
         clip(scratch, c, co, ldc, mr, nr, add);
+    }
+
+    /**
+     * The MR x NR micro-kernel over an A read in place (rows at {@code ao + r * lda}, see
+     * {@link RowMajorA}): the same loop as {@link #kernel} with the five broadcasts taken from five
+     * row streams. Full MR rows only.
+     */
+    static void kernelRowMajorA(int kc, float[] a, int ao, int lda, float[] bp, int bo,
+                                float[] c, int co, int ldc, int nr, boolean add, float[] scratch) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        int a0 = ao, a1 = ao + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+        }
+        // The store is kernel()'s, repeated: as a shared method C2 does not inline it and boxes the ten vectors.
+        if (nr == NR) {
+            if (add) {
+                c00 = c00.add(FloatVector.fromArray(S, c, co));
+                c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
+                c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+                c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + VL));
+                c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+                c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
+                c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+                c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
+                c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
+                c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + VL));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + VL);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + VL);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + VL);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + VL);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + VL);
+            return;
+        }
+        c00.intoArray(scratch, 0);
+        c01.intoArray(scratch, VL);
+        c10.intoArray(scratch, NR);
+        c11.intoArray(scratch, NR + VL);
+        c20.intoArray(scratch, 2 * NR);
+        c21.intoArray(scratch, 2 * NR + VL);
+        c30.intoArray(scratch, 3 * NR);
+        c31.intoArray(scratch, 3 * NR + VL);
+        c40.intoArray(scratch, 4 * NR);
+        c41.intoArray(scratch, 4 * NR + VL);
+        clip(scratch, c, co, ldc, MR, nr, add);
     }
 
     // ---- direct path: small or skinny products, no packing ---------------------------------------

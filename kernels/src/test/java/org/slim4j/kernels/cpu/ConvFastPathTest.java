@@ -40,6 +40,8 @@ class ConvFastPathTest {
             new Geo(2, 23, 21, 64, 3, 3, 37, 1, 1, 1, 1, Padding.SAME),    // K = 576: 3 K blocks of one kernel row each
             new Geo(3, 17, 19, 40, 3, 3, 48, 1, 1, 1, 1, Padding.VALID),   // K = 360: blocks end mid-row
             new Geo(2, 20, 18, 72, 1, 1, 33, 1, 1, 1, 1, Padding.SAME),    // pointwise
+            new Geo(1, 7, 11, 300, 1, 1, 20, 1, 1, 1, 1, Padding.VALID),   // pointwise, K = 300 > KC, 77 pixels (ragged)
+            new Geo(1, 9, 7, 20, 1, 1, 300, 1, 1, 1, 1, Padding.SAME),     // pointwise, input gradient with K = 300, wide output
             new Geo(2, 19, 22, 24, 3, 3, 20, 2, 2, 1, 1, Padding.SAME),    // strided (col2im input gradient)
             new Geo(2, 21, 20, 16, 3, 3, 17, 1, 1, 2, 2, Padding.SAME),    // dilated, flipped-filter gradient
             new Geo(1, 30, 26, 8, 5, 3, 9, 1, 1, 1, 2, Padding.SAME),      // asymmetric window and dilation

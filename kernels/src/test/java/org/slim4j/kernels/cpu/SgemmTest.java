@@ -28,6 +28,8 @@ class SgemmTest {
         {1, 1, 1}, {7, 13, 5}, {33, 65, 17}, {129, 31, 257}, {2, 300, 500}, {300, 2, 500},
         {1, 1000, 700}, {1000, 1, 300}, {97, 83, 600}, {6, 16, 512}, {500, 70, 300},
         {13, Sgemm.NC + 37, 40}, {150, 17, 9}, {64, 64, 64},
+        // A read in place (N <= 8 panels): ragged last panel, several K blocks, the widest such N.
+        {37, 48, 700}, {333, 8 * Sgemm.NR, 300},
     };
 
     private static float[] random(long seed, int n) {
