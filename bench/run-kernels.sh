@@ -72,10 +72,13 @@ else
 fi
 
 # ---- benchmarks, alternated ---------------------------------------------------------------------
+# Huge pages where the kernel gives them on request, as ./slim4j does (see there).
+thp_opts=""
+grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled && thp_opts="-jvmArgsPrepend -XX:+UseTransparentHugePages"  # Prepend: a CLI Append would replace @Fork's --add-modules
 jmh() {  # jmh TAG CLASS PARAM VALUES: every benchmark method of CLASS, for those parameter values
     local tag="$1" cls="$2" param="$3" values="$4"
     # shellcheck disable=SC2086
-    "$java" -cp "$cp" org.openjdk.jmh.Main "\.${cls}\." -p "$param=$values" ${JMH_OPTS:-} \
+    "$java" -cp "$cp" org.openjdk.jmh.Main "\.${cls}\." -p "$param=$values" $thp_opts ${JMH_OPTS:-} \
         -rf json -rff "$out/jmh-$tag-$cls.json" >"$out/jmh-$tag-$cls.log" 2>&1 \
         || { log "JMH $cls failed: see $out/jmh-$tag-$cls.log"; tail -20 "$out/jmh-$tag-$cls.log" >&2; }
 }
