@@ -25,10 +25,24 @@ public final class Conv2dCpu implements ConvKernels {
     private static final String BWD_INPUT = "conv2d_backprop_input";
     private static final String BWD_FILTER = "conv2d_backprop_filter";
 
+    /**
+     * Receptive fields (kh * kw * Cin) wider than this make the streamed filter gradient's K blocks
+     * shallow (its B block is capped at L2 size), so the whole-im2col GEMM is used instead.
+     */
+    private static final int WHOLE_IM2COL_MIN_K = 512;
     /** Cap on the floats held in per-thread partial filter gradients, all threads together. */
     private static final int PARTIALS_BUDGET = 1 << 24;
     /** Use Winograd F(2x2, 3x3) where it applies (tests switch it off to compare with the implicit GEMM). */
     static boolean WINOGRAD = true;
+    /**
+     * Output pixels per image from which Winograd beats the implicit GEMM, measured on ResNet-50's
+     * 3x3 layers (1 thread, batch 8): at 7x7 it is 2x slower in every pass (2x2 tiles waste a third
+     * of a 7x7 map and the filter transform is as big as the work), at 14x14 about even, at 28x28
+     * ahead; its filter gradient only pulls ahead of the whole-im2col GEMM at 28x28. Tests lower
+     * these to reach the path on small images.
+     */
+    static int WINOGRAD_MIN_PIXELS = 15 * 15;
+    static int WINOGRAD_FILTER_MIN_PIXELS = 24 * 24;
 
     // ---- forward ------------------------------------------------------------------------------
 
@@ -69,7 +83,7 @@ public final class Conv2dCpu implements ConvKernels {
     /** The float32 forward pass with an optional epilogue on each finished output block (fused kernels). */
     static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout, Sgemm.Epilogue epi) {
         final int c = g.c();
-        if (WINOGRAD && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
+        if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD_MIN_PIXELS && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
             Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 3 + kx) * c + ci) * cout + co],
                     y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
@@ -198,7 +212,7 @@ public final class Conv2dCpu implements ConvKernels {
      */
     private static void stride1BackpropInputF(float[] w, int wo, float[] dy, int dyo, float[] dx, int dxo, Geometry g, int cout) {
         final int c = g.c(), kh = g.kh(), kw = g.kw();
-        if (WINOGRAD && Winograd3x3.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
+        if (WINOGRAD && g.h() * g.w() >= WINOGRAD_MIN_PIXELS && Winograd3x3.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
             // The flipped, channel-swapped filter: g(ky, kx, dy channel, dx channel) = W[2-ky, 2-kx, dx channel, dy channel].
             Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
                     (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci],
@@ -301,7 +315,8 @@ public final class Conv2dCpu implements ConvKernels {
      * Threads never write the same cells; the partials belong to the calling thread.
      */
     private static void backpropFilterF(float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo, Geometry g, int cout) {
-        if (WINOGRAD && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.c(), cout)) {
+        if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD_FILTER_MIN_PIXELS
+                && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.c(), cout)) {
             Winograd3x3.filterGradient(x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
                     -g.padTop(), -g.padLeft(), dw, dwo);
             return;
@@ -311,16 +326,29 @@ public final class Conv2dCpu implements ConvKernels {
         final int size = k * cout;
         // A few slices per core (not one): a core that the OS takes away for a while then holds up
         // only a small share of the work, the others take the rest.
-        final int slices = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
-        final float[][] parts = partials(slices, size);
-        Parallel.forRange(slices, 1, (s, e) -> {
-            for (int sl = s; sl < e; sl++) {
-                int p0 = (int) ((long) pixels * sl / slices);
-                int p1 = (int) ((long) pixels * (sl + 1) / slices);
-                Sgemm.multiplyStreamed(cout, k, p1 - p0, Sgemm.packerA(true, 1f, dy, dyo + p0 * cout, cout),
-                        new ConvSupport.Im2colB(x, xo, g, p0), parts[sl], 0, k, false);
-            }
-        });
+        int sliceCount = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
+        final float[][] parts;
+        if ((k > WHOLE_IM2COL_MIN_K || sliceCount < 2 * Parallel.threads()) && (long) pixels * k <= Sgemm.B_CAP) {
+            // Few pixels or a wide receptive field (ResNet's 3x3 convolutions at 14x14 and 7x7):
+            // slices would be too few for the cores, or the streamed K blocks too shallow. Pack the
+            // whole im2col matrix once as B (in parallel) and run one parallel GEMM over Cout.
+            sliceCount = 1;
+            parts = partials(1, size);
+            float[] bp = Sgemm.packAllB(pixels, 0, k, () -> new ConvSupport.Im2colB(x, xo, g, 0));
+            Sgemm.multiplyParallel(cout, k, pixels, Sgemm.packerA(true, 1f, dy, dyo, cout), bp, parts[0], 0, k, false, null);
+        } else {
+            final int slices = sliceCount;
+            parts = partials(slices, size);
+            Parallel.forRange(slices, 1, (s, e) -> {
+                for (int sl = s; sl < e; sl++) {
+                    int p0 = (int) ((long) pixels * sl / slices);
+                    int p1 = (int) ((long) pixels * (sl + 1) / slices);
+                    Sgemm.multiplyStreamed(cout, k, p1 - p0, Sgemm.packerA(true, 1f, dy, dyo + p0 * cout, cout),
+                            new ConvSupport.Im2colB(x, xo, g, p0), parts[sl], 0, k, false);
+                }
+            });
+        }
+        final int slices = sliceCount;
         Parallel.forRange(k, Math.max(1, 4096 / cout), (k0, k1) -> {
             for (int kIdx = k0; kIdx < k1; kIdx++) {
                 int row = dwo + kIdx * cout;

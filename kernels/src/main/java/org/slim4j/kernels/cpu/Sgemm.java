@@ -51,7 +51,7 @@ public final class Sgemm {
     /** Most columns of op(B) packed at once by {@link #gemm} (a KC-deep slice stays in L3). */
     static final int NC = NR * 128;
     /** Cap (floats) on the shared packed-B buffer; a deeper K makes the column blocks narrower. */
-    private static final int B_CAP = 1 << 23;
+    static final int B_CAP = 1 << 23;
     /** Rows of a stored B copied per strip by the untransposed B packer. */
     private static final int PACK_ROWS = 16;
     /** Below this many multiply-adds packing does not pay. */
@@ -175,6 +175,14 @@ public final class Sgemm {
      * call that packs B.
      */
     static float[] packAllB(int k, int j0, int nc, PackB pb) {
+        return packAllB(k, j0, nc, () -> pb);
+    }
+
+    /**
+     * {@link #packAllB(int, int, int, PackB)} for packers that are not thread-safe: each parallel
+     * task packs its panels with its own packer from {@code perTask}.
+     */
+    static float[] packAllB(int k, int j0, int nc, java.util.function.Supplier<PackB> perTask) {
         int np = panels(nc);
         float[] bp = PACK_B.get();
         if (bp.length < np * k * NR) {
@@ -184,7 +192,7 @@ public final class Sgemm {
         float[] dst = bp;
         int grain = Math.max(1, (1 << 15) / Math.max(1, k * NR));
         Parallel.forRange(np, grain, (t0, t1) ->
-                pb.pack(0, k, j0 + t0 * NR, Math.min(nc, t1 * NR) - t0 * NR, dst, t0 * k * NR));
+                perTask.get().pack(0, k, j0 + t0 * NR, Math.min(nc, t1 * NR) - t0 * NR, dst, t0 * k * NR));
         return dst;
     }
 

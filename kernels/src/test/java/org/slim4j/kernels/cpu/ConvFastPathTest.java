@@ -45,7 +45,8 @@ class ConvFastPathTest {
             new Geo(2, 19, 22, 24, 3, 3, 20, 2, 2, 1, 1, Padding.SAME),    // strided (col2im input gradient)
             new Geo(2, 21, 20, 16, 3, 3, 17, 1, 1, 2, 2, Padding.SAME),    // dilated, flipped-filter gradient
             new Geo(1, 30, 26, 8, 5, 3, 9, 1, 1, 1, 2, Padding.SAME),      // asymmetric window and dilation
-            new Geo(2, 25, 24, 3, 7, 7, 16, 2, 2, 1, 1, Padding.SAME));    // stem
+            new Geo(2, 25, 24, 3, 7, 7, 16, 2, 2, 1, 1, Padding.SAME),     // stem
+            new Geo(2, 32, 33, 6, 3, 3, 10, 1, 1, 1, 1, Padding.SAME));    // many pixels, narrow field: sliced, streamed filter gradient
 
     private static Tensor rnd(long seed, DType t, int... dims) {
         return Tensor.randomUniform(seed, t, Shape.of(dims), -1, 1);
@@ -85,6 +86,44 @@ class ConvFastPathTest {
 
     @Test
     void winogradMatchesFloat64AndTheImplicitGemm() {
+        // These images are below the sizes from which Winograd is chosen: force it.
+        int minPixels = Conv2dCpu.WINOGRAD_MIN_PIXELS;
+        int minFilterPixels = Conv2dCpu.WINOGRAD_FILTER_MIN_PIXELS;
+        Conv2dCpu.WINOGRAD_MIN_PIXELS = 0;
+        Conv2dCpu.WINOGRAD_FILTER_MIN_PIXELS = 0;
+        try {
+            checkWinograd();
+        } finally {
+            Conv2dCpu.WINOGRAD_MIN_PIXELS = minPixels;
+            Conv2dCpu.WINOGRAD_FILTER_MIN_PIXELS = minFilterPixels;
+        }
+    }
+
+    @Test
+    void smallImagesTakeTheImplicitGemmAndLargeOnesWinograd() {
+        Geo small = new Geo(1, 7, 7, 32, 3, 3, 32, 1, 1, 1, 1, Padding.SAME);
+        Geo large = new Geo(1, 28, 28, 32, 3, 3, 32, 1, 1, 1, 1, Padding.SAME);
+        for (Geo g : List.of(small, large)) {
+            try (TensorScope scope = TensorScope.open()) {
+                Tensor x = rnd(900, DType.FLOAT32, g.n, g.h, g.w, g.c);
+                Tensor f = rnd(901, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
+                Tensor y = conv.conv2d(x, f, g.spec());
+                boolean saved = Conv2dCpu.WINOGRAD;
+                Tensor yGemm;
+                try {
+                    Conv2dCpu.WINOGRAD = false;
+                    yGemm = conv.conv2d(x, f, g.spec());
+                } finally {
+                    Conv2dCpu.WINOGRAD = saved;
+                }
+                double diff = Close.maxAbsDiff(yGemm.toDoubleArray(), y.toDoubleArray());
+                if (g == small) assertTrue(diff == 0, "7x7 output takes the implicit GEMM (same bits as WINOGRAD off)");
+                else assertTrue(diff > 0, "28x28 output takes Winograd (different rounding from the GEMM)");
+            }
+        }
+    }
+
+    private void checkWinograd() {
         long seed = 700;
         for (Geo g : WINOGRAD) {
             assertTrue(Winograd3x3.applies(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.c, g.cout), "Winograd applies to " + g);
