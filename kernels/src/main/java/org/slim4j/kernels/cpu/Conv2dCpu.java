@@ -326,40 +326,50 @@ public final class Conv2dCpu implements ConvKernels {
         final int size = k * cout;
         // A few slices per core (not one): a core that the OS takes away for a while then holds up
         // only a small share of the work, the others take the rest.
-        int sliceCount = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
-        final float[][] parts;
-        if ((k > WHOLE_IM2COL_MIN_K || sliceCount < 2 * Parallel.threads()) && (long) pixels * k <= Sgemm.B_CAP) {
+        final int slices = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
+        if ((k > WHOLE_IM2COL_MIN_K || slices < 2 * Parallel.threads()) && (long) pixels * cout <= Sgemm.B_CAP) {
             // Few pixels or a wide receptive field (ResNet's 3x3 convolutions at 14x14 and 7x7):
-            // slices would be too few for the cores, or the streamed K blocks too shallow. Pack the
-            // whole im2col matrix once as B (in parallel) and run one parallel GEMM over Cout.
-            sliceCount = 1;
-            parts = partials(1, size);
-            float[] bp = Sgemm.packAllB(pixels, 0, k, () -> new ConvSupport.Im2colB(x, xo, g, 0));
-            Sgemm.multiplyParallel(cout, k, pixels, Sgemm.packerA(true, 1f, dy, dyo, cout), bp, parts[0], 0, k, false, null);
-        } else {
-            final int slices = sliceCount;
-            parts = partials(slices, size);
-            Parallel.forRange(slices, 1, (s, e) -> {
-                for (int sl = s; sl < e; sl++) {
-                    int p0 = (int) ((long) pixels * sl / slices);
-                    int p1 = (int) ((long) pixels * (sl + 1) / slices);
-                    Sgemm.multiplyStreamed(cout, k, p1 - p0, Sgemm.packerA(true, 1f, dy, dyo + p0 * cout, cout),
-                            new ConvSupport.Im2colB(x, xo, g, p0), parts[sl], 0, k, false);
-                }
-            });
+            // slices would be too few for the cores, or the streamed K blocks too shallow. One
+            // parallel GEMM over the receptive field writes dW in HWIO order directly: no partials,
+            // no transpose.
+            float[] bp = Sgemm.packAllB(pixels, 0, cout, Sgemm.packerB(false, dy, dyo, cout));
+            Sgemm.multiplyParallel(k, cout, pixels, new ConvSupport.Im2colTransposedA(x, xo, g), bp, dw, dwo, cout, false, null);
+            return;
         }
-        final int slices = sliceCount;
-        Parallel.forRange(k, Math.max(1, 4096 / cout), (k0, k1) -> {
-            for (int kIdx = k0; kIdx < k1; kIdx++) {
-                int row = dwo + kIdx * cout;
-                for (int co = 0; co < cout; co++) {
-                    float sum = 0f;
-                    for (int sl = 0; sl < slices; sl++) sum += parts[sl][co * k + kIdx];
-                    dw[row + co] = sum;
+        final float[][] parts = partials(slices, size);
+        Parallel.forRange(slices, 1, (s, e) -> {
+            for (int sl = s; sl < e; sl++) {
+                int p0 = (int) ((long) pixels * sl / slices);
+                int p1 = (int) ((long) pixels * (sl + 1) / slices);
+                Sgemm.multiplyStreamed(cout, k, p1 - p0, Sgemm.packerA(true, 1f, dy, dyo + p0 * cout, cout),
+                        new ConvSupport.Im2colB(x, xo, g, p0), parts[sl], 0, k, false);
+            }
+        });
+        // dW [K, Cout] = sum of the [Cout, K] partials, transposed in TRANSPOSE_BLOCK-square
+        // tiles: the tile's lines of every partial are reused from L1 across its K rows, and dW is
+        // written in contiguous runs (row-by-row loops stride by K or by Cout through one side,
+        // and with K or Cout a multiple of 1024 every access lands in the same L1 set).
+        int blocks = ceilDiv(k, TRANSPOSE_BLOCK);
+        Parallel.forRange(blocks, Math.max(1, 1024 / cout), (b0, b1) -> {
+            for (int kb = b0 * TRANSPOSE_BLOCK, kEnd = Math.min(k, b1 * TRANSPOSE_BLOCK); kb < kEnd; kb += TRANSPOSE_BLOCK) {
+                int kLen = Math.min(TRANSPOSE_BLOCK, kEnd - kb);
+                for (int cb = 0; cb < cout; cb += TRANSPOSE_BLOCK) {
+                    int cEnd = Math.min(cout, cb + TRANSPOSE_BLOCK);
+                    for (int kk = kb; kk < kb + kLen; kk++) {
+                        int row = dwo + kk * cout;
+                        for (int co = cb; co < cEnd; co++) {
+                            float sum = 0f;
+                            for (int sl = 0; sl < slices; sl++) sum += parts[sl][co * k + kk];
+                            dw[row + co] = sum;
+                        }
+                    }
                 }
             }
         });
     }
+
+    /** K rows of dW transposed together by the filter gradient's final pass. */
+    private static final int TRANSPOSE_BLOCK = 16;
 
     private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
 

@@ -307,6 +307,76 @@ final class ConvSupport {
     }
 
     /**
+     * The transposed im2col matrix of an NHWC input as {@link Sgemm} A panels, for a filter
+     * gradient computed straight in HWIO order: dW [K, Cout] = im2col(X)^T [K, P] x dy [P, Cout].
+     * Row j is receptive-field position (ky, kx, ci) in HWI order, column p output pixel p of the
+     * forward convolution. For one pixel, the MR rows of a panel are (mostly) consecutive channels
+     * of one tap, a contiguous run of the input. Thread-safe: each call decodes its own pixels.
+     */
+    static final class Im2colTransposedA implements Sgemm.PackA {
+        private final float[] x;
+        private final int xo;
+        private final Geometry g;
+
+        Im2colTransposedA(float[] x, int xo, Geometry g) {
+            this.x = x;
+            this.xo = xo;
+            this.g = g;
+        }
+
+        @Override
+        public void pack(int i0, int mc, int p0, int kc, float[] dst) {
+            final int c = g.c, kw = g.kw, mr = Sgemm.MR, as = Sgemm.AS;
+            final int panels = ceilDiv(mc, mr);
+            final int tap0 = i0 / c;
+            final int ci0 = i0 - tap0 * c;
+            final int ky0 = tap0 / kw;
+            final int kx0 = tap0 - ky0 * kw;
+            final int hoWo = g.ho * g.wo;
+            int img = p0 / hoWo;
+            int oh = (p0 - img * hoWo) / g.wo;
+            int ow = p0 - img * hoWo - oh * g.wo;
+            for (int p = 0; p < kc; p++) {
+                int yb = oh * g.sh - g.padTop;
+                int xb = ow * g.sw - g.padLeft;
+                int pixBase = xo + ((img * g.h + yb) * g.w + xb) * c;
+                int ky = ky0, kx = kx0, ci = ci0;
+                int t = 0, r = 0;
+                for (int left = mc; left > 0; ) {
+                    int iy = yb + ky * g.dh;
+                    int ix = xb + kx * g.dw;
+                    boolean inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+                    int src = pixBase + (ky * g.dh * g.w + kx * g.dw) * c + ci;
+                    int run = Math.min(left, c - ci);
+                    left -= run;
+                    // This tap's channels [ci, ci + run) go to consecutive rows of the panels.
+                    for (int e = 0; e < run; e++) {
+                        dst[t * kc * as + p * as + r] = inside ? x[src + e] : 0f;
+                        if (++r == mr) {
+                            r = 0;
+                            t++;
+                        }
+                    }
+                    ci = 0;
+                    if (++kx == kw) {
+                        kx = 0;
+                        ky++;
+                    }
+                }
+                // Rows past mc in the last panel.
+                for (; t < panels && r > 0 && r < mr; r++) dst[t * kc * as + p * as + r] = 0f;
+                if (++ow == g.wo) {
+                    ow = 0;
+                    if (++oh == g.ho) {
+                        oh = 0;
+                        img++;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The im2col matrix of an NHWC input as {@link Sgemm} B panels for the filter gradient: row p
      * (the reduction index) is output pixel p of the forward convolution, column j the receptive
      * field position (ky, kx, ci) in HWI order. Rows [p0, p0 + kc) are taken from pixel
