@@ -450,6 +450,9 @@ final class ConvSupport {
             for (int p = 0; p < kc; p++) {
                 int rowOff = off + p * nr;
                 int yb = yBase[p], xb = xBase[p], bs = base[p];
+                // A kernel row inside the image horizontally is one contiguous run of the input
+                // (kw * c floats): a 3-channel stem copies 21 floats at once instead of 3.
+                boolean rowInside = g.dw == 1 && xb >= 0 && xb + kw <= g.w;
                 int ky = ky0, kx = kx0, ci = ci0;
                 int t = 0, jj = 0;
                 for (int left = nc; left > 0; ) {
@@ -457,10 +460,12 @@ final class ConvSupport {
                     int dx = kx * g.dw;
                     int iy = yb + dy;
                     int ix = xb + dx;
-                    boolean inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+                    boolean rowOut = iy < 0 || iy >= g.h;
+                    boolean wholeRow = rowOut || rowInside;
+                    boolean inside = !rowOut && ix >= 0 && ix < g.w;
                     int src = bs + (dy * g.w + dx) * c + ci;
-                    // This tap's channels [ci, c), cut at panel boundaries.
-                    int tapLeft = Math.min(left, c - ci);
+                    // This tap's channels [ci, c) (or the rest of the kernel row), cut at panel boundaries.
+                    int tapLeft = Math.min(left, (wholeRow ? (kw - kx) * c : c) - ci);
                     left -= tapLeft;
                     while (tapLeft > 0) {
                         int run = Math.min(tapLeft, nr - jj);
@@ -479,7 +484,7 @@ final class ConvSupport {
                         }
                     }
                     ci = 0;
-                    if (++kx == kw) {
+                    if (wholeRow || ++kx == kw) {
                         kx = 0;
                         ky++;
                     }
