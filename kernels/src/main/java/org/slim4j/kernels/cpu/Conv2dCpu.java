@@ -89,6 +89,12 @@ public final class Conv2dCpu implements ConvKernels {
             return;
         }
         int k = g.k();
+        if (g.dense()) {
+            // Y [N, Cout] = X viewed as [N, K] x W [K, Cout]; at small batch Sgemm streams W once.
+            Sgemm.gemm(false, false, g.n(), cout, k, 1f, x, xo, k, w, wo, cout, 0f, y, yo, cout);
+            if (epi != null) epi.apply(y, yo, cout, 0, g.n(), 0, cout);
+            return;
+        }
         float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
         // Pointwise: the input is the GEMM's A as stored; with few output panels it is read in place.
         Sgemm.PackA pa = g.pointwise()
@@ -168,6 +174,11 @@ public final class Conv2dCpu implements ConvKernels {
      * parallel, then all odd bands. No locks, no per-thread copies of dx.
      */
     private static void backpropInputF(float[] w, int wo, float[] dy, int dyo, float[] dx, int dxo, Geometry g, int cout) {
+        if (g.dense()) {
+            // dX viewed as [N, K] = dy [N, Cout] x W^T.
+            Sgemm.gemm(false, true, g.n(), g.k(), cout, 1f, dy, dyo, cout, w, wo, cout, 0f, dx, dxo, g.k());
+            return;
+        }
         final int pixels = g.outPixels();
         final int k = g.k();
         final int c = g.c();
@@ -323,6 +334,11 @@ public final class Conv2dCpu implements ConvKernels {
         }
         final int pixels = g.outPixels();
         final int k = g.k();
+        if (g.dense()) {
+            // dW [K, Cout] = X^T (X viewed as [N, K]) x dy [N, Cout].
+            Sgemm.gemm(true, false, k, cout, g.n(), 1f, x, xo, k, dy, dyo, cout, 0f, dw, dwo, cout);
+            return;
+        }
         final int size = k * cout;
         // A few slices per core (not one): a core that the OS takes away for a while then holds up
         // only a small share of the work, the others take the rest.

@@ -46,6 +46,14 @@ final class ConvSupport {
             return n * ho * wo;
         }
 
+        /**
+         * The window covers the whole unpadded image (an FC layer written as a convolution, VGG's
+         * fc6): one output pixel per image, whose im2col row is the image itself in HWC order.
+         */
+        boolean dense() {
+            return kh == h && kw == w && ho == 1 && wo == 1 && padTop == 0 && padLeft == 0 && dh == 1 && dw == 1;
+        }
+
         /** A 1x1 window at unit stride with no padding: output pixel i reads exactly input pixel i. */
         boolean pointwise() {
             return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && ho == h && wo == w;

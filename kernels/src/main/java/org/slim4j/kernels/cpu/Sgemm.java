@@ -126,7 +126,8 @@ public final class Sgemm {
             return;
         }
         long work = (long) m * n * k;
-        if (work < SMALL || m < 3 || n < VL) {
+        // Skinny M (FC layers at small batch): packing B would cost as much as using it.
+        if (work < SMALL || m <= DIRECT_ROWS || n < VL) {
             direct(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
@@ -678,41 +679,62 @@ public final class Sgemm {
         return v;
     }
 
-    /** Rows [i0, i1) x columns [j0, j1) of C, one row at a time. */
+    /** Rows of C the direct path computes together, so that each row of B is read once for all of them. */
+    private static final int DIRECT_ROWS = 8;
+    /** Columns of C per pass of the direct path: DIRECT_ROWS accumulator rows of this width stay in L1. */
+    private static final int DIRECT_COLS = 512;
+
+    /**
+     * Rows [i0, i1) x columns [j0, j1) of C. Untransposed B: up to DIRECT_ROWS rows at a time,
+     * column chunk by column chunk, C rows += A[i, p] * B row p, so each row of B is read once
+     * per group of rows (an FC layer at batch 4 reads its weights once, not four times).
+     * Transposed B: each C entry is a dot product of two contiguous rows, B's row outermost.
+     */
     private static void directRange(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k,
                                     float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                     float beta, float[] c, int cOff, int ldc) {
-        int w = j1 - j0;
-        float[] acc = grow(DIRECT_ACC, w);
-        float[] arow = transA ? grow(DIRECT_ROW, k) : null;
-        for (int i = i0; i < i1; i++) {
-            // Row i of op(A), contiguous: either in place or gathered from a column of stored A.
+        int rows = Math.min(DIRECT_ROWS, i1 - i0);
+        float[] arow = transA ? grow(DIRECT_ROW, rows * k) : null;
+        for (int g0 = i0; g0 < i1; g0 += DIRECT_ROWS) {
+            int g1 = Math.min(i1, g0 + DIRECT_ROWS);
+            int gr = g1 - g0;
+            // Rows g0.. of op(A), contiguous: in place, or gathered from columns of stored A.
             float[] ar;
             int ao;
+            int as;
             if (transA) {
-                for (int p = 0; p < k; p++) arow[p] = a[aOff + p * lda + i];
+                for (int r = 0; r < gr; r++) {
+                    for (int p = 0; p < k; p++) arow[r * k + p] = a[aOff + p * lda + g0 + r];
+                }
                 ar = arow;
                 ao = 0;
+                as = k;
             } else {
                 ar = a;
-                ao = aOff + i * lda;
+                ao = aOff + g0 * lda;
+                as = lda;
             }
-            int crow = cOff + i * ldc + j0;
             if (transB) {
-                // op(B) column j is stored row j: each C entry is a contiguous dot product.
-                for (int j = 0; j < w; j++) {
-                    acc[j] = dot(ar, ao, b, bOff + (j0 + j) * ldb, k);
+                // op(B) column j is stored row j: one pass over row j serves the whole row group.
+                for (int j = j0; j < j1; j++) {
+                    int bRow = bOff + j * ldb;
+                    for (int r = 0; r < gr; r++) {
+                        int ci = cOff + (g0 + r) * ldc + j;
+                        float v = alpha * dot(ar, ao + r * as, b, bRow, k);
+                        c[ci] = beta == 0f ? v : v + beta * c[ci];
+                    }
                 }
-            } else {
-                // C row = sum_p A[i,p] * B row p: a contiguous axpy per p.
-                Arrays.fill(acc, 0, w, 0f);
-                for (int p = 0; p < k; p++) {
-                    axpy(ar[ao + p], b, bOff + p * ldb + j0, acc, w);
-                }
+                continue;
             }
-            for (int j = 0; j < w; j++) {
-                float v = alpha * acc[j];
-                c[crow + j] = beta == 0f ? v : v + beta * c[crow + j];
+            float[] acc = grow(DIRECT_ACC, gr * DIRECT_COLS);
+            for (int jc = j0; jc < j1; jc += DIRECT_COLS) {
+                int w = Math.min(DIRECT_COLS, j1 - jc);
+                Arrays.fill(acc, 0, gr * DIRECT_COLS, 0f);
+                for (int p = 0; p < k; p++) {
+                    int bRow = bOff + p * ldb + jc;
+                    for (int r = 0; r < gr; r++) axpy(ar[ao + r * as + p], b, bRow, acc, r * DIRECT_COLS, w);
+                }
+                for (int r = 0; r < gr; r++) storeRow(acc, r * DIRECT_COLS, alpha, beta, c, cOff + (g0 + r) * ldc + jc, w);
             }
         }
     }
@@ -733,15 +755,34 @@ public final class Sgemm {
         return s;
     }
 
-    /** acc[0..len) += alpha * y[yo..yo+len). */
-    private static void axpy(float alpha, float[] y, int yo, float[] acc, int len) {
+    /** c[co..co+len) = alpha * acc[ao..ao+len) + beta * c[co..co+len) (beta 0: C is not read). */
+    private static void storeRow(float[] acc, int ao, float alpha, float beta, float[] c, int co, int len) {
+        if (alpha == 1f && beta == 0f) {
+            System.arraycopy(acc, ao, c, co, len);
+            return;
+        }
+        int j = 0;
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        for (; j <= len - VL; j += VL) {
+            FloatVector v = FloatVector.fromArray(S, acc, ao + j).mul(va);
+            if (beta != 0f) v = FloatVector.fromArray(S, c, co + j).fma(FloatVector.broadcast(S, beta), v);
+            v.intoArray(c, co + j);
+        }
+        for (; j < len; j++) {
+            float v = alpha * acc[ao + j];
+            c[co + j] = beta == 0f ? v : v + beta * c[co + j];
+        }
+    }
+
+    /** acc[ao..ao+len) += alpha * y[yo..yo+len). */
+    private static void axpy(float alpha, float[] y, int yo, float[] acc, int ao, int len) {
         int j = 0;
         if (len >= VL) {
             FloatVector va = FloatVector.broadcast(S, alpha);
             for (; j <= len - VL; j += VL) {
-                va.fma(FloatVector.fromArray(S, y, yo + j), FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+                va.fma(FloatVector.fromArray(S, y, yo + j), FloatVector.fromArray(S, acc, ao + j)).intoArray(acc, ao + j);
             }
         }
-        for (; j < len; j++) acc[j] += alpha * y[yo + j];
+        for (; j < len; j++) acc[ao + j] += alpha * y[yo + j];
     }
 }

@@ -30,6 +30,8 @@ class SgemmTest {
         {13, Sgemm.NC + 37, 40}, {150, 17, 9}, {64, 64, 64},
         // A read in place (N <= 8 panels): ragged last panel, several K blocks, the widest such N.
         {37, 48, 700}, {333, 8 * Sgemm.NR, 300},
+        // Skinny M (direct path, rows grouped): wider than one column chunk, and a deep K.
+        {4, 1100, 300}, {8, 600, 2000},
     };
 
     private static float[] random(long seed, int n) {
