@@ -30,6 +30,9 @@ final class Winograd3x3 {
     private static final int MR4 = Sgemm.MR4;
     /** Floats of V plus M per tile block (~384 KiB: L2). */
     private static final int BLOCK_FLOATS = 96 * 1024;
+    /** The filter gradient's tile blocks: V plus M up to 4 MiB (L3), at most this many tiles. */
+    private static final int GRAD_BLOCK_FLOATS = 1 << 20;
+    private static final int GRAD_BLOCK_TILES = 128;
 
     private static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
@@ -118,8 +121,11 @@ final class Winograd3x3 {
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
         final int tiles = n * tH * tW;
         final int kbs = Sgemm.ceilDiv(cin, KS);
-        int tb = BLOCK_FLOATS / (16 * (kbs * KS + cout)) / MR4 * MR4;
-        final int tbMax = Math.max(2 * MR4, Math.min(64, tb));
+        // The tiles of a block are the K of its 16 GEMMs, each of which reads and writes the whole
+        // dU partial: blocks sized for L2 like the forward's (12 tiles at 256 channels) made that
+        // traffic the bottleneck. Deeper blocks spill V and M to L3, which costs far less.
+        int tb = GRAD_BLOCK_FLOATS / (16 * (kbs * KS + cout)) / MR4 * MR4;
+        final int tbMax = Math.max(2 * MR4, Math.min(GRAD_BLOCK_TILES, tb));
         final int units = Sgemm.ceilDiv(tiles, tbMax);
         final int size = 16 * cin * cout;
         final int slices = Math.max(1, Math.min(units, 4 * Parallel.threads()));
