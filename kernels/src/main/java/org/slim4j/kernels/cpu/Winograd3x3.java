@@ -33,6 +33,8 @@ final class Winograd3x3 {
     /** The filter gradient's tile blocks: V plus M up to 4 MiB (L3), at most this many tiles. */
     private static final int GRAD_BLOCK_FLOATS = 1 << 20;
     private static final int GRAD_BLOCK_TILES = 128;
+    /** Floats of dU partials the filter gradient allows itself beyond one per core. */
+    private static final int GRAD_PARTIALS_FLOATS = 1 << 24;
 
     private static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
@@ -128,7 +130,10 @@ final class Winograd3x3 {
         final int tbMax = Math.max(2 * MR4, Math.min(GRAD_BLOCK_TILES, tb));
         final int units = Sgemm.ceilDiv(tiles, tbMax);
         final int size = 16 * cin * cout;
-        final int slices = Math.max(1, Math.min(units, 4 * Parallel.threads()));
+        // A few slices per core for balance, fewer when the partials get big (16 MiB each at 512
+        // channels): zeroing, accumulating and summing them is traffic of its own.
+        final int slices = Math.max(1, Math.min(units, Math.max(Parallel.threads(),
+                Math.min(4 * Parallel.threads(), GRAD_PARTIALS_FLOATS / size))));
         final float[][] parts = partials(slices, size);
         Parallel.forRange(slices, 1, (s0, s1) -> {
             float[] v = grow(V_BUF, 16 * kbs * tbMax * KS);
@@ -156,17 +161,25 @@ final class Winograd3x3 {
                 }
             }
         });
-        // dW = G^T dU G per (ci, co), summing the slices on the way.
+        // Slices summed into the first partial as streams (vectorised), then dW = G^T dU G per
+        // (ci, co) reads 16 streams of one partial rather than 16 x slices.
+        if (slices > 1) {
+            Parallel.forRange(size / VL, 4096, (v0, v1) -> {
+                float[] dst = parts[0];
+                for (int i = v0 * VL; i < v1 * VL; i += VL) {
+                    FloatVector acc = FloatVector.fromArray(S, dst, i);
+                    for (int sl = 1; sl < slices; sl++) acc = acc.add(FloatVector.fromArray(S, parts[sl], i));
+                    acc.intoArray(dst, i);
+                }
+            });
+        }
+        final float[] du = parts[0];
         Parallel.forRange(cin, Math.max(1, 4096 / Math.max(1, cout)), (c0, c1) -> {
             float[] u = new float[16];
             for (int ci = c0; ci < c1; ci++) {
                 for (int co = 0; co < cout; co++) {
                     int e = ci * cout + co;
-                    for (int xi = 0; xi < 16; xi++) {
-                        float sum = 0f;
-                        for (int sl = 0; sl < slices; sl++) sum += parts[sl][xi * cin * cout + e];
-                        u[xi] = sum;
-                    }
+                    for (int xi = 0; xi < 16; xi++) u[xi] = du[xi * cin * cout + e];
                     // s = G^T dU (3 x 4), then dg = s G (3 x 3); G rows (1,0,0), (.5,.5,.5), (.5,-.5,.5), (0,0,1).
                     for (int a = 0; a < 3; a++) {
                         float s0, s1, s2, s3;
