@@ -168,7 +168,8 @@ public final class Conv2dCpu implements ConvKernels {
     }
 
     /**
-     * dcol = dy x filter^T per tile of output pixels, then col2im scatter-adds dcol into dx.
+     * dcol = dy x filter^T per tile of output pixels (the filter packed once), then col2im
+     * scatter-adds dcol into dx.
      * Neighbouring output rows touch the same input rows, so work is split into bands of output
      * rows tall enough that bands two apart never overlap in the input: all even bands run in
      * parallel, then all odd bands. No locks, no per-thread copies of dx.
@@ -193,6 +194,10 @@ public final class Conv2dCpu implements ConvKernels {
         int wanted = Math.min(ceilDiv(tile, g.wo()), ceilDiv(g.n() * g.ho(), 8 * Parallel.threads()));
         final int band = Math.min(g.ho(), Math.max(minBand, wanted));
         final int bands = ceilDiv(g.ho(), band);
+        // W^T packed once for every tile (a per-tile gemm re-packed all of it: at 512 channels as
+        // much work as the tile's product).
+        final int np = Sgemm.panels(k);
+        final float[] bp = Sgemm.packAllB(cout, 0, k, Sgemm.packerB(true, w, wo, cout));
         for (int parity = 0; parity < 2; parity++) {
             final int par = parity;
             final int perImage = (bands - parity + 1) / 2;
@@ -206,7 +211,8 @@ public final class Conv2dCpu implements ConvKernels {
                     int pEnd = (img * g.ho() + oh1) * g.wo();
                     for (int p0 = (img * g.ho() + oh0) * g.wo(); p0 < pEnd; p0 += tile) {
                         int p1 = Math.min(pEnd, p0 + tile);
-                        Sgemm.gemm(false, true, p1 - p0, k, cout, 1f, dy, dyo + p0 * cout, cout, w, wo, cout, 0f, dcol, 0, k);
+                        Sgemm.multiply(0, p1 - p0, 0, np, k, cout, Sgemm.packerA(false, 1f, dy, dyo + p0 * cout, cout),
+                                bp, dcol, 0, k, false, null);
                         ConvSupport.col2im(dcol, g, p0, p1, dx, dxo);
                     }
                 }
