@@ -136,10 +136,12 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
      * pad - (k-1)*dilation, dilation).
      *
      * <p>Work is output rows in parallel; a row is swept once per channel vector. 3x3 windows with
-     * unit strides and no dilation (MobileNet's stride-1 layers, and the input gradient of those)
-     * go through a {@link Ring}: each task transposes the source rows it reads, once each, into
-     * zero-padded [channel vector][column][lane] rows, so the row kernels run without bounds or
-     * border cases. Otherwise, on interior rows and columns (every tap inside the image) a 3x3
+     * strides 1 or 2 and no dilation (all of MobileNet's depthwise layers, the input gradient of
+     * the stride-1 ones, and through {@link #transposed2} that of the stride-2 ones) go through a
+     * {@link Ring}: each task transposes the source rows it reads, once each, into zero-padded
+     * [channel vector][column][lane] rows, so the row kernels load at constant strides (C2 then
+     * drops the range checks, which it cannot do for the stride-C loads of NHWC data) and run
+     * without border cases. Otherwise, on interior rows and columns (every tap inside the image) a 3x3
      * window keeps its 9 tap vectors in registers and sums each kernel row in its own
      * accumulator (short FMA chains); borders and other window sizes take a generic per-tap loop.
      */
@@ -175,7 +177,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             return Math.max(1, GRAIN_WORK / Math.max(1, dstW * kh * kw * c));
         }
 
-        // ---- ring path: 3x3, unit strides, no dilation --------------------------------------
+        // ---- ring path: 3x3, strides 1 or 2, no dilation -----------------------------------
 
         /** Leading / trailing zero columns of a ring row: the window never leaves the padded row. */
         private int padL() {
@@ -183,11 +185,11 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
         }
 
         private int ringW() {
-            return padL() + srcW + Math.max(0, dstW - 1 + offX + 2 - (srcW - 1));
+            return padL() + srcW + Math.max(0, (dstW - 1) * sx + offX + 2 - (srcW - 1));
         }
 
         private boolean ringApplies() {
-            return kh == 3 && kw == 3 && sy == 1 && sx == 1 && ty == 1 && tx == 1 && c >= VL;
+            return kh == 3 && kw == 3 && sy <= 2 && sx <= 2 && ty == 1 && tx == 1 && c >= VL;
         }
 
         /**
@@ -201,39 +203,45 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             final int cbs = c / VL;
             final int rowLen = cbs * ringW() * VL;
             /** This thread's reusable ring storage (a task uses it alone, start to end). */
-            final float[] t = ringBuffer(3 * rowLen);
-            final long[] key = {-2, -2, -2};
+            /** Slots: a window reads up to four rows (two output rows of the filter gradient). */
+            final float[] t = ringBuffer(4 * rowLen);
+            final long[] key = {-2, -2, -2, -2};
 
-            private final long[] want = new long[3];
-            private final boolean[] held = new boolean[3];
+            private final long[] want = new long[4];
+            private final boolean[] held = new boolean[4];
+
+            void window(float[] src, int so, int img, int iy0, int[] s) {
+                window(src, so, img, iy0, s, 3);
+            }
 
             /**
-             * Slots of source rows iy0, iy0 + 1, iy0 + 2 of image img into s[0..2] (rows outside the
-             * image share one zero slot). A missing row goes into a slot this window does not read:
-             * rows are not always replaced oldest first (a zero row can be reused from any earlier window).
+             * Slots of source rows iy0 .. iy0 + count - 1 (count 3 or 4) of image img into
+             * s[0 .. count) (rows outside the image share one zero slot). A missing row goes into a
+             * slot this window does not read: rows are not always replaced oldest first (a zero row
+             * can be reused from any earlier window).
              */
-            void window(float[] src, int so, int img, int iy0, int[] s) {
-                for (int ky = 0; ky < 3; ky++) {
+            void window(float[] src, int so, int img, int iy0, int[] s, int count) {
+                for (int sl = 0; sl < 4; sl++) held[sl] = false;
+                for (int ky = 0; ky < count; ky++) {
                     int iy = iy0 + ky;
                     want[ky] = iy < 0 || iy >= srcH ? -1 : (long) img * srcH + iy;
                     s[ky] = -1;
-                    held[ky] = false;
                 }
-                for (int ky = 0; ky < 3; ky++) {
-                    for (int sl = 0; sl < 3; sl++) {
+                for (int ky = 0; ky < count; ky++) {
+                    for (int sl = 0; sl < 4; sl++) {
                         if (key[sl] == want[ky]) {
                             s[ky] = sl;
                             held[sl] = true;
                         }
                     }
                 }
-                for (int ky = 0; ky < 3; ky++) {
+                for (int ky = 0; ky < count; ky++) {
                     if (s[ky] >= 0) continue;
                     int sl = 0;
-                    while (held[sl]) sl++;   // three slots, at most three distinct rows: one is free
+                    while (held[sl]) sl++;   // four slots, at most four distinct rows: one is free
                     fill(src, so, sl, want[ky], img, iy0 + ky);
                     held[sl] = true;
-                    for (int k2 = ky; k2 < 3; k2++) {
+                    for (int k2 = ky; k2 < count; k2++) {
                         if (want[k2] == want[ky]) s[k2] = sl;
                     }
                 }
@@ -278,12 +286,16 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                 for (int r = r0; r < r1; r++) {
                     int img = r / dstH;
                     int oy = r - img * dstH;
-                    ring.window(src, so, img, oy + offY, sl);
+                    ring.window(src, so, img, oy * sy + offY, sl);
                     int dRow = dOff + r * dstW * c;
                     for (int cb = 0; cb < vecEnd; cb += VL) {
                         int plane = cb / VL * w * VL + colOff;
-                        ringRow(ring.t, sl[0] * ring.rowLen + plane, sl[1] * ring.rowLen + plane, sl[2] * ring.rowLen + plane,
-                                taps, to + cb, dst, dRow + cb);
+                        int a = sl[0] * ring.rowLen + plane, b = sl[1] * ring.rowLen + plane, e = sl[2] * ring.rowLen + plane;
+                        if (sx == 1) {
+                            ringRow(ring.t, a, b, e, taps, to + cb, dst, dRow + cb);
+                        } else {
+                            ringRowS2(ring.t, a, b, e, taps, to + cb, dst, dRow + cb);
+                        }
                     }
                     if (vecEnd < c) {
                         rows(r, so, rowBase);
@@ -370,7 +382,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             Parallel.forRange(slices, 1, (s0, s1) -> {
                 Ring ring = new Ring();
                 int[] rowBase = new int[kh];
-                int[] ws = new int[3];
+                int[] ws = new int[4];
                 int w = ringW();
                 int colOff = (offX + padL()) * VL;
                 for (int sl = s0; sl < s1; sl++) {
@@ -380,12 +392,34 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                     for (int r = (int) ((long) rows * sl / slices); r < rEnd; r++) {
                         int img = r / dstH;
                         int oy = r - img * dstH;
-                        ring.window(src, so, img, oy + offY, ws);
+                        if (sx == 1 && sy == 1 && r + 1 < rEnd && oy + 1 < dstH) {
+                            // Two output rows share two of their source rows: 14 loads per two outputs instead of 20.
+                            ring.window(src, so, img, oy + offY, ws, 4);
+                            int dyRow = dyo + r * dstW * c;
+                            for (int cb = 0; cb < vecEnd; cb += VL) {
+                                int plane = cb / VL * w * VL + colOff;
+                                gradRingRows2(ring.t, ws[0] * ring.rowLen + plane, ws[1] * ring.rowLen + plane,
+                                        ws[2] * ring.rowLen + plane, ws[3] * ring.rowLen + plane, dy, dyRow + cb, part, cb);
+                            }
+                            if (vecEnd < c) {
+                                for (int rr = r; rr <= r + 1; rr++) {
+                                    rows(rr, so, rowBase);
+                                    for (int ch = vecEnd; ch < c; ch++) scalarGrad(src, rowBase, dy, dyo + rr * dstW * c, part, ch, 0, dstW);
+                                }
+                            }
+                            r++;
+                            continue;
+                        }
+                        ring.window(src, so, img, oy * sy + offY, ws);
                         int dyRow = dyo + r * dstW * c;
                         for (int cb = 0; cb < vecEnd; cb += VL) {
                             int plane = cb / VL * w * VL + colOff;
-                            gradRingRow(ring.t, ws[0] * ring.rowLen + plane, ws[1] * ring.rowLen + plane, ws[2] * ring.rowLen + plane,
-                                    dy, dyRow + cb, part, cb);
+                            int a = ws[0] * ring.rowLen + plane, b = ws[1] * ring.rowLen + plane, e = ws[2] * ring.rowLen + plane;
+                            if (sx == 1) {
+                                gradRingRow(ring.t, a, b, e, dy, dyRow + cb, part, cb);
+                            } else {
+                                gradRingRowS2(ring.t, a, b, e, dy, dyRow + cb, part, cb);
+                            }
                         }
                         if (vecEnd < c) {
                             rows(r, so, rowBase);
@@ -399,6 +433,59 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                 for (int sl = 0; sl < slices; sl++) sum += parts[sl][i];
                 df[dfo + i] = sum;
             }
+        }
+
+        /**
+         * {@link #gradRingRow} for two consecutive output rows (dy rows at d and d + dstW * c):
+         * ring rows a, b, e feed the first, b, e, g the second.
+         */
+        private void gradRingRows2(float[] t, int a, int b, int e, int g, float[] dy, int d, float[] part, int cb) {
+            FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0, g6 = g0, g7 = g0, g8 = g0;
+            int d1 = d + dstW * c;
+            for (int ox = 0; ox < dstW; ox++) {
+                int o = ox * VL;
+                FloatVector v = FloatVector.fromArray(S, dy, d + ox * c);
+                FloatVector u = FloatVector.fromArray(S, dy, d1 + ox * c);
+                FloatVector x0 = FloatVector.fromArray(S, t, a + o);
+                FloatVector x1 = FloatVector.fromArray(S, t, a + o + VL);
+                FloatVector x2 = FloatVector.fromArray(S, t, a + o + 2 * VL);
+                g0 = x0.fma(v, g0);
+                g1 = x1.fma(v, g1);
+                g2 = x2.fma(v, g2);
+                x0 = FloatVector.fromArray(S, t, b + o);
+                x1 = FloatVector.fromArray(S, t, b + o + VL);
+                x2 = FloatVector.fromArray(S, t, b + o + 2 * VL);
+                g0 = x0.fma(u, g0);
+                g1 = x1.fma(u, g1);
+                g2 = x2.fma(u, g2);
+                g3 = x0.fma(v, g3);
+                g4 = x1.fma(v, g4);
+                g5 = x2.fma(v, g5);
+                x0 = FloatVector.fromArray(S, t, e + o);
+                x1 = FloatVector.fromArray(S, t, e + o + VL);
+                x2 = FloatVector.fromArray(S, t, e + o + 2 * VL);
+                g3 = x0.fma(u, g3);
+                g4 = x1.fma(u, g4);
+                g5 = x2.fma(u, g5);
+                g6 = x0.fma(v, g6);
+                g7 = x1.fma(v, g7);
+                g8 = x2.fma(v, g8);
+                x0 = FloatVector.fromArray(S, t, g + o);
+                x1 = FloatVector.fromArray(S, t, g + o + VL);
+                x2 = FloatVector.fromArray(S, t, g + o + 2 * VL);
+                g6 = x0.fma(u, g6);
+                g7 = x1.fma(u, g7);
+                g8 = x2.fma(u, g8);
+            }
+            FloatVector.fromArray(S, part, cb).add(g0).intoArray(part, cb);
+            FloatVector.fromArray(S, part, c + cb).add(g1).intoArray(part, c + cb);
+            FloatVector.fromArray(S, part, 2 * c + cb).add(g2).intoArray(part, 2 * c + cb);
+            FloatVector.fromArray(S, part, 3 * c + cb).add(g3).intoArray(part, 3 * c + cb);
+            FloatVector.fromArray(S, part, 4 * c + cb).add(g4).intoArray(part, 4 * c + cb);
+            FloatVector.fromArray(S, part, 5 * c + cb).add(g5).intoArray(part, 5 * c + cb);
+            FloatVector.fromArray(S, part, 6 * c + cb).add(g6).intoArray(part, 6 * c + cb);
+            FloatVector.fromArray(S, part, 7 * c + cb).add(g7).intoArray(part, 7 * c + cb);
+            FloatVector.fromArray(S, part, 8 * c + cb).add(g8).intoArray(part, 8 * c + cb);
         }
 
         /** Nine tap sums of one output row and channel vector, added into part[tap * c + cb]. */
@@ -426,6 +513,210 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             FloatVector.fromArray(S, part, 6 * c + cb).add(g6).intoArray(part, 6 * c + cb);
             FloatVector.fromArray(S, part, 7 * c + cb).add(g7).intoArray(part, 7 * c + cb);
             FloatVector.fromArray(S, part, 8 * c + cb).add(g8).intoArray(part, 8 * c + cb);
+        }
+
+        /** {@link #gradRingRow} for column stride 2 (output ox reads ring columns 2ox .. 2ox + 2). */
+        private void gradRingRowS2(float[] t, int a, int b, int e, float[] dy, int d, float[] part, int cb) {
+            FloatVector g0 = FloatVector.zero(S), g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0, g6 = g0, g7 = g0, g8 = g0;
+            for (int ox = 0; ox < dstW; ox++) {
+                int o = ox * 2 * VL;
+                FloatVector v = FloatVector.fromArray(S, dy, d + ox * c);
+                g0 = FloatVector.fromArray(S, t, a + o).fma(v, g0);
+                g1 = FloatVector.fromArray(S, t, a + o + VL).fma(v, g1);
+                g2 = FloatVector.fromArray(S, t, a + o + 2 * VL).fma(v, g2);
+                g3 = FloatVector.fromArray(S, t, b + o).fma(v, g3);
+                g4 = FloatVector.fromArray(S, t, b + o + VL).fma(v, g4);
+                g5 = FloatVector.fromArray(S, t, b + o + 2 * VL).fma(v, g5);
+                g6 = FloatVector.fromArray(S, t, e + o).fma(v, g6);
+                g7 = FloatVector.fromArray(S, t, e + o + VL).fma(v, g7);
+                g8 = FloatVector.fromArray(S, t, e + o + 2 * VL).fma(v, g8);
+            }
+            FloatVector.fromArray(S, part, cb).add(g0).intoArray(part, cb);
+            FloatVector.fromArray(S, part, c + cb).add(g1).intoArray(part, c + cb);
+            FloatVector.fromArray(S, part, 2 * c + cb).add(g2).intoArray(part, 2 * c + cb);
+            FloatVector.fromArray(S, part, 3 * c + cb).add(g3).intoArray(part, 3 * c + cb);
+            FloatVector.fromArray(S, part, 4 * c + cb).add(g4).intoArray(part, 4 * c + cb);
+            FloatVector.fromArray(S, part, 5 * c + cb).add(g5).intoArray(part, 5 * c + cb);
+            FloatVector.fromArray(S, part, 6 * c + cb).add(g6).intoArray(part, 6 * c + cb);
+            FloatVector.fromArray(S, part, 7 * c + cb).add(g7).intoArray(part, 7 * c + cb);
+            FloatVector.fromArray(S, part, 8 * c + cb).add(g8).intoArray(part, 8 * c + cb);
+        }
+
+        /**
+         * {@link #ringRow} for column stride 2: output ox reads ring columns 2ox .. 2ox + 2, so
+         * two outputs share one column (15 loads for 18 taps).
+         */
+        private void ringRowS2(float[] t, int a, int b, int e, float[] taps, int tp, float[] dst, int d) {
+            FloatVector f0 = FloatVector.fromArray(S, taps, tp);
+            FloatVector f1 = FloatVector.fromArray(S, taps, tp + c);
+            FloatVector f2 = FloatVector.fromArray(S, taps, tp + 2 * c);
+            FloatVector f3 = FloatVector.fromArray(S, taps, tp + 3 * c);
+            FloatVector f4 = FloatVector.fromArray(S, taps, tp + 4 * c);
+            FloatVector f5 = FloatVector.fromArray(S, taps, tp + 5 * c);
+            FloatVector f6 = FloatVector.fromArray(S, taps, tp + 6 * c);
+            FloatVector f7 = FloatVector.fromArray(S, taps, tp + 7 * c);
+            FloatVector f8 = FloatVector.fromArray(S, taps, tp + 8 * c);
+            int ox = 0;
+            int pairs = dstW - 1;
+            for (; ox < pairs; ox += 2) {
+                int o = ox * 2 * VL;
+                FloatVector x0, x1, x2, p, q;
+                x0 = FloatVector.fromArray(S, t, a + o);
+                x1 = FloatVector.fromArray(S, t, a + o + VL);
+                x2 = FloatVector.fromArray(S, t, a + o + 2 * VL);
+                p = x0.mul(f0);
+                q = x2.mul(f0);
+                p = x1.fma(f1, p);
+                p = x2.fma(f2, p);
+                x0 = FloatVector.fromArray(S, t, a + o + 3 * VL);
+                x1 = FloatVector.fromArray(S, t, a + o + 4 * VL);
+                q = x0.fma(f1, q);
+                q = x1.fma(f2, q);
+                x0 = FloatVector.fromArray(S, t, b + o);
+                x1 = FloatVector.fromArray(S, t, b + o + VL);
+                x2 = FloatVector.fromArray(S, t, b + o + 2 * VL);
+                p = x0.fma(f3, p);
+                q = x2.fma(f3, q);
+                p = x1.fma(f4, p);
+                p = x2.fma(f5, p);
+                x0 = FloatVector.fromArray(S, t, b + o + 3 * VL);
+                x1 = FloatVector.fromArray(S, t, b + o + 4 * VL);
+                q = x0.fma(f4, q);
+                q = x1.fma(f5, q);
+                x0 = FloatVector.fromArray(S, t, e + o);
+                x1 = FloatVector.fromArray(S, t, e + o + VL);
+                x2 = FloatVector.fromArray(S, t, e + o + 2 * VL);
+                p = x0.fma(f6, p);
+                q = x2.fma(f6, q);
+                p = x1.fma(f7, p);
+                p = x2.fma(f8, p);
+                x0 = FloatVector.fromArray(S, t, e + o + 3 * VL);
+                x1 = FloatVector.fromArray(S, t, e + o + 4 * VL);
+                q = x0.fma(f7, q);
+                q = x1.fma(f8, q);
+                p.intoArray(dst, d + ox * c);
+                q.intoArray(dst, d + (ox + 1) * c);
+            }
+            for (; ox < dstW; ox++) {
+                int o = ox * 2 * VL;
+                FloatVector p = FloatVector.fromArray(S, t, a + o).mul(f0);
+                p = FloatVector.fromArray(S, t, a + o + VL).fma(f1, p);
+                p = FloatVector.fromArray(S, t, a + o + 2 * VL).fma(f2, p);
+                p = FloatVector.fromArray(S, t, b + o).fma(f3, p);
+                p = FloatVector.fromArray(S, t, b + o + VL).fma(f4, p);
+                p = FloatVector.fromArray(S, t, b + o + 2 * VL).fma(f5, p);
+                p = FloatVector.fromArray(S, t, e + o).fma(f6, p);
+                p = FloatVector.fromArray(S, t, e + o + VL).fma(f7, p);
+                p = FloatVector.fromArray(S, t, e + o + 2 * VL).fma(f8, p);
+                p.intoArray(dst, d + ox * c);
+            }
+        }
+
+        // ---- transposed stride 2: input gradient of 3x3 stride-2 windows -------------------------
+
+        /**
+         * Input gradient of a 3x3, stride-2 window: this Window's source is dy (Ho x Wo, read
+         * through the ring, which has one zero column on either side: destination width Wo and
+         * offX = -1), the destination dx, dxH x dxW.
+         * dx[iy, ix] gathers dy[(iy + padTop - ky) / 2, (ix + padLeft - kx) / 2] * f[ky, kx] over the
+         * taps whose offsets are even: an even row (iy + padTop) takes filter rows 0 and 2 from two
+         * dy rows, an odd one filter row 1 from one; along the row an even column takes taps 0 and 2
+         * of dy columns j and j - 1, an odd column tap 1 of column j. 2.25 multiply-adds per dx
+         * value instead of the 9 of a correlation over zero-interleaved dy.
+         */
+        void transposed2(float[] dy, int dyo, float[] f, int fo, float[] dx, int dxo, int n, int dxH, int dxW, int padTop, int padLeft) {
+            final int vecEnd = c / VL * VL;
+            Parallel.forRange(n * dxH, Math.max(1, GRAIN_WORK / Math.max(1, dxW * 3 * c)), (r0, r1) -> {
+                Ring ring = new Ring();
+                int[] sl = new int[3];
+                int plane = ringW() * VL;
+                for (int r = r0; r < r1; r++) {
+                    int img = r / dxH;
+                    int ey = r - img * dxH + padTop;
+                    // Slots of dy rows ey/2 - 1, ey/2 (even ey) or (ey-1)/2 in the middle slot (odd ey).
+                    ring.window(dy, dyo, img, (ey >> 1) - 1, sl);
+                    int dRow = dxo + r * dxW * c;
+                    boolean even = (ey & 1) == 0;
+                    for (int cb = 0; cb < vecEnd; cb += VL) {
+                        int p = cb / VL * plane + VL;   // column j of a ring row at p + j * VL
+                        if (even) {
+                            t2Even(ring.t, sl[1] * ring.rowLen + p, sl[0] * ring.rowLen + p, f, fo + cb, dx, dRow + cb, dxW, padLeft);
+                        } else {
+                            t2Odd(ring.t, sl[1] * ring.rowLen + p, f, fo + 3 * c + cb, dx, dRow + cb, dxW, padLeft);
+                        }
+                    }
+                }
+            });
+        }
+
+        /** Even dx row: dy row a with filter row 0, dy row b with filter row 2 (taps at tp). */
+        private void t2Even(float[] t, int a, int b, float[] f, int tp, float[] dx, int d, int dxW, int padLeft) {
+            FloatVector a0 = FloatVector.fromArray(S, f, tp);
+            FloatVector a1 = FloatVector.fromArray(S, f, tp + c);
+            FloatVector a2 = FloatVector.fromArray(S, f, tp + 2 * c);
+            FloatVector b0 = FloatVector.fromArray(S, f, tp + 6 * c);
+            FloatVector b1 = FloatVector.fromArray(S, f, tp + 7 * c);
+            FloatVector b2 = FloatVector.fromArray(S, f, tp + 8 * c);
+            int ix = 0;
+            if (padLeft == 1 && dxW > 0) {
+                // ix = 0 is odd (e = 1): tap 1 of column j = 0.
+                FloatVector.fromArray(S, t, a).mul(a1).add(FloatVector.fromArray(S, t, b).mul(b1)).intoArray(dx, d);
+                ix = 1;
+            }
+            // Pairs (even e = 2j at ix, odd e at ix + 1), j = (ix + padLeft) / 2.
+            int j0 = (ix + padLeft) >> 1;
+            int jEnd = j0 + (dxW - ix) / 2;
+            int base = d + (ix - 2 * j0) * c;   // dx offset of output 2j at base + 2j * c
+            for (int j = j0; j < jEnd; j++) {
+                int o = j * VL;
+                FloatVector xa = FloatVector.fromArray(S, t, a + o);
+                FloatVector xb = FloatVector.fromArray(S, t, b + o);
+                FloatVector pa = FloatVector.fromArray(S, t, a + o - VL);
+                FloatVector pb = FloatVector.fromArray(S, t, b + o - VL);
+                FloatVector ev = xa.mul(a0);
+                FloatVector od = xa.mul(a1);
+                ev = xb.fma(b0, ev);
+                od = xb.fma(b1, od);
+                ev = pa.fma(a2, ev);
+                ev = pb.fma(b2, ev);
+                ev.intoArray(dx, base + 2 * j * c);
+                od.intoArray(dx, base + 2 * j * c + c);
+            }
+            ix += 2 * (jEnd - j0);
+            if (ix < dxW) {
+                int o = jEnd * VL;
+                FloatVector ev = FloatVector.fromArray(S, t, a + o).mul(a0);
+                ev = FloatVector.fromArray(S, t, b + o).fma(b0, ev);
+                ev = FloatVector.fromArray(S, t, a + o - VL).fma(a2, ev);
+                ev = FloatVector.fromArray(S, t, b + o - VL).fma(b2, ev);
+                ev.intoArray(dx, d + ix * c);
+            }
+        }
+
+        /** Odd dx row: dy row a with filter row 1 (taps at tp). */
+        private void t2Odd(float[] t, int a, float[] f, int tp, float[] dx, int d, int dxW, int padLeft) {
+            FloatVector a0 = FloatVector.fromArray(S, f, tp);
+            FloatVector a1 = FloatVector.fromArray(S, f, tp + c);
+            FloatVector a2 = FloatVector.fromArray(S, f, tp + 2 * c);
+            int ix = 0;
+            if (padLeft == 1 && dxW > 0) {
+                FloatVector.fromArray(S, t, a).mul(a1).intoArray(dx, d);
+                ix = 1;
+            }
+            int j0 = (ix + padLeft) >> 1;
+            int jEnd = j0 + (dxW - ix) / 2;
+            int base = d + (ix - 2 * j0) * c;
+            for (int j = j0; j < jEnd; j++) {
+                int o = j * VL;
+                FloatVector xa = FloatVector.fromArray(S, t, a + o);
+                xa.mul(a0).add(FloatVector.fromArray(S, t, a + o - VL).mul(a2)).intoArray(dx, base + 2 * j * c);
+                xa.mul(a1).intoArray(dx, base + 2 * j * c + c);
+            }
+            ix += 2 * (jEnd - j0);
+            if (ix < dxW) {
+                int o = jEnd * VL;
+                FloatVector.fromArray(S, t, a + o).mul(a0).add(FloatVector.fromArray(S, t, a + o - VL).mul(a2)).intoArray(dx, d + ix * c);
+            }
         }
 
         /** Fills rowBase with the source row offsets of output row r (-1: outside); true if all inside. */
@@ -701,6 +992,18 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
         }
     }
 
+    /** Read-only zeros standing for source rows outside the image (never written, so shared by all threads). */
+    private static volatile float[] zeros = new float[0];
+
+    private static float[] zeroRow(int size) {
+        float[] z = zeros;
+        if (z.length < size) {
+            z = new float[size];
+            zeros = z;
+        }
+        return z;
+    }
+
     private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
     private static final ThreadLocal<float[]> RING = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -782,6 +1085,20 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
         return dx;
     }
 
+    private static final ThreadLocal<float[]> FLIPPED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** The calling thread's copy of the filter taps (size values, c per tap) in reverse tap order. */
+    private static float[] flippedTaps(float[] f, int fo, int size, int c) {
+        float[] r = FLIPPED.get();
+        if (r.length < size) {
+            r = new float[size];
+            FLIPPED.set(r);
+        }
+        int taps = size / c;
+        for (int t = 0; t < taps; t++) System.arraycopy(f, fo + (taps - 1 - t) * c, r, t * c, c);
+        return r;
+    }
+
     private static void checkOutBackprop(String op, int[] dd, Geometry g, int m, String shapes) {
         if (dd[0] != g.n() || dd[1] != g.ho() || dd[2] != g.wo() || dd[3] != g.c() * m) {
             throw new IllegalArgumentException(op + ": out_backprop shape " + dims(dd) + " != expected output shape "
@@ -800,11 +1117,17 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             // Unit strides: dx is dy correlated with the spatially flipped filter (every dx
             // element is one gather, no scatter), the same row kernel as the forward pass.
             int kh = g.kh(), kw = g.kw(), c = g.c();
-            float[] flipped = new float[kh * kw * c];
-            for (int t = 0; t < kh * kw; t++) System.arraycopy(f, fo + (kh * kw - 1 - t) * c, flipped, t * c, c);
+            float[] flipped = flippedTaps(f, fo, kh * kw * c, c);
             Window win = new Window(g.ho(), g.wo(), c, kh, kw, g.h(), g.w(), 1, 1,
                     g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw());
             win.correlate(dy, dyo, flipped, 0, dx, dxo, g.n());
+            return;
+        }
+        if (m == 1 && g.sh() == 2 && g.sw() == 2 && g.kh() == 3 && g.kw() == 3 && g.dh() == 1 && g.dw() == 1
+                && g.c() % Window.VL == 0 && g.padTop() <= 1 && g.padLeft() <= 1) {
+            // 3x3 stride 2 (padding before is then 0 or 1): a gather of 2.25 taps per dx value.
+            Window win = new Window(g.ho(), g.wo(), g.c(), 3, 3, g.ho(), g.wo(), 1, 1, 0, -1, 1, 1);
+            win.transposed2(dy, dyo, f, fo, dx, dxo, g.n(), g.h(), g.w(), g.padTop(), g.padLeft());
             return;
         }
         final int c = g.c();

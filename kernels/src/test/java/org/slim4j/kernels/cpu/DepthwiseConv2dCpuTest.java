@@ -57,7 +57,28 @@ class DepthwiseConv2dCpuTest {
             new Geo(2, 6, 5, 37, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),      // vector body + tail over channels
             new Geo(2, 5, 6, 20, 3, 3, 3, 1, 2, 1, 1, Padding.SAME),      // C*M = 60
             new Geo(2, 23, 21, 16, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),    // many parallel rows
-            new Geo(1, 9, 11, 8, 5, 3, 2, 3, 2, 1, 2, Padding.VALID));
+            new Geo(1, 9, 11, 8, 5, 3, 2, 3, 2, 1, 2, Padding.VALID),
+            // 3x3 ring paths (strides 1 and 2, two-row filter gradient, stride-2 input gradient) at
+            // their borders: even / odd sizes, SAME / VALID, tiny images, channel tails.
+            new Geo(2, 12, 10, 32, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),    // even sizes: pad bottom/right only
+            new Geo(2, 11, 13, 32, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),    // odd sizes: pad on both sides
+            new Geo(2, 12, 9, 16, 3, 3, 1, 2, 2, 1, 1, Padding.VALID),
+            new Geo(1, 11, 10, 48, 3, 3, 1, 2, 2, 1, 1, Padding.VALID),
+            new Geo(2, 9, 14, 24, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),     // 24 channels: an odd number of vectors
+            new Geo(2, 10, 9, 8, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),      // one channel vector
+            new Geo(1, 13, 12, 16, 3, 3, 1, 3, 3, 1, 1, Padding.SAME),    // stride 3
+            new Geo(2, 8, 9, 32, 3, 3, 1, 2, 1, 1, 1, Padding.SAME),      // unequal strides
+            new Geo(2, 9, 11, 16, 3, 3, 1, 2, 2, 2, 2, Padding.SAME),     // stride 2 with dilation 2
+            new Geo(2, 10, 10, 16, 3, 3, 1, 1, 1, 2, 2, Padding.VALID),   // dilation 2, stride 1
+            new Geo(3, 1, 1, 16, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),      // tiny images
+            new Geo(2, 2, 2, 32, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),
+            new Geo(2, 3, 3, 16, 3, 3, 1, 2, 2, 1, 1, Padding.VALID),
+            new Geo(2, 2, 3, 8, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),
+            new Geo(2, 4, 5, 5, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),       // odd channels: scalar tails
+            new Geo(2, 7, 6, 21, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),      // vectors + scalar tail, stride 2
+            new Geo(2, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),      // MobileNet's last block shape, small
+            new Geo(1, 14, 14, 32, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),
+            new Geo(3, 26, 23, 16, 3, 3, 1, 2, 2, 1, 1, Padding.SAME));   // many parallel rows, stride 2
 
     private static Tensor random32(long seed, int... dims) {
         return Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), -1, 1);
