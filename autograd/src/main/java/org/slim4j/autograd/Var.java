@@ -22,7 +22,12 @@ public final class Var {
     /** Computes the gradients of an op's inputs from the gradient of its output. */
     @FunctionalInterface
     public interface BackwardFn {
-        /** One entry per input, null for inputs that need no gradient. Returned tensors must be new. */
+        /**
+         * One entry per input, null for inputs that need no gradient. Returned tensors must be new
+         * tensors the caller owns: fresh memory, or, for at most one entry, a view of {@code dy}'s
+         * memory (a pass-through gradient costs no copy: the caller closes {@code dy} right after,
+         * so the view is then the only holder and may be accumulated into in place).
+         */
         Tensor[] apply(Tensor dy);
     }
 

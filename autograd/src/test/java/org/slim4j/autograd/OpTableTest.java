@@ -20,6 +20,7 @@ import org.slim4j.autograd.ops.ResizeOps;
 import org.slim4j.autograd.ops.ShapeOps;
 import org.slim4j.autograd.ops.SoftmaxOps;
 import org.slim4j.kernels.Conv2dSpec;
+import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.LrnSpec;
 import org.slim4j.kernels.Padding;
 import org.slim4j.kernels.PoolSpec;
@@ -63,6 +64,12 @@ class OpTableTest {
             of("conv2d_3x3_same_dil2", x -> ConvOps.conv2d(x.get(0), x.get(1), same1.withDilation(2)), s(1, 7, 6, 2), s(3, 3, 2, 3)),
             of("conv2d_1x7_same", x -> ConvOps.conv2d(x.get(0), x.get(1), same1), s(1, 4, 9, 2), s(1, 7, 2, 2)),
             of("conv2d_1x1_s2", x -> ConvOps.conv2d(x.get(0), x.get(1), same2), s(2, 5, 5, 3), s(1, 1, 3, 4)),
+            of("conv2d_bias_relu", -2, 2, x -> ConvOps.conv2dBiasActivation(x.get(0), x.get(1), x.get(2), same1, FusedConvKernels.Activation.RELU),
+                s(2, 5, 6, 3), s(3, 3, 3, 4), s(4)),
+            of("conv2d_bias_relu6_s2", -3, 3, x -> ConvOps.conv2dBiasActivation(x.get(0), x.get(1), x.get(2), same2, FusedConvKernels.Activation.RELU6),
+                s(1, 7, 5, 2), s(3, 3, 2, 3), s(3)),
+            of("conv2d_bias_valid", x -> ConvOps.conv2dBiasActivation(x.get(0), x.get(1), x.get(2), valid2, FusedConvKernels.Activation.NONE),
+                s(2, 7, 7, 2), s(3, 3, 2, 3), s(3)),
             of("depthwise_3x3_same_s1_m2", x -> ConvOps.depthwiseConv2d(x.get(0), x.get(1), same1), s(2, 5, 4, 3), s(3, 3, 3, 2)),
             of("depthwise_3x3_same_s2_m1", x -> ConvOps.depthwiseConv2d(x.get(0), x.get(1), same2), s(1, 6, 7, 4), s(3, 3, 4, 1)),
             of("depthwise_3x3_dil2", x -> ConvOps.depthwiseConv2d(x.get(0), x.get(1), same1.withDilation(2)), s(1, 6, 6, 2), s(3, 3, 2, 1)),

@@ -33,6 +33,7 @@ import static org.slim4j.layers.Arg.WEIGHTS_REGULARIZER;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.slim4j.autograd.GradMode;
 import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.BatchNormOps;
 import org.slim4j.kernels.BinaryOp;
@@ -138,6 +139,21 @@ public final class Layers {
             Variable w = modelVariable("weights", Shape.of(k[0], k[1], in, numOutputs), a.get(WEIGHTS_INITIALIZER, Initializers.xavier()),
                 a.get(WEIGHTS_REGULARIZER, null), trainable);
             Conv2dSpec spec = new Conv2dSpec(stride[0], stride[1], rate[0], rate[1], a.get(PADDING, Padding.SAME));
+            Activation act = a.get(ACTIVATION_FN, Activation.RELU);
+            Initializer biasesInit = a.get(BIASES_INITIALIZER, Initializers.zeros());
+            boolean fusableAct = act == null || act == Activation.RELU || act == Activation.RELU6;
+            if (a.get(NORMALIZER_FN, null) == Normalizer.BATCH_NORM && fusableAct && !GradMode.isEnabled() && Ops.fusesConv(inputs, w.var())) {
+                Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
+                if (!bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null) {
+                    // Inference batch norm (moving statistics) folded into the convolution, with the activation.
+                    return collect(a, sc.name(), conv2dFoldedBatchNorm(inputs, w.var(), spec, numOutputs, bn, act));
+                }
+            }
+            if (a.get(NORMALIZER_FN, null) == null && biasesInit != null && fusableAct) {
+                // conv -> biases -> relu/relu6/none: one fused kernel, no intermediate tensors.
+                Variable b = modelVariable("biases", Shape.of(numOutputs), biasesInit, a.get(BIASES_REGULARIZER, null), trainable);
+                return collect(a, sc.name(), Ops.conv2dBiasActivation(inputs, w.var(), b.var(), spec, act));
+            }
             Var out = Ops.conv2d(inputs, w.var(), spec);
             out = biasOrNormalizer(out, numOutputs, a, trainable);
             return finish(a, sc.name(), out);
@@ -310,24 +326,17 @@ public final class Layers {
         checkNhwc("batch_norm", a);
         Shape s = inputs.value().shape();
         if (s.rank() < 2) throw new IllegalArgumentException("batch_norm: inputs must have at least 2 dimensions, got " + s);
-        double decay = a.get(DECAY, 0.999);
-        boolean center = a.get(CENTER, true);
-        boolean scale = a.get(SCALE, false);
-        double epsilon = a.get(EPSILON, 0.001);
-        Boolean fused = a.get(FUSED, null);
-        boolean isFused = fused == null || fused;
-        if (isFused) epsilon = Math.max(epsilon, 1.001e-5);
-        boolean training = a.get(IS_TRAINING, true);
-        boolean trainable = a.get(TRAINABLE, true);
-        Map<String, Initializer> inits = a.get(PARAM_INITIALIZERS, Map.of());
-        Map<String, Regularizer> regs = a.get(PARAM_REGULARIZERS, Map.of());
         int c = s.dim(s.rank() - 1);
-        Shape params = Shape.of(c);
         try (VariableScope sc = VariableScope.open(scopeOf(a, scope), "BatchNorm")) {
-            Variable beta = center ? modelVariable("beta", params, inits.getOrDefault("beta", Initializers.zeros()), regs.get("beta"), trainable) : null;
-            Variable gamma = scale ? modelVariable("gamma", params, inits.getOrDefault("gamma", Initializers.ones()), regs.get("gamma"), trainable) : null;
-            Variable movingMean = modelVariable("moving_mean", params, inits.getOrDefault("moving_mean", Initializers.zeros()), null, false);
-            Variable movingVar = modelVariable("moving_variance", params, inits.getOrDefault("moving_variance", Initializers.ones()), null, false);
+            BatchNormVariables v = batchNormVariables(a, c);
+            double decay = v.decay();
+            double epsilon = v.epsilon();
+            boolean isFused = v.fused();
+            boolean training = v.training();
+            Variable beta = v.beta();
+            Variable gamma = v.gamma();
+            Variable movingMean = v.movingMean();
+            Variable movingVar = v.movingVar();
             Var g = gamma == null ? null : gamma.var();
             Var b = beta == null ? null : beta.var();
             Var out;
@@ -359,6 +368,65 @@ public final class Layers {
             Activation act = a.get(ACTIVATION_FN, null);
             if (act != null) out = act.apply(out);
             return collect(a, sc.name(), out);
+        }
+    }
+
+    /** slim.batch_norm's settings and its variables (null beta/gamma when center/scale are off). */
+    private record BatchNormVariables(Variable beta, Variable gamma, Variable movingMean, Variable movingVar, double epsilon, double decay,
+                                      boolean fused, boolean training) {
+    }
+
+    /** Reads batch_norm's settings from {@code a} and makes its variables in the open scope, in TF-Slim's order. */
+    private static BatchNormVariables batchNormVariables(Args a, int c) {
+        double decay = a.get(DECAY, 0.999);
+        boolean center = a.get(CENTER, true);
+        boolean scale = a.get(SCALE, false);
+        double epsilon = a.get(EPSILON, 0.001);
+        Boolean fused = a.get(FUSED, null);
+        boolean isFused = fused == null || fused;
+        if (isFused) epsilon = Math.max(epsilon, 1.001e-5);
+        boolean training = a.get(IS_TRAINING, true);
+        boolean trainable = a.get(TRAINABLE, true);
+        Map<String, Initializer> inits = a.get(PARAM_INITIALIZERS, Map.of());
+        Map<String, Regularizer> regs = a.get(PARAM_REGULARIZERS, Map.of());
+        Shape params = Shape.of(c);
+        Variable beta = center ? modelVariable("beta", params, inits.getOrDefault("beta", Initializers.zeros()), regs.get("beta"), trainable) : null;
+        Variable gamma = scale ? modelVariable("gamma", params, inits.getOrDefault("gamma", Initializers.ones()), regs.get("gamma"), trainable) : null;
+        Variable movingMean = modelVariable("moving_mean", params, inits.getOrDefault("moving_mean", Initializers.zeros()), null, false);
+        Variable movingVar = modelVariable("moving_variance", params, inits.getOrDefault("moving_variance", Initializers.ones()), null, false);
+        return new BatchNormVariables(beta, gamma, movingMean, movingVar, epsilon, decay, isFused, training);
+    }
+
+    /**
+     * conv2d followed by an inference batch_norm (arguments {@code bn}) and {@code act}, as one fused
+     * kernel: y = act(conv * scale + shift) with scale = gamma / sqrt(moving_variance + epsilon) and
+     * shift = beta - moving_mean * scale per channel. The batch norm's variables are made in its own
+     * scope exactly as {@link #batchNorm} makes them, so names and checkpoints are unchanged. Only
+     * without gradient recording (the folded constants have no gradient path).
+     */
+    private static Var conv2dFoldedBatchNorm(Var inputs, Var filter, Conv2dSpec spec, int c, Args bn, Activation act) {
+        try (VariableScope sc = VariableScope.open(scopeOf(bn, null), "BatchNorm")) {
+            BatchNormVariables v = batchNormVariables(bn, c);
+            DType dt = inputs.value().dtype();
+            if (dt != v.movingMean().value().dtype()) {
+                throw new IllegalArgumentException("batch_norm: input dtype " + dt + " != variable dtype " + v.movingMean().value().dtype());
+            }
+            double[] mean = v.movingMean().value().toDoubleArray();
+            double[] variance = v.movingVar().value().toDoubleArray();
+            double[] gamma = v.gamma() == null ? null : v.gamma().value().toDoubleArray();
+            double[] beta = v.beta() == null ? null : v.beta().value().toDoubleArray();
+            double eps = (float) v.epsilon();  // the float epsilon the batch-norm kernel gets
+            double[] scale = new double[c];
+            double[] shift = new double[c];
+            for (int ch = 0; ch < c; ch++) {
+                double a = (gamma == null ? 1.0 : gamma[ch]) / Math.sqrt(variance[ch] + eps);
+                if (dt == DType.FLOAT32) a = (float) a;  // the float32 kernel's per-channel factor
+                scale[ch] = a;
+                shift[ch] = (beta == null ? 0.0 : beta[ch]) - mean[ch] * a;
+            }
+            try (Tensor sc32 = Tensor.fromDoubles(dt, Shape.of(c), scale); Tensor sh32 = Tensor.fromDoubles(dt, Shape.of(c), shift)) {
+                return Ops.conv2dScaleShift(inputs, filter, sc32, sh32, spec, act);
+            }
         }
     }
 

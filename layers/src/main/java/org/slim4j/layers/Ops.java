@@ -19,11 +19,13 @@ import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.DropoutKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.LrnSpec;
 import org.slim4j.kernels.Padding;
 import org.slim4j.kernels.PoolSpec;
 import org.slim4j.kernels.UnaryOp;
 import org.slim4j.tensor.Backends;
+import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
@@ -58,6 +60,77 @@ public final class Ops {
         count((long) out.numel() * f.dim(0) * f.dim(1) * f.dim(2));
         Var y = isMeta(input, filter) ? meta(input, out) : ConvOps.conv2d(input, filter, spec);
         return TracedOp.record("Conv2D", y, convAttrs(spec), input, filter);
+    }
+
+    /**
+     * {@code activation(bias_add(conv2d(input, filter), bias))} for a null, relu or relu6
+     * activation: one fused kernel ({@link ConvOps#conv2dBiasActivation}) on the CPU, the three ops
+     * one by one in shape-only builds, while a tracer records TF's ops, and on other devices (where
+     * --kernels may send convolutions to a vendor library that the fused family does not use).
+     */
+    public static Var conv2dBiasActivation(Var input, Var filter, Var bias, Conv2dSpec spec, Activation activation) {
+        FusedConvKernels.Activation act = fusedActivation(activation);
+        if (!fusesConv(input, filter, bias)) {
+            Var out = biasAdd(conv2d(input, filter, spec), bias);
+            return activation == null ? out : activation.apply(out);
+        }
+        checkConvBias(input, filter, bias.value(), spec);
+        return ConvOps.conv2dBiasActivation(input, filter, bias, spec, act);
+    }
+
+    /**
+     * Whether a fused convolution computes here: no shape-only build, no tracer recording TF's ops,
+     * and CPU tensors (on other devices --kernels may send convolutions to a vendor library that
+     * the fused family does not use).
+     */
+    static boolean fusesConv(Var... xs) {
+        Graph g = Graph.currentOrNull();
+        if (isMeta(xs) || (g != null && g.tracer() != null)) return false;
+        for (Var x : xs) if (x != null && !(x.value().device() instanceof CpuDevice)) return false;
+        return true;
+    }
+
+    /**
+     * act(conv2d(input, filter) * scale + shift) with per-channel constant scale and shift and no
+     * gradient (an inference batch norm folded into its convolution); the caller checks
+     * {@link #fusesConv}.
+     */
+    static Var conv2dScaleShift(Var input, Var filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation activation) {
+        checkConvBias(input, filter, shift, spec);
+        Tensor y = Backends.kernels(input.value(), FusedConvKernels.class)
+            .conv2dScaleShift(input.value(), filter.value(), scale, shift, spec, fusedActivation(activation));
+        return Var.constant(y);
+    }
+
+    private static FusedConvKernels.Activation fusedActivation(Activation activation) {
+        if (activation == null) return FusedConvKernels.Activation.NONE;
+        if (activation == Activation.RELU) return FusedConvKernels.Activation.RELU;
+        if (activation == Activation.RELU6) return FusedConvKernels.Activation.RELU6;
+        throw new IllegalArgumentException("conv2d: only a null, relu or relu6 activation fuses into the convolution");
+    }
+
+    /** conv2d's checks plus a per-output-channel vector; counts the multiply-adds. */
+    private static void checkConvBias(Var input, Var filter, Tensor perChannel, Conv2dSpec spec) {
+        Shape in = input.value().shape();
+        Shape f = filter.value().shape();
+        requireRank("conv2d", "input", in, 4);
+        requireRank("conv2d", "filter", f, 4);
+        sameDtype("conv2d", input, filter);
+        if (perChannel.dtype() != input.value().dtype()) {
+            throw new IllegalArgumentException("bias_add: mixed dtypes " + input.value().dtype() + " and " + perChannel.dtype());
+        }
+        if (f.dim(2) != in.dim(3)) {
+            throw new IllegalArgumentException("conv2d: filter in-channels " + f.dim(2) + " != input channels " + in.dim(3)
+                + " (input " + in + ", filter " + f + ")");
+        }
+        Shape b = perChannel.shape();
+        if (b.rank() != 1 || b.dim(0) != f.dim(3)) {
+            throw new IllegalArgumentException("bias_add: bias " + b + " does not match the conv2d output channels " + f.dim(3)
+                + " (filter " + f + ")");
+        }
+        Shape out = windowed("conv2d", in, f.dim(0), f.dim(1), spec.strideH(), spec.strideW(), spec.dilationH(), spec.dilationW(),
+            spec.padding(), f.dim(3), " (input " + in + ", filter " + f + ")");
+        count((long) out.numel() * f.dim(0) * f.dim(1) * f.dim(2));
     }
 
     /** tf.nn.depthwise_conv2d: filter [kh, kw, C, M], output C·M channels. */

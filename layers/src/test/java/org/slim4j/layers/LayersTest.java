@@ -34,6 +34,7 @@ import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.ReduceOps;
 import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
+import org.slim4j.tensor.OpProfiler;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
@@ -164,6 +165,44 @@ class LayersTest {
             }
         }
         Close.assertClose(outs[1], outs[0], 1e-5, "float32 vs float64 stack of layers");
+    }
+
+    @Test
+    void convBiasReluAndInferenceBatchNormFuseWithTheSameValuesAndVariables() {
+        // With gradient recording on, conv -> biases or batch norm -> relu run op by op; without it (inference)
+        // they run as one fused convolution kernel, the inference batch norm folded into it.
+        for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            try (TensorScope ts = TensorScope.open(); VariableStore store = new VariableStore(dt, 5)) {
+                Var x = input(7, dt, 2, 9, 8, 5);
+                java.util.Map<String, Initializer> inits = java.util.Map.of("moving_mean", Initializers.truncatedNormal(0.5),
+                    "moving_variance", Initializers.constant(2.5), "gamma", Initializers.truncatedNormal(1.0), "beta", Initializers.truncatedNormal(0.3));
+                Args bn = Args.of(isTraining(false), Arg.scale(true), Arg.paramInitializers(inits));
+                double[][] plain = new double[2][];
+                double[][] fused = new double[2][];
+                for (int pass = 0; pass < 2; pass++) {
+                    OpProfiler prof = OpProfiler.start();
+                    try (Graph g = Graph.open(store); org.slim4j.autograd.GradMode.Guard off = pass == 1 ? org.slim4j.autograd.GradMode.noGrad() : null) {
+                        double[][] into = pass == 0 ? plain : fused;
+                        into[0] = conv2d(x, 6, 3, 2, "bn", normalizerFn(Normalizer.BATCH_NORM), Arg.normalizerParams(bn)).value().toDoubleArray();
+                        into[1] = conv2d(x, 4, 3, 1, "biased", biasesInitializer(Initializers.truncatedNormal(1.0))).value().toDoubleArray();
+                    } finally {
+                        prof.stop();
+                    }
+                    java.util.Set<String> ops = prof.stats().keySet();
+                    assertEquals(pass == 1, ops.contains("FusedConvKernels.conv2dScaleShift") && !ops.contains("BatchNormKernels.inferenceForward")
+                        && !ops.contains("BiasAddKernels.biasAdd"), dt + " pass " + pass + " ran " + ops);
+                }
+                Close.assertClose(plain[0], fused[0], dt == DType.FLOAT32 ? 1e-5 : 1e-12, dt + " conv + inference batch norm + relu");
+                // conv + biases + relu fuses with or without gradients: compare with the three ops run one by one.
+                Var w = store.get("biased/weights").var();
+                Var b = store.get("biased/biases").var();
+                double[] ref = Ops.relu(Ops.biasAdd(Ops.conv2d(x, w, org.slim4j.kernels.Conv2dSpec.of(1, SAME)), b)).value().toDoubleArray();
+                Close.assertClose(ref, plain[1], dt == DType.FLOAT32 ? 1e-6 : 1e-12, dt + " conv + biases + relu, recording");
+                Close.assertClose(ref, fused[1], dt == DType.FLOAT32 ? 1e-6 : 1e-12, dt + " conv + biases + relu, inference");
+                assertEquals(List.of("bn/weights", "bn/BatchNorm/beta", "bn/BatchNorm/gamma", "bn/BatchNorm/moving_mean", "bn/BatchNorm/moving_variance",
+                    "biased/weights", "biased/biases"), new java.util.ArrayList<>(store.asMap().keySet()));
+            }
+        }
     }
 
     @Test

@@ -4,9 +4,15 @@ package org.slim4j.tensor;
 public final class CpuStorage extends Storage {
     private Object array;
 
-    CpuStorage(CpuDevice device, DType dtype, int length) {
+    /** Wraps {@code array}, which must be a fresh or recycled array of the dtype's element type and {@code length}. */
+    CpuStorage(CpuDevice device, DType dtype, int length, Object array) {
         super(device, dtype, length);
-        this.array = switch (dtype) {
+        this.array = array;
+    }
+
+    /** A new zero-filled array for {@code length} elements of {@code dtype}. */
+    static Object newArray(DType dtype, int length) {
+        return switch (dtype) {
             case FLOAT32 -> new float[length];
             case FLOAT64 -> new double[length];
             case INT32 -> new int[length];
@@ -23,7 +29,8 @@ public final class CpuStorage extends Storage {
 
     @Override
     protected void free() {
+        Object a = array;
         array = null;
-        ((CpuDevice) device()).onFree(dtype().byteSize() * (long) length());
+        ((CpuDevice) device()).onFree(dtype(), length(), a);
     }
 }

@@ -11,6 +11,14 @@ public interface Device {
     /** Allocates zero-filled storage for {@code length} elements. */
     Storage allocate(DType dtype, int length);
 
+    /**
+     * Storage whose contents are unspecified (stale values of recycled memory), for an output that
+     * is overwritten entirely before it is read. Devices that do not recycle memory zero it anyway.
+     */
+    default Storage allocateUninitialized(DType dtype, int length) {
+        return allocate(dtype, length);
+    }
+
     /** Copies {@code length} elements from a Java primitive array (float[], double[], int[], long[], byte[]). */
     void copyFromHost(Object hostArray, int hostOffset, Storage dst, int dstOffset, int length);
 

@@ -34,6 +34,19 @@ public final class Tensor implements AutoCloseable {
         return zeros(CpuDevice.INSTANCE, dtype, shape);
     }
 
+    /**
+     * A tensor whose elements are unspecified (possibly stale values of recycled memory), for a
+     * kernel output that is written entirely before anything reads it: skips zeroing.
+     */
+    public static Tensor empty(Device device, DType dtype, Shape shape) {
+        return new Tensor(device.allocateUninitialized(dtype, shape.numel()), 0, shape);
+    }
+
+    /** {@link #empty(Device, DType, Shape)} on the CPU. */
+    public static Tensor empty(DType dtype, Shape shape) {
+        return empty(CpuDevice.INSTANCE, dtype, shape);
+    }
+
     /** Zero-filled float32 tensor on the CPU. */
     public static Tensor zeros(int... dims) {
         return zeros(DType.FLOAT32, Shape.of(dims));
@@ -90,7 +103,7 @@ public final class Tensor implements AutoCloseable {
         if (shape.numel() != length) {
             throw new IllegalArgumentException("data has " + length + " elements but shape " + shape + " needs " + shape.numel());
         }
-        Tensor t = zeros(CpuDevice.INSTANCE, dtype, shape);
+        Tensor t = empty(CpuDevice.INSTANCE, dtype, shape);
         t.device().copyFromHost(data, 0, t.storage, 0, length);
         return t;
     }
@@ -338,7 +351,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A deep copy on the same device. */
     public Tensor copy() {
-        Tensor t = zeros(device(), dtype(), shape);
+        Tensor t = empty(device(), dtype(), shape);
         device().copy(storage(), offset, t.storage, 0, numel());
         return t;
     }
@@ -359,7 +372,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A copy on {@code target}; on the same device this is still a copy, never an alias. */
     public Tensor toDevice(Device target) {
-        Tensor t = zeros(target, dtype(), shape);
+        Tensor t = empty(target, dtype(), shape);
         if (target == device()) {
             device().copy(storage(), offset, t.storage, 0, numel());
         } else if (device() instanceof CpuDevice) {

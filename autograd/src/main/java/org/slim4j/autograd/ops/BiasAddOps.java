@@ -14,7 +14,7 @@ public final class BiasAddOps {
         BiasAddKernels k = Backends.kernels(x.value(), BiasAddKernels.class);
         Tensor y = k.biasAdd(x.value(), bias.value());
         return Var.result(y, dy -> new Tensor[] {
-            x.requiresGrad() ? dy.copy() : null,
+            x.requiresGrad() ? dy.reshape(dy.shape()) : null,  // pass-through: a view of dy, no copy
             bias.requiresGrad() ? k.biasAddGrad(dy) : null}, x, bias);
     }
 }

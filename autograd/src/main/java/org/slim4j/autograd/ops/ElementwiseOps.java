@@ -30,15 +30,16 @@ public final class ElementwiseOps {
 
     public static Var add(Var a, Var b) {
         Tensor y = ew(a.value()).binary(BinaryOp.ADD, a.value(), b.value());
+        // a's gradient passes dy through as a view (no copy); b's needs memory of its own.
         return Var.result(y, dy -> new Tensor[] {
-            a.requiresGrad() ? reduceTo(dy.copy(), a.value()) : null,
+            a.requiresGrad() ? reduceTo(dy.reshape(dy.shape()), a.value()) : null,
             b.requiresGrad() ? reduceTo(dy.copy(), b.value()) : null}, a, b);
     }
 
     public static Var sub(Var a, Var b) {
         Tensor y = ew(a.value()).binary(BinaryOp.SUB, a.value(), b.value());
         return Var.result(y, dy -> new Tensor[] {
-            a.requiresGrad() ? reduceTo(dy.copy(), a.value()) : null,
+            a.requiresGrad() ? reduceTo(dy.reshape(dy.shape()), a.value()) : null,
             b.requiresGrad() ? reduceTo(ew(dy).unary(UnaryOp.NEG, dy), b.value()) : null}, a, b);
     }
 

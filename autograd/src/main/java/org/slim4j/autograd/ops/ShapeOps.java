@@ -20,12 +20,7 @@ public final class ShapeOps {
     public static Var reshape(Var x, int... dims) {
         Tensor y = x.value().reshape(dims);
         int[] original = x.value().dims();
-        return Var.result(y, dy -> {
-            Tensor c = dy.copy();
-            Tensor r = c.reshape(original);
-            c.close();
-            return new Tensor[] {r};
-        }, x);
+        return Var.result(y, dy -> new Tensor[] {dy.reshape(original)}, x);  // a view of dy: no copy
     }
 
     /** [N, ...] to [N, prod(...)], as slim.flatten does. */

@@ -254,7 +254,7 @@ public final class BatchNormCpu implements BatchNormKernels {
         int c = x.dim(-1), rows = rows(x);
         double[] sc = channel(scale, c, 1.0), of = channel(offset, c, 0.0);
         double[] mean = new double[c], var = new double[c];
-        Tensor y = Tensor.zeros(dt, x.shape());
+        Tensor y = Tensor.empty(dt, x.shape());
         if (dt == DType.FLOAT32) {
             float[] xa = x.floatData();
             int xo = x.offset();
@@ -307,7 +307,7 @@ public final class BatchNormCpu implements BatchNormKernels {
         int c = x.dim(-1), rows = rows(x);
         double[] sc = channel(scale, c, 1.0), of = channel(offset, c, 0.0);
         double[] mu = mean.toDoubleArray(), var = variance.toDoubleArray();
-        Tensor y = Tensor.zeros(dt, x.shape());
+        Tensor y = Tensor.empty(dt, x.shape());
         if (dt == DType.FLOAT32) {
             float[] a = new float[c];
             for (int ch = 0; ch < c; ch++) a[ch] = (float) (sc[ch] / Math.sqrt(var[ch] + epsilon));
@@ -345,7 +345,7 @@ public final class BatchNormCpu implements BatchNormKernels {
         double[] rstd = new double[c];
         for (int ch = 0; ch < c; ch++) rstd[ch] = 1.0 / Math.sqrt(var[ch] + epsilon);
         double[] dscale = new double[c], doffset = new double[c];
-        Tensor dx = Tensor.zeros(dt, x.shape());
+        Tensor dx = Tensor.empty(dt, x.shape());
         if (dt == DType.FLOAT32) {
             float[] xa = x.floatData(), ga = dy.floatData();
             int xo = x.offset(), go = dy.offset();
@@ -409,7 +409,7 @@ public final class BatchNormCpu implements BatchNormKernels {
         double[] rstd = new double[c];
         for (int ch = 0; ch < c; ch++) rstd[ch] = 1.0 / Math.sqrt(var[ch] + epsilon);
         double[] dscale = new double[c], doffset = new double[c];
-        Tensor dx = Tensor.zeros(dt, x.shape());
+        Tensor dx = Tensor.empty(dt, x.shape());
         if (dt == DType.FLOAT32) {
             float[] xa = x.floatData(), ga = dy.floatData(), out = dx.floatData();
             int xo = x.offset(), go = dy.offset();

@@ -38,7 +38,7 @@ public final class BiasAddCpu implements BiasAddKernels {
             throw new IllegalArgumentException("biasAdd: bias must be [" + c + "] to match the last axis of x (x " + x.shape()
                     + ", bias " + bias.shape() + ")");
         }
-        Tensor out = Tensor.zeros(dt, x.shape());
+        Tensor out = Tensor.empty(dt, x.shape());
         if (x.numel() == 0) return out;
         int rows = x.numel() / c;
         int xo = x.offset();

@@ -28,7 +28,7 @@ public final class DropoutCpu implements DropoutKernels {
         if (!(keepProb > 0 && keepProb <= 1)) {
             throw new IllegalArgumentException("dropout mask: keepProb must be in (0, 1], got " + keepProb + " (shape " + shape + ")");
         }
-        Tensor out = Tensor.zeros(dtype, shape);
+        Tensor out = Tensor.empty(dtype, shape);
         int n = shape.numel();
         double scale = 1.0 / keepProb;
         if (dtype == DType.FLOAT32) {

@@ -39,7 +39,7 @@ public final class ElementwiseCpu implements ElementwiseKernels {
         String name = "binary " + op;
         DType dt = sameFloatDtype(name, a, b);
         Shape outShape = Shape.broadcast(name, a.shape(), b.shape());
-        Tensor out = Tensor.zeros(dt, outShape);
+        Tensor out = Tensor.empty(dt, outShape);
         if (outShape.numel() == 0) return out;
         if (dt == DType.FLOAT32) {
             binary32(op, a, b, out);
@@ -348,7 +348,7 @@ public final class ElementwiseCpu implements ElementwiseKernels {
     public Tensor unary(UnaryOp op, Tensor x) {
         String name = "unary " + op;
         DType dt = floatDtype(name, "x", x);
-        Tensor out = Tensor.zeros(dt, x.shape());
+        Tensor out = Tensor.empty(dt, x.shape());
         int n = x.numel();
         if (dt == DType.FLOAT32) {
             float[] xs = x.floatData();
@@ -501,7 +501,7 @@ public final class ElementwiseCpu implements ElementwiseKernels {
             src = x;
         }
         try {
-            Tensor out = Tensor.zeros(dt, dy.shape());
+            Tensor out = Tensor.empty(dt, dy.shape());
             int n = dy.numel();
             if (dt == DType.FLOAT32) {
                 float[] v = src.floatData();
@@ -633,7 +633,7 @@ public final class ElementwiseCpu implements ElementwiseKernels {
     @Override
     public Tensor affine(Tensor x, double scale, double shift) {
         DType dt = floatDtype("affine", "x", x);
-        Tensor out = Tensor.zeros(dt, x.shape());
+        Tensor out = Tensor.empty(dt, x.shape());
         int n = x.numel();
         if (dt == DType.FLOAT32) {
             float[] xs = x.floatData();
@@ -663,7 +663,7 @@ public final class ElementwiseCpu implements ElementwiseKernels {
     @Override
     public Tensor pow(Tensor x, double exponent) {
         DType dt = floatDtype("pow", "x", x);
-        Tensor out = Tensor.zeros(dt, x.shape());
+        Tensor out = Tensor.empty(dt, x.shape());
         int n = x.numel();
         if (dt == DType.FLOAT32) {
             float[] xs = x.floatData();

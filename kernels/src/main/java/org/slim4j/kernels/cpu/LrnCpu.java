@@ -119,7 +119,7 @@ public final class LrnCpu implements LrnKernels {
     @Override
     public Tensor lrn(Tensor input, LrnSpec spec) {
         DType dt = check("lrn", input, spec);
-        Tensor y = Tensor.zeros(dt, input.shape());
+        Tensor y = Tensor.empty(dt, input.shape());
         int c = input.dim(-1);
         if (c == 0) return y;
         int rows = input.numel() / c;
@@ -176,7 +176,8 @@ public final class LrnCpu implements LrnKernels {
         DType dt = check("lrnGrad", input, spec);
         checkLike("lrnGrad", "output", output, input);
         checkLike("lrnGrad", "dy", dy, input);
-        Tensor dx = Tensor.zeros(dt, input.shape());
+        // float32 writes every element; the float64 reference scatters (+=) into zeros.
+        Tensor dx = dt == DType.FLOAT32 ? Tensor.empty(dt, input.shape()) : Tensor.zeros(dt, input.shape());
         int c = input.dim(-1);
         if (c == 0) return dx;
         int rows = input.numel() / c;

@@ -72,6 +72,16 @@ public final class PoolCpu implements PoolKernels {
             return Math.min(ow - 1, Math.floorDiv(ww + padL, sw));
         }
 
+        /** No two windows share a cell (stride >= window, e.g. 2x2 stride 2): each cell has at most one window. */
+        boolean disjoint() {
+            return sh >= kh && sw >= kw;
+        }
+
+        /** The windows cover every input cell exactly once (stride == window, no padding, no remainder). */
+        boolean tiles() {
+            return sh == kh && sw == kw && padT == 0 && padL == 0 && oh * kh == h && ow * kw == w;
+        }
+
         int grain(int perRow) {
             return Math.max(1, WORK_PER_CHUNK / Math.max(1, perRow));
         }
@@ -127,7 +137,7 @@ public final class PoolCpu implements PoolKernels {
     public Tensor maxPool(Tensor input, PoolSpec spec) {
         DType dt = floatType("maxPool", input);
         Geom g = geom("maxPool", "input", input.shape(), spec);
-        Tensor y = Tensor.zeros(dt, g.outShape());
+        Tensor y = Tensor.empty(dt, g.outShape());
         if (dt == DType.FLOAT32) {
             maxPoolF(g, input.floatData(), input.offset(), y.floatData());
         } else {
@@ -147,15 +157,25 @@ public final class PoolCpu implements PoolKernels {
                     int ws = g.wStart(j), we = g.wEnd(j);
                     int yb = (r * g.ow + j) * c;
                     int rowBase = xo + (b * g.h) * g.w * c;
-                    // The running max lives in y (L1), not in a register: a FloatVector carried
-                    // through these variable-bound window loops is a phi C2 boxes (one allocation
-                    // per cell).
-                    for (int ch = 0; ch < vecEnd; ch += L) {
-                        FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(y, yb + ch);
-                        for (int hh = hs; hh < he; hh++) {
-                            int p = rowBase + (hh * g.w + ws) * c + ch;
-                            for (int ww = ws; ww < we; ww++, p += c) {
-                                FloatVector.fromArray(F, y, yb + ch).max(FloatVector.fromArray(F, x, p)).intoArray(y, yb + ch);
+                    if (he - hs == 2 && we - ws == 2) {
+                        // A full 2x2 window (the common pool): straight-line, in registers.
+                        int p00 = rowBase + (hs * g.w + ws) * c, p10 = p00 + g.w * c;
+                        for (int ch = 0; ch < vecEnd; ch += L) {
+                            FloatVector top = FloatVector.fromArray(F, x, p00 + ch).max(FloatVector.fromArray(F, x, p00 + c + ch));
+                            FloatVector bottom = FloatVector.fromArray(F, x, p10 + ch).max(FloatVector.fromArray(F, x, p10 + c + ch));
+                            top.max(bottom).intoArray(y, yb + ch);
+                        }
+                    } else {
+                        // The running max lives in y (L1), not in a register: a FloatVector carried
+                        // through these variable-bound window loops is a phi C2 boxes (one allocation
+                        // per cell).
+                        for (int ch = 0; ch < vecEnd; ch += L) {
+                            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(y, yb + ch);
+                            for (int hh = hs; hh < he; hh++) {
+                                int p = rowBase + (hh * g.w + ws) * c + ch;
+                                for (int ww = ws; ww < we; ww++, p += c) {
+                                    FloatVector.fromArray(F, y, yb + ch).max(FloatVector.fromArray(F, x, p)).intoArray(y, yb + ch);
+                                }
                             }
                         }
                     }
@@ -202,6 +222,12 @@ public final class PoolCpu implements PoolKernels {
         sameShape("maxPoolGrad", "output", output, g.outShape(), ctx);
         sameShape("maxPoolGrad", "dy", dy, g.outShape(), ctx);
         // Like TF's CPU kernel, the arg-max is recomputed from the input; output only fixes the shape.
+        if (dt == DType.FLOAT32 && g.disjoint()) {
+            // Windows that tile the input exactly leave no cell unwritten: no zero fill needed.
+            Tensor dx = g.tiles() ? Tensor.empty(dt, input.shape()) : Tensor.zeros(dt, input.shape());
+            maxPoolGradDisjointF(g, input.floatData(), input.offset(), dy.floatData(), dy.offset(), dx.floatData());
+            return dx;
+        }
         Tensor dx = Tensor.zeros(dt, input.shape());
         if (dt == DType.FLOAT32) {
             maxPoolGradF(g, input.floatData(), input.offset(), dy.floatData(), dy.offset(), dx.floatData());
@@ -303,6 +329,99 @@ public final class PoolCpu implements PoolKernels {
                             }
                         }
                         dx[xb + ch] = acc;
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * MaxPoolGrad for disjoint windows in one pass: per window, find the first maximum of each
+     * channel, then write every cell of the window (dy at the arg-max, 0 elsewhere). No arg-max
+     * buffer and no second sweep over dx: each cell is written once, by its only window. Cells no
+     * window covers keep the zeros of dx.
+     */
+    private static void maxPoolGradDisjointF(Geom g, float[] x, int xo, float[] dy, int dyo, float[] dx) {
+        int c = g.c;
+        int vecEnd = F.loopBound(c);
+        Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            // Running max and arg-max per lane go through memory, not loop-carried vectors (C2 would box them).
+            float[] bestV = new float[L];
+            int[] argV = new int[L];
+            FloatVector zero = FloatVector.zero(F);
+            for (int r = s; r < e; r++) {
+                int b = r / g.oh, i = r % g.oh;
+                int hs = g.hStart(i), he = g.hEnd(i);
+                int img = b * g.h * g.w;
+                for (int j = 0; j < g.ow; j++) {
+                    int ws = g.wStart(j), we = g.wEnd(j);
+                    int ob = dyo + (r * g.ow + j) * c;
+                    int first = hs * g.w + ws;
+                    if (he - hs == 2 && we - ws == 2) {
+                        // A full 2x2 window (the common pool): straight-line code, everything in registers.
+                        int p00 = (img + first) * c, p01 = p00 + c, p10 = p00 + g.w * c, p11 = p10 + c;
+                        for (int ch = 0; ch < vecEnd; ch += L) {
+                            FloatVector v0 = FloatVector.fromArray(F, x, xo + p00 + ch);
+                            FloatVector v1 = FloatVector.fromArray(F, x, xo + p01 + ch);
+                            FloatVector v2 = FloatVector.fromArray(F, x, xo + p10 + ch);
+                            FloatVector v3 = FloatVector.fromArray(F, x, xo + p11 + ch);
+                            // Strictly greater replaces: the first maximum in row-major order wins.
+                            VectorMask<Float> m1 = v1.compare(VectorOperators.GT, v0);
+                            FloatVector b1 = v0.blend(v1, m1);
+                            VectorMask<Float> m2 = v2.compare(VectorOperators.GT, b1);
+                            VectorMask<Float> m3 = v3.compare(VectorOperators.GT, b1.blend(v2, m2));
+                            VectorMask<Float> w2 = m2.andNot(m3);
+                            VectorMask<Float> w1 = m1.andNot(m2).andNot(m3);
+                            VectorMask<Float> w0 = m1.or(m2).or(m3).not();
+                            FloatVector d = FloatVector.fromArray(F, dy, ob + ch);
+                            zero.blend(d, w0).intoArray(dx, p00 + ch);
+                            zero.blend(d, w1).intoArray(dx, p01 + ch);
+                            zero.blend(d, w2).intoArray(dx, p10 + ch);
+                            zero.blend(d, m3).intoArray(dx, p11 + ch);
+                        }
+                    } else {
+                        for (int ch = 0; ch < vecEnd; ch += L) {
+                            FloatVector.fromArray(F, x, xo + (img + first) * c + ch).intoArray(bestV, 0);
+                            IntVector.broadcast(I, first).intoArray(argV, 0);
+                            for (int hh = hs; hh < he; hh++) {
+                                for (int ww = (hh == hs ? ws + 1 : ws); ww < we; ww++) {
+                                    int sp = hh * g.w + ww;
+                                    FloatVector v = FloatVector.fromArray(F, x, xo + (img + sp) * c + ch);
+                                    FloatVector cur = FloatVector.fromArray(F, bestV, 0);
+                                    VectorMask<Float> gt = v.compare(VectorOperators.GT, cur);
+                                    cur.blend(v, gt).intoArray(bestV, 0);
+                                    IntVector.fromArray(I, argV, 0).blend(sp, gt.cast(I)).intoArray(argV, 0);
+                                }
+                            }
+                            FloatVector d = FloatVector.fromArray(F, dy, ob + ch);
+                            IntVector arg = IntVector.fromArray(I, argV, 0);
+                            for (int hh = hs; hh < he; hh++) {
+                                for (int ww = ws; ww < we; ww++) {
+                                    int sp = hh * g.w + ww;
+                                    zero.blend(d, arg.compare(VectorOperators.EQ, sp).cast(F)).intoArray(dx, (img + sp) * c + ch);
+                                }
+                            }
+                        }
+                    }
+                    for (int ch = vecEnd; ch < c; ch++) {
+                        int bestSp = first;
+                        float best = x[xo + (img + first) * c + ch];
+                        for (int hh = hs; hh < he; hh++) {
+                            for (int ww = ws; ww < we; ww++) {
+                                int sp = hh * g.w + ww;
+                                float v = x[xo + (img + sp) * c + ch];
+                                if (v > best) {
+                                    best = v;
+                                    bestSp = sp;
+                                }
+                            }
+                        }
+                        for (int hh = hs; hh < he; hh++) {
+                            for (int ww = ws; ww < we; ww++) {
+                                int sp = hh * g.w + ww;
+                                dx[(img + sp) * c + ch] = sp == bestSp ? dy[ob + ch] : 0f;
+                            }
+                        }
                     }
                 }
             }

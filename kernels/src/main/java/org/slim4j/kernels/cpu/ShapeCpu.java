@@ -46,7 +46,7 @@ public final class ShapeCpu implements ShapeKernels {
             }
             outDims[ax] += t.dim(ax);
         }
-        Tensor out = Tensor.zeros(first.dtype(), Shape.of(outDims));
+        Tensor out = Tensor.empty(first.dtype(), Shape.of(outDims));
         int outer = 1;
         for (int d = 0; d < ax; d++) outer *= outDims[d];
         int inner = first.shape().strideOf(ax);
@@ -98,7 +98,7 @@ public final class ShapeCpu implements ShapeKernels {
         List<Tensor> pieces = new ArrayList<>(sizes.length);
         int acc = 0;
         for (int size : sizes) {
-            Tensor piece = Tensor.zeros(x.dtype(), x.shape().withDim(ax, size));
+            Tensor piece = Tensor.empty(x.dtype(), x.shape().withDim(ax, size));
             pieces.add(piece);
             int run = size * inner;
             if (run > 0 && outer > 0) {
@@ -178,7 +178,7 @@ public final class ShapeCpu implements ShapeKernels {
                         + " leave the input " + x.shape() + " at axis " + d);
             }
         }
-        Tensor out = Tensor.zeros(x.dtype(), Shape.of(sz));
+        Tensor out = Tensor.empty(x.dtype(), Shape.of(sz));
         if (out.numel() == 0) return out;
         Object src = array(x);
         Object dst = array(out);
@@ -208,7 +208,7 @@ public final class ShapeCpu implements ShapeKernels {
 
     @Override
     public Tensor transpose(Tensor x, int[] perm) {
-        Tensor out = Tensor.zeros(x.dtype(), Shape.of(TransposePlan.outputDims("transpose", x.shape(), perm)));
+        Tensor out = Tensor.empty(x.dtype(), Shape.of(TransposePlan.outputDims("transpose", x.shape(), perm)));
         if (out.numel() == 0) return out;
         Object src = array(x);
         Object dst = array(out);

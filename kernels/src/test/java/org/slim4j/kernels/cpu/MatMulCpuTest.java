@@ -72,7 +72,9 @@ class MatMulCpuTest {
 
     @Test
     void float32MatchesFloat64ReferenceOnOddShapes() {
-        int[][] mnk = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {65, 129, 31}, {1, 257, 300}, {130, 3, 70}, {150, 160, 500}};
+        int[][] mnk = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {65, 129, 31}, {1, 257, 300}, {130, 3, 70}, {150, 160, 500},
+            // few rows times a big op(B): the swapped order C^T = op(B)^T op(A)^T (MatMulCpu.swapOperands)
+            {5, 600, 500}, {37, 1030, 300}};
         long seed = 1;
         for (int[] s : mnk) {
             for (int t = 0; t < 4; t++) {
@@ -122,6 +124,17 @@ class MatMulCpuTest {
         assertArrayEquals(new float[12], z.toFloatArray());
         Tensor e = own(K.matmul(own(Tensor.zeros(DType.FLOAT64, Shape.of(0, 5))), own(Tensor.zeros(DType.FLOAT64, Shape.of(5, 2))), false, false));
         assertArrayEquals(new int[] {0, 2}, e.dims());
+    }
+
+    @Test
+    void swappedProductUsesOffsets() {
+        assertTrue(MatMulCpu.swapOperands(7, 600, 700, false), "the shape below must take the swapped path");
+        Tensor a = own(rand32(50, 10, 700).slice0(2, 9));
+        Tensor b = own(rand32(51, 703, 600).slice0(3, 703));
+        Tensor got = own(K.matmul(a, b, false, false));
+        Tensor ref = own(K.matmul(own(a.copy()), own(b.copy()), false, false));
+        assertArrayEquals(ref.toFloatArray(), got.toFloatArray());
+        Close.assertClose(own(K.matmul(f64(a), f64(b), false, false)), got, 1e-5, "swapped, sliced operands");
     }
 
     @Test

@@ -145,7 +145,10 @@ class PoolCpuTest {
                 new Object[] {new int[] {2, 10, 9, 5}, PoolSpec.of(3, 1, Padding.SAME)},
                 new Object[] {new int[] {3, 12, 11, 70}, new PoolSpec(5, 3, 3, 2, Padding.VALID)},
                 new Object[] {new int[] {1, 7, 8, 16}, PoolSpec.of(1, 2, Padding.SAME)},
-                new Object[] {new int[] {2, 5, 6, 9}, new PoolSpec(7, 4, 1, 3, Padding.SAME)});
+                new Object[] {new int[] {2, 5, 6, 9}, new PoolSpec(7, 4, 1, 3, Padding.SAME)},
+                // Windows that tile the input (LeNet's and CifarNet's pools): the one-pass gradient.
+                new Object[] {new int[] {3, 8, 6, 21}, PoolSpec.of(2, 2, Padding.VALID)},
+                new Object[] {new int[] {2, 9, 6, 16}, new PoolSpec(3, 2, 3, 2, Padding.SAME)});
     }
 
     @Test
@@ -172,15 +175,19 @@ class PoolCpuTest {
 
     @Test
     void slicedInputsUseTheirOffset() {
+        slicedInputsUseTheirOffset(PoolSpec.of(3, 2, Padding.SAME));
+        slicedInputsUseTheirOffset(PoolSpec.of(2, 2, Padding.VALID));
+    }
+
+    private static void slicedInputsUseTheirOffset(PoolSpec spec) {
         leakFree(() -> {
-            PoolSpec spec = PoolSpec.of(3, 2, Padding.SAME);
             Tensor big = rand(5, DType.FLOAT32, 4, 9, 8, 21);
             Tensor x = big.slice0(1, 3);
             Tensor copy = x.copy();
             Tensor y = K.maxPool(x, spec);
             assertArrayEquals(K.maxPool(copy, spec).toFloatArray(), y.toFloatArray());
             assertArrayEquals(K.avgPool(copy, spec).toFloatArray(), K.avgPool(x, spec).toFloatArray());
-            Tensor dyBig = rand(6, DType.FLOAT32, 3, 5, 4, 21);
+            Tensor dyBig = rand(6, DType.FLOAT32, 3, K.maxPool(x, spec).dim(1), K.maxPool(x, spec).dim(2), 21);
             Tensor dy = dyBig.slice0(1, 3);
             assertArrayEquals(K.maxPoolGrad(copy, y, dy.copy(), spec).toFloatArray(), K.maxPoolGrad(x, y, dy, spec).toFloatArray());
             assertArrayEquals(K.avgPoolGrad(x.shape(), dy.copy(), spec).toFloatArray(), K.avgPoolGrad(x.shape(), dy, spec).toFloatArray());
@@ -201,6 +208,15 @@ class PoolCpuTest {
                 Tensor dy = Tensor.fill(dt, Shape.of(1, 1, 1, 17), 2.5);
                 double[] dx = K.maxPoolGrad(x, K.maxPool(x, spec), dy, spec).toDoubleArray();
                 for (int i = 0; i < dx.length; i++) assertEquals(i < 17 ? 2.5 : 0.0, dx[i], dt + " cell " + i);
+                // 2x2 stride 2 windows tiling a constant 4x4 image: each window's top-left cell wins.
+                Tensor x4 = Tensor.fill(dt, Shape.of(1, 4, 4, 17), 1.0);
+                PoolSpec tiled = PoolSpec.of(2, 2, Padding.VALID);
+                Tensor dy4 = Tensor.fill(dt, Shape.of(1, 2, 2, 17), 2.5);
+                double[] dx4 = K.maxPoolGrad(x4, K.maxPool(x4, tiled), dy4, tiled).toDoubleArray();
+                for (int i = 0; i < dx4.length; i++) {
+                    int h = i / 17 / 4, w = i / 17 % 4;
+                    assertEquals(h % 2 == 0 && w % 2 == 0 ? 2.5 : 0.0, dx4[i], dt + " tiled cell " + i);
+                }
             }
         });
     }
