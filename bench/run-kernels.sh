@@ -75,10 +75,15 @@ fi
 # Huge pages where the kernel gives them on request, as ./slim4j does (see there).
 thp_opts=""
 grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled && thp_opts="-jvmArgsPrepend -XX:+UseTransparentHugePages"  # Prepend: a CLI Append would replace @Fork's --add-modules
+# Sample like the peer harness does (../shared/peers/torch_cpu_bench.py: the median of up to 9 samples
+# of ~0.15-0.2 s each): 15 measurement iterations of 200 ms, the median taken by summarize_kernels.py.
+# JMH's default here (5 iterations of 2 s, each an average) lets one slow second of this VM's noise
+# move a whole sample. JMH_OPTS (later on the command line) overrides these.
+jmh_timing="-wi 3 -w 1s -i 15 -r 200ms"
 jmh() {  # jmh TAG CLASS PARAM VALUES: every benchmark method of CLASS, for those parameter values
     local tag="$1" cls="$2" param="$3" values="$4"
     # shellcheck disable=SC2086
-    "$java" -cp "$cp" org.openjdk.jmh.Main "\.${cls}\." -p "$param=$values" $thp_opts ${JMH_OPTS:-} \
+    "$java" -cp "$cp" org.openjdk.jmh.Main "\.${cls}\." -p "$param=$values" $thp_opts $jmh_timing ${JMH_OPTS:-} \
         -rf json -rff "$out/jmh-$tag-$cls.json" >"$out/jmh-$tag-$cls.log" 2>&1 \
         || { log "JMH $cls failed: see $out/jmh-$tag-$cls.log"; tail -20 "$out/jmh-$tag-$cls.log" >&2; }
 }
