@@ -100,7 +100,7 @@ public final class Conv2dCpu implements ConvKernels {
         float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
         // Pointwise: the input is the GEMM's A as stored; with few output panels it is read in place.
         Sgemm.PackA pa = g.pointwise()
-                ? (Sgemm.panels(cout) <= Sgemm.ROW_MAJOR_A_MAX_PANELS ? new Sgemm.RowMajorA(x, xo, c) : Sgemm.packerA(false, 1f, x, xo, c))
+                ? Sgemm.rowMajorA(x, xo, c, cout)
                 : new ConvSupport.Im2colA(x, xo, g.h(), g.w(), g.c(), g.ho(), g.wo(), g.kh(), g.kw(),
                         g.sh(), g.sw(), -g.padTop(), -g.padLeft(), g.dh(), g.dw());
         Sgemm.multiplyParallel(g.outPixels(), cout, k, pa, bp, y, yo, cout, false, epi);
@@ -244,8 +244,7 @@ public final class Conv2dCpu implements ConvKernels {
         if (g.pointwise()) {
             // dx [pixels, Cin] = dy [pixels, Cout] x W^T: a plain GEMM on the tensors as stored.
             float[] bp = Sgemm.packAllB(cout, 0, c, Sgemm.packerB(true, w, wo, cout));
-            Sgemm.PackA pa = Sgemm.panels(c) <= Sgemm.ROW_MAJOR_A_MAX_PANELS
-                    ? new Sgemm.RowMajorA(dy, dyo, cout) : Sgemm.packerA(false, 1f, dy, dyo, cout);
+            Sgemm.PackA pa = Sgemm.rowMajorA(dy, dyo, cout, c);
             Sgemm.multiplyParallel(g.outPixels(), c, cout, pa, bp, dx, dxo, c, false, null);
             return;
         }

@@ -113,8 +113,16 @@ public final class Sgemm {
         }
     }
 
-    /** Most B panels for which {@link #gemm} reads an untransposed A in place rather than packing it. */
+    /** Most B panels for which an untransposed A is read in place rather than packed. */
     static final int ROW_MAJOR_A_MAX_PANELS = 8;
+
+    /**
+     * The A side for a row-major, unscaled op(A) (row stride lda) multiplied by an op(B) of n
+     * columns: read in place when op(B) has few panels, else packed.
+     */
+    static PackA rowMajorA(float[] a, int off, int lda, int n) {
+        return panels(n) <= ROW_MAJOR_A_MAX_PANELS ? new RowMajorA(a, off, lda) : packerA(false, 1f, a, off, lda);
+    }
 
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -133,8 +141,7 @@ public final class Sgemm {
         }
         if (beta != 0f && beta != 1f) scaleC(m, n, beta, c, cOff, ldc);
         boolean accumulate = beta != 0f;
-        PackA pa = !transA && alpha == 1f && panels(n) <= ROW_MAJOR_A_MAX_PANELS
-                ? new RowMajorA(a, aOff, lda) : packerA(transA, alpha, a, aOff, lda);
+        PackA pa = !transA && alpha == 1f ? rowMajorA(a, aOff, lda, n) : packerA(transA, alpha, a, aOff, lda);
         PackB pb = packerB(transB, b, bOff, ldb);
         int ncMax = Math.max(NR, Math.min(NC, B_CAP / k / NR * NR));
         for (int jc = 0; jc < n; jc += ncMax) {
