@@ -97,6 +97,12 @@ public final class Conv2dCpu implements ConvKernels {
             if (epi != null) epi.apply(y, yo, cout, 0, g.n(), 0, cout);
             return;
         }
+        if (!g.pointwise() && ImplicitGemmConv.applies(g.kw(), c, g.dw(), cout)) {
+            int kw = g.kw();
+            ImplicitGemmConv.correlate(x, xo, g.n(), g.h(), g.w(), c, g.kh(), kw, g.sh(), g.sw(), -g.padTop(), -g.padLeft(),
+                    g.dh(), g.dw(), (ky, kx, ci, co) -> w[wo + ((ky * kw + kx) * c + ci) * cout + co], cout, y, yo, g.ho(), g.wo(), epi);
+            return;
+        }
         float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
         // Pointwise: the input is the GEMM's A as stored; with few output panels it is read in place.
         Sgemm.PackA pa = g.pointwise()
@@ -266,6 +272,13 @@ public final class Conv2dCpu implements ConvKernels {
                 }
             }
         };
+        if (ImplicitGemmConv.applies(kw, cout, g.dw(), c)) {
+            // The flipped, channel-swapped filter, as in the Winograd case above.
+            ImplicitGemmConv.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout, kh, kw, 1, 1,
+                    g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw(),
+                    (ky, kx, co, ci) -> w[wo + (((kh - 1 - ky) * kw + (kw - 1 - kx)) * c + ci) * cout + co], c, dx, dxo, g.h(), g.w(), null);
+            return;
+        }
         float[] bp = Sgemm.packAllB(kk, 0, c, flipped);
         Sgemm.PackA pa = new ConvSupport.Im2colA(dy, dyo, g.ho(), g.wo(), cout, g.h(), g.w(), kh, kw, 1, 1,
                 g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw());

@@ -101,7 +101,7 @@ public final class Sgemm {
 
     /**
      * An untransposed, unscaled op(A) read in place: row i, column p at {@code a[off + i * lda + p]}.
-     * {@link #multiply} hands its rows straight to {@link #kernelRowMajorA} instead of packing
+     * {@link #multiply} hands its rows straight to {@link #kernelRowsAt} instead of packing
      * them. That pays when op(B) has few panels: each A value then feeds only a few micro-kernel
      * calls, and packing it (a scalar strided store per value) would cost a large share of the
      * FMAs it feeds (a 1x1 convolution to 64 channels packed its whole input for 4 panels).
@@ -246,29 +246,35 @@ public final class Sgemm {
                          float[] c, int cOff, int ldc, boolean accumulate, Epilogue epi) {
         float[] ap = PACK_A.get();
         float[] scratch = SCRATCH.get();
-        RowMajorA direct = pa instanceof RowMajorA r ? r : null;
+        RowMajorA inPlace = pa instanceof RowMajorA r ? r : null;
         int kBlocks = ceilDiv(k, KC);
         int kcStep = ceilDiv(k, kBlocks);
         for (int ic = i0; ic < i1; ic += MC) {
             int mc = Math.min(MC, i1 - ic);
-            // In-place A: full MR-row panels are read where they are; a ragged last panel is packed.
-            int mFull = direct == null ? 0 : mc / MR * MR;
             for (int pc = 0; pc < k; pc += kcStep) {
                 int kc = Math.min(kcStep, k - pc);
                 boolean add = accumulate || pc > 0;
-                if (mFull < mc) pa.pack(ic + mFull, mc - mFull, pc, kc, ap);
+                if (inPlace == null) pa.pack(ic, mc, pc, kc, ap);
                 for (int q = q0; q < q1; q++) {
                     int jr = q * NR;
                     int nr = Math.min(NR, n - jr);
                     int bo = q * k * NR + pc * NR;
-                    // One B panel stays in L1 while the A block's panels stream from L2.
-                    for (int ir = 0; ir < mFull; ir += MR) {
-                        kernelRowMajorA(kc, direct.a(), direct.off() + (ic + ir) * direct.lda() + pc, direct.lda(),
-                                bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc, nr, add, scratch);
-                    }
-                    for (int ir = mFull; ir < mc; ir += MR) {
-                        kernel(kc, ap, (ir - mFull) / MR * kc * AS, bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc,
-                                Math.min(MR, mc - ir), nr, add, scratch);
+                    // One B panel stays in L1 while the A block's rows stream from L2.
+                    if (inPlace != null) {
+                        int lda = inPlace.lda();
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            // Rows past a ragged panel's last repeat it; their results are clipped away.
+                            int mr = Math.min(MR, mc - ir);
+                            int a0 = inPlace.off() + (ic + ir) * lda + pc;
+                            kernelRowsAt(kc, inPlace.a(), a0, a0 + Math.min(1, mr - 1) * lda, a0 + Math.min(2, mr - 1) * lda,
+                                    a0 + Math.min(3, mr - 1) * lda, a0 + Math.min(4, mr - 1) * lda, mr,
+                                    bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc, nr, add, scratch);
+                        }
+                    } else {
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            kernel(kc, ap, ir / MR * kc * AS, bp, bo, c, cOff + (ic + ir) * ldc + jr, ldc,
+                                    Math.min(MR, mc - ir), nr, add, scratch);
+                        }
                     }
                 }
             }
@@ -581,18 +587,18 @@ public final class Sgemm {
     }
 
     /**
-     * The MR x NR micro-kernel over an A read in place (rows at {@code ao + r * lda}, see
-     * {@link RowMajorA}): the same loop as {@link #kernel} with the five broadcasts taken from five
-     * row streams. Full MR rows only.
+     * The MR x NR micro-kernel over five rows of A read where they lie: row r's kc values at
+     * {@code a[ar + p]} (see {@link RowMajorA} and {@link ImplicitGemmConv}, whose
+     * rows are not evenly spaced). The same loop as {@link #kernel} with the five broadcasts taken
+     * from five streams. A ragged panel (mr < MR) repeats its last row and is clipped.
      */
-    static void kernelRowMajorA(int kc, float[] a, int ao, int lda, float[] bp, int bo,
-                                float[] c, int co, int ldc, int nr, boolean add, float[] scratch) {
+    static void kernelRowsAt(int kc, float[] a, int a0, int a1, int a2, int a3, int a4, int mr, float[] bp, int bo,
+                             float[] c, int co, int ldc, int nr, boolean add, float[] scratch) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        int a0 = ao, a1 = ao + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda;
         for (int p = 0; p < kc; p++) {
             int bi = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
@@ -614,7 +620,7 @@ public final class Sgemm {
             c41 = av.fma(b1, c41);
         }
         // The store is kernel()'s, repeated: as a shared method C2 does not inline it and boxes the ten vectors.
-        if (nr == NR) {
+        if (mr == MR && nr == NR) {
             if (add) {
                 c00 = c00.add(FloatVector.fromArray(S, c, co));
                 c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
@@ -649,7 +655,7 @@ public final class Sgemm {
         c31.intoArray(scratch, 3 * NR + VL);
         c40.intoArray(scratch, 4 * NR);
         c41.intoArray(scratch, 4 * NR + VL);
-        clip(scratch, c, co, ldc, MR, nr, add);
+        clip(scratch, c, co, ldc, mr, nr, add);
     }
 
     // ---- direct path: small or skinny products, no packing ---------------------------------------

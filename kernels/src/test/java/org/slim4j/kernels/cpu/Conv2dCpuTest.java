@@ -59,7 +59,13 @@ class Conv2dCpuTest {
             new Geo(1, 6, 5, 64, 3, 3, 17, 1, 1, 1, 1, Padding.SAME),     // wide K
             new Geo(2, 23, 21, 8, 3, 3, 16, 1, 1, 1, 1, Padding.SAME),    // many tiles and bands
             new Geo(3, 19, 17, 4, 5, 5, 7, 1, 1, 1, 1, Padding.SAME),     // tall bands (5x5)
-            new Geo(1, 30, 4, 3, 3, 3, 2, 1, 1, 3, 1, Padding.SAME));     // batch 1, dilated rows
+            new Geo(1, 30, 4, 3, 3, 3, 2, 1, 1, 3, 1, Padding.SAME),      // batch 1, dilated rows
+            // Implicit GEMM (kw * c >= 32, cout <= 64), forward and unit-stride input gradient:
+            new Geo(3, 9, 11, 32, 5, 5, 20, 1, 1, 1, 1, Padding.SAME),    // LeNet-like, blocks across images
+            new Geo(2, 13, 12, 16, 3, 3, 24, 2, 2, 1, 1, Padding.SAME),   // strided
+            new Geo(2, 12, 13, 40, 3, 3, 8, 1, 1, 2, 2, Padding.VALID),   // dilated: one run per tap
+            new Geo(1, 6, 7, 96, 3, 3, 33, 1, 1, 1, 1, Padding.SAME),     // runs split into K pieces, ragged panel
+            new Geo(2, 7, 6, 12, 1, 5, 40, 1, 1, 1, 1, Padding.SAME));    // 1x5, padding on the width only
 
     private static Tensor random32(long seed, int... dims) {
         return Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), -1, 1);

@@ -42,7 +42,8 @@ class FusedConv2dCpuTest {
 
     private static final List<Geo> GEOS = List.of(
             new Geo(2, 9, 7, 3, 3, 3, 5, 1, 1, Padding.SAME),
-            new Geo(3, 19, 17, 24, 3, 3, 37, 1, 1, Padding.SAME),     // several M blocks, ragged N panels
+            new Geo(3, 19, 17, 24, 3, 3, 37, 1, 1, Padding.SAME),     // implicit GEMM: several blocks, ragged panel
+            new Geo(3, 19, 17, 24, 3, 3, 80, 1, 1, Padding.SAME),     // im2col GEMM: several M blocks, ragged N panels
             new Geo(2, 12, 11, 40, 1, 1, 21, 1, 1, Padding.VALID),    // pointwise
             new Geo(2, 15, 13, 8, 3, 3, 16, 2, 1, Padding.SAME),      // strided
             new Geo(1, 14, 12, 6, 5, 5, 9, 1, 2, Padding.VALID),      // dilated

@@ -1,0 +1,187 @@
+package org.slim4j.kernels.cpu;
+
+import java.util.Arrays;
+
+/**
+ * A convolution (NHWC input, filter packed as Sgemm B panels over K = kh * kw * c in HWI order)
+ * computed as an implicit GEMM that reads the input where it lies: Y [pixels, cout] =
+ * im2col(X) [pixels, K] x W [K, cout], with no im2col matrix and no A packing.
+ *
+ * <p>Why it works: in NHWC, the im2col row of output pixel (oy, ox) restricted to one kernel row
+ * ky is kw * c consecutive floats of the input (when the horizontal dilation is 1), starting at
+ * ((oy * sy + ky * dy) * W + ox * sx) * c. So the micro-kernel ({@link Sgemm#kernelRowsAt})
+ * can broadcast straight from five such runs, one per output pixel of its tile, and the K loop
+ * becomes kh runs (split to at most {@link Sgemm#KC}) accumulated into the C tile. The input is
+ * first copied once into a zero-padded buffer so that every window lies inside it: padding is
+ * then just zeros, and any five consecutive output pixels (even across rows or images) form a
+ * tile. Packing the im2col matrix instead costs a scalar strided store per value: for LeNet's
+ * 5x5 32->64 layer that packing took as long as a third of the FMAs it fed.
+ *
+ * <p>Work: output pixels in blocks of {@link #BLOCK} over all cores; per block, each B panel's K
+ * slice (at most KC x NR, 16 KiB) stays in L1 while the block's tiles pass over it, and the
+ * block's input runs stay in L2. The epilogue runs on each finished block.
+ */
+final class ImplicitGemmConv {
+    private static final int MR = Sgemm.MR;
+    private static final int NR = Sgemm.NR;
+    /** Output pixels per parallel block: 24 micro-tiles share each B slice. */
+    static final int BLOCK = 24 * MR;
+    /** Most output channels for which this path is chosen (see {@link #applies}). */
+    static final int MAX_COUT = 64;
+    /** Shortest contiguous run worth a micro-kernel call (each call loads and stores its C tile). */
+    static final int MIN_RUN = 32;
+
+    /** Per calling thread: the packed filter. */
+    private static final ThreadLocal<float[]> FILTER = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per calling thread: the zero-padded input copy. */
+    private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
+
+    private ImplicitGemmConv() {
+    }
+
+    /**
+     * Whether this path pays: runs of kw * c floats per kernel row (c per tap when the horizontal
+     * dilation is above 1) long enough for a micro-kernel call (a 1-channel stem goes through
+     * im2col), and few output channels. Packing im2col panels costs about the same per A value
+     * whatever cout is, so it is worth its price only when many panels share it: measured with
+     * one thread, this path beat it by 10-15% at 64 output channels and lost from 96 on.
+     */
+    static boolean applies(int kw, int c, int dx, int cout) {
+        return (dx == 1 ? kw * c : c) >= MIN_RUN && cout <= MAX_COUT;
+    }
+
+    /**
+     * y[n, ny, nx, cout] (stored at yo) = correlation of x[n, h, w, c] (at xo) with the filter in
+     * {@code bp} (Sgemm B panels over K = kh * kw * c, panel t at t * K * NR): output (oy, ox)
+     * reads input (oy * sy + offY + ky * dy, ox * sx + offX + kx * dx), zero outside.
+     */
+    static void correlate(float[] x, int xo, int n, int h, int w, int c, int kh, int kw, int sy, int sx,
+                          int offY, int offX, int dy, int dx, Winograd3x3.Taps g, int cout,
+                          float[] y, int yo, int ny, int nx, Sgemm.Epilogue epi) {
+        // Padded extent: every window of every output pixel inside [0, hp) x [0, wp).
+        int top = Math.max(0, -offY);
+        int left = Math.max(0, -offX);
+        int hp = Math.max(h + top, (ny - 1) * sy + offY + (kh - 1) * dy + 1 + top);
+        int wp = Math.max(w + left, (nx - 1) * sx + offX + (kw - 1) * dx + 1 + left);
+        float[] src = x;
+        int so = xo;
+        if (hp != h || wp != w) {
+            src = padded(x, xo, n, h, w, c, top, left, hp, wp);
+            so = 0;
+        }
+        final float[] a = src;
+        // Input offset of output pixel (0, 0)'s window origin, in the (padded) input.
+        final int origin = so + ((offY + top) * wp + offX + left) * c;
+        final int k = kh * kw * c;
+        final int np = Sgemm.ceilDiv(cout, NR);
+        final float[] bp = packFilter(g, kh, kw, c, cout);
+        final int pixels = n * ny * nx;
+        final int run = dx == 1 ? kw * c : c;
+        final int pieces = Sgemm.ceilDiv(run, Sgemm.KC);
+        final int piece = Sgemm.ceilDiv(run, pieces);
+        final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
+        Parallel.forRange(blocks, 1, (b0, b1) -> {
+            int[] base = new int[BLOCK];
+            float[] scratch = new float[MR * NR];
+            for (int b = b0; b < b1; b++) {
+                int p0 = b * BLOCK;
+                int mb = Math.min(BLOCK, pixels - p0);
+                // Window origin of each pixel of the block.
+                int img = p0 / (ny * nx);
+                int rem = p0 - img * ny * nx;
+                int oy = rem / nx;
+                int ox = rem - oy * nx;
+                for (int i = 0; i < mb; i++) {
+                    base[i] = origin + ((img * hp + oy * sy) * wp + ox * sx) * c;
+                    if (++ox == nx) {
+                        ox = 0;
+                        if (++oy == ny) {
+                            oy = 0;
+                            img++;
+                        }
+                    }
+                }
+                // K pieces outermost (as Sgemm's K blocks): the C block (BLOCK x cout) takes the
+                // partial sums, and each piece's input runs are read from cache by every panel.
+                boolean add = false;
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx += dx == 1 ? kw : 1) {
+                        for (int ci = 0; ci < run; ci += piece) {
+                            int kc = Math.min(piece, run - ci);
+                            // Offset of this piece in the window, and its first K index.
+                            int aOff = (ky * dy * wp + kx * dx) * c + ci;
+                            int kIdx = (ky * kw + kx) * c + ci;
+                            for (int q = 0; q < np; q++) {
+                                int jr = q * NR;
+                                int nr = Math.min(NR, cout - jr);
+                                int bo = (q * k + kIdx) * NR;
+                                for (int t = 0; t < mb; t += MR) {
+                                    // A ragged last tile repeats its last pixel; Sgemm clips the copies away.
+                                    int last = Math.min(t + MR, mb) - 1;
+                                    Sgemm.kernelRowsAt(kc, a, base[t] + aOff, base[Math.min(t + 1, last)] + aOff,
+                                            base[Math.min(t + 2, last)] + aOff, base[Math.min(t + 3, last)] + aOff,
+                                            base[Math.min(t + 4, last)] + aOff, last - t + 1, bp, bo,
+                                            y, yo + (p0 + t) * cout + jr, cout, nr, add, scratch);
+                                }
+                            }
+                            add = true;
+                        }
+                    }
+                }
+                if (epi != null) epi.apply(y, yo, cout, p0, mb, 0, cout);
+            }
+        });
+    }
+
+    /** The filter as NR-wide panels over K in (ky, kx, ci) order: panel t, (p, j) at (t * K + p) * NR + j. */
+    private static float[] packFilter(Winograd3x3.Taps g, int kh, int kw, int c, int cout) {
+        int k = kh * kw * c;
+        int np = Sgemm.ceilDiv(cout, NR);
+        float[] bp = FILTER.get();
+        if (bp.length < np * k * NR) {
+            bp = new float[np * k * NR];
+            FILTER.set(bp);
+        }
+        for (int t = 0; t < np; t++) {
+            for (int ky = 0, p = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    for (int ci = 0; ci < c; ci++, p++) {
+                        int d = (t * k + p) * NR;
+                        for (int j = 0; j < NR; j++) {
+                            int co = t * NR + j;
+                            bp[d + j] = co < cout ? g.get(ky, kx, ci, co) : 0f;
+                        }
+                    }
+                }
+            }
+        }
+        return bp;
+    }
+
+    /** x copied into a [n, hp, wp, c] buffer with zeros around it (top rows and left columns as given). */
+    private static float[] padded(float[] x, int xo, int n, int h, int w, int c, int top, int left, int hp, int wp) {
+        int size = n * hp * wp * c;
+        float[] p = PADDED.get();
+        if (p.length < size) {
+            p = new float[size];
+            PADDED.set(p);
+        }
+        float[] dst = p;
+        int rowLen = wp * c;
+        Parallel.forRange(n * hp, Math.max(1, (1 << 14) / rowLen), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int img = r / hp;
+                int iy = r - img * hp - top;
+                int d = r * rowLen;
+                if (iy < 0 || iy >= h) {
+                    Arrays.fill(dst, d, d + rowLen, 0f);
+                    continue;
+                }
+                Arrays.fill(dst, d, d + left * c, 0f);
+                System.arraycopy(x, xo + (img * h + iy) * w * c, dst, d + left * c, w * c);
+                Arrays.fill(dst, d + (left + w) * c, d + rowLen, 0f);
+            }
+        });
+        return dst;
+    }
+}
