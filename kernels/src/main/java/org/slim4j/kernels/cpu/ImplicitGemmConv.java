@@ -28,7 +28,7 @@ final class ImplicitGemmConv {
     static final int BLOCK = 24 * MR;
     /** Most output channels for which this path is chosen (see {@link #applies}). */
     static final int MAX_COUT = 64;
-    /** Shortest contiguous run worth a micro-kernel call (each call loads and stores its C tile). */
+    /** Shortest contiguous run worth a strided micro-kernel call (each call loads and stores its C tile). */
     static final int MIN_RUN = 32;
 
     /** Per calling thread: the packed filter. */
@@ -40,14 +40,17 @@ final class ImplicitGemmConv {
     }
 
     /**
-     * Whether this path pays: runs of kw * c floats per kernel row (c per tap when the horizontal
-     * dilation is above 1) long enough for a micro-kernel call (a 1-channel stem goes through
-     * im2col), and few output channels. Packing im2col panels costs about the same per A value
-     * whatever cout is, so it is worth its price only when many panels share it: measured with
-     * one thread, this path beat it by 10-15% at 64 output channels and lost from 96 on.
+     * Whether this path pays: few output channels, and runs of kw * c floats per kernel row (c per
+     * tap when the horizontal dilation is above 1) long enough for a micro-kernel call: 32, or 4
+     * at unit stride and dilation. Packing im2col panels costs about the same per A value whatever
+     * cout is, so it is worth its price only when many panels share it. Measured with one thread
+     * (in-JVM alternation): 10-15% faster at 64 output channels from 32-value runs, slower from
+     * 96 channels on; LeNet's 1-channel 5x5 stem (runs of 5) 6.0 -> 3.2 ms; but ResNet's 7x7
+     * stride-2 stem (runs of 21, rows 6 floats apart) 38 -> 46 ms, so short strided runs keep im2col.
      */
-    static boolean applies(int kw, int c, int dx, int cout) {
-        return (dx == 1 ? kw * c : c) >= MIN_RUN && cout <= MAX_COUT;
+    static boolean applies(int kw, int c, int sx, int dx, int cout) {
+        int run = dx == 1 ? kw * c : c;
+        return cout <= MAX_COUT && (run >= MIN_RUN || (sx == 1 && dx == 1 && run >= 4));
     }
 
     /**
