@@ -200,8 +200,21 @@ public final class Layers {
         try (VariableScope sc = VariableScope.open(scopeOf(a, scope), "SeparableConv2d")) {
             int in = inputs.value().dim(3);
             Variable dw = modelVariable("depthwise_weights", Shape.of(k[0], k[1], in, multiplier), weightsInit, reg, trainable);
-            Var out = Ops.depthwiseConv2d(inputs, dw.var(), new Conv2dSpec(stride[0], stride[1], rate[0], rate[1], a.get(PADDING, Padding.SAME)));
+            Conv2dSpec spec = new Conv2dSpec(stride[0], stride[1], rate[0], rate[1], a.get(PADDING, Padding.SAME));
             int channels = in * multiplier;
+            Activation act = a.get(ACTIVATION_FN, Activation.RELU);
+            boolean fusableAct = act == null || act == Activation.RELU || act == Activation.RELU6;
+            if (numOutputs == null && a.get(NORMALIZER_FN, null) == Normalizer.BATCH_NORM && fusableAct && !GradMode.isEnabled()
+                    && Ops.fusesConv(inputs, dw.var())) {
+                Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
+                if (!bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null) {
+                    // MobileNet's depthwise layers: inference batch norm and activation folded into the kernel.
+                    Var out = foldedBatchNorm(inputs, channels, bn,
+                            (scale, shift) -> Ops.depthwiseConv2dScaleShift(inputs, dw.var(), scale, shift, spec, act));
+                    return collect(a, sc.name(), out);
+                }
+            }
+            Var out = Ops.depthwiseConv2d(inputs, dw.var(), spec);
             if (numOutputs != null) {
                 Variable pw = modelVariable("pointwise_weights", Shape.of(1, 1, channels, numOutputs), pointwiseInit, reg, trainable);
                 out = Ops.conv2d(out, pw.var(), Conv2dSpec.of(1, Padding.VALID));
@@ -405,6 +418,20 @@ public final class Layers {
      * without gradient recording (the folded constants have no gradient path).
      */
     private static Var conv2dFoldedBatchNorm(Var inputs, Var filter, Conv2dSpec spec, int c, Args bn, Activation act) {
+        return foldedBatchNorm(inputs, c, bn, (scale, shift) -> Ops.conv2dScaleShift(inputs, filter, scale, shift, spec, act));
+    }
+
+    /** A fused kernel taking a folded batch norm's per-channel scale and shift. */
+    private interface ScaleShiftKernel {
+        Var apply(Tensor scale, Tensor shift);
+    }
+
+    /**
+     * An inference batch_norm (arguments {@code bn}) over c channels folded into {@code kernel}:
+     * scale = gamma / sqrt(moving_variance + epsilon), shift = beta - moving_mean * scale. The
+     * variables are made in the batch norm's own scope exactly as {@link #batchNorm} makes them.
+     */
+    private static Var foldedBatchNorm(Var inputs, int c, Args bn, ScaleShiftKernel kernel) {
         try (VariableScope sc = VariableScope.open(scopeOf(bn, null), "BatchNorm")) {
             BatchNormVariables v = batchNormVariables(bn, c);
             DType dt = inputs.value().dtype();
@@ -425,7 +452,7 @@ public final class Layers {
                 shift[ch] = (beta == null ? 0.0 : beta[ch]) - mean[ch] * a;
             }
             try (Tensor sc32 = Tensor.fromDoubles(dt, Shape.of(c), scale); Tensor sh32 = Tensor.fromDoubles(dt, Shape.of(c), shift)) {
-                return Ops.conv2dScaleShift(inputs, filter, sc32, sh32, spec, act);
+                return kernel.apply(sc32, sh32);
             }
         }
     }

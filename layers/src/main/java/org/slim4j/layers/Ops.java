@@ -20,6 +20,7 @@ import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.DropoutKernels;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.FusedConvKernels;
+import org.slim4j.kernels.FusedDepthwiseConvKernels;
 import org.slim4j.kernels.LrnSpec;
 import org.slim4j.kernels.Padding;
 import org.slim4j.kernels.PoolSpec;
@@ -149,6 +150,29 @@ public final class Ops {
         count((long) out.numel() * f.dim(0) * f.dim(1));
         Var y = isMeta(input, filter) ? meta(input, out) : ConvOps.depthwiseConv2d(input, filter, spec);
         return TracedOp.record("DepthwiseConv2dNative", y, convAttrs(spec), input, filter);
+    }
+
+    /**
+     * act(depthwise_conv2d(input, filter) * scale + shift) with per-channel constant scale and
+     * shift and no gradient (an inference batch norm folded into its depthwise convolution); the
+     * caller checks {@link #fusesConv}.
+     */
+    static Var depthwiseConv2dScaleShift(Var input, Var filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation activation) {
+        Shape in = input.value().shape();
+        Shape f = filter.value().shape();
+        requireRank("depthwise_conv2d", "input", in, 4);
+        requireRank("depthwise_conv2d", "filter", f, 4);
+        sameDtype("depthwise_conv2d", input, filter);
+        if (f.dim(2) != in.dim(3)) {
+            throw new IllegalArgumentException("depthwise_conv2d: filter in-channels " + f.dim(2) + " != input channels " + in.dim(3)
+                + " (input " + in + ", filter " + f + ")");
+        }
+        Shape out = windowed("depthwise_conv2d", in, f.dim(0), f.dim(1), spec.strideH(), spec.strideW(), spec.dilationH(), spec.dilationW(),
+            spec.padding(), f.dim(2) * f.dim(3), " (input " + in + ", filter " + f + ")");
+        count((long) out.numel() * f.dim(0) * f.dim(1));
+        Tensor y = Backends.kernels(input.value(), FusedDepthwiseConvKernels.class)
+            .depthwiseConv2dScaleShift(input.value(), filter.value(), scale, shift, spec, fusedActivation(activation));
+        return Var.constant(y);
     }
 
     /** tf.matmul of [M, K] and [K, N]. */

@@ -206,6 +206,41 @@ class LayersTest {
     }
 
     @Test
+    void depthwiseSeparableWithInferenceBatchNormFusesWithTheSameValuesAndVariables() {
+        // MobileNet's depthwise layer: separable_conv2d(num_outputs=None) -> inference batch norm -> relu6. Op by op
+        // with gradient recording on; one fused depthwise kernel without it.
+        for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int stride : new int[] {1, 2}) {
+                try (TensorScope ts = TensorScope.open(); VariableStore store = new VariableStore(dt, 11)) {
+                    Var x = input(13, dt, 2, 11, 10, 16);
+                    java.util.Map<String, Initializer> inits = java.util.Map.of("moving_mean", Initializers.truncatedNormal(0.5),
+                        "moving_variance", Initializers.constant(1.5), "gamma", Initializers.truncatedNormal(1.0), "beta", Initializers.truncatedNormal(2.0));
+                    Args bn = Args.of(isTraining(false), Arg.scale(true), Arg.paramInitializers(inits));
+                    double[][] outs = new double[2][];
+                    for (int pass = 0; pass < 2; pass++) {
+                        OpProfiler prof = OpProfiler.start();
+                        try (Graph g = Graph.open(store); org.slim4j.autograd.GradMode.Guard off = pass == 1 ? org.slim4j.autograd.GradMode.noGrad() : null) {
+                            outs[pass] = Layers.separableConv2d(x, null, 3, 1, "dw", Arg.stride(stride), normalizerFn(Normalizer.BATCH_NORM),
+                                Arg.normalizerParams(bn), activationFn(Activation.RELU6)).value().toDoubleArray();
+                        } finally {
+                            prof.stop();
+                        }
+                        java.util.Set<String> ops = prof.stats().keySet();
+                        assertEquals(pass == 1, ops.contains("FusedDepthwiseConvKernels.depthwiseConv2dScaleShift")
+                            && !ops.contains("BatchNormKernels.inferenceForward") && !ops.contains("DepthwiseConvKernels.depthwiseConv2d"),
+                            dt + " pass " + pass + " ran " + ops);
+                    }
+                    Close.assertClose(outs[0], outs[1], dt == DType.FLOAT32 ? 1e-5 : 1e-12, dt + " stride " + stride + " depthwise + bn + relu6");
+                    double clipped = java.util.Arrays.stream(outs[0]).filter(v -> v == 0 || v == 6).count();
+                    assertTrue(clipped > 0 && clipped < outs[0].length, "relu6 clips some outputs, not all");
+                    assertEquals(List.of("dw/depthwise_weights", "dw/BatchNorm/beta", "dw/BatchNorm/gamma", "dw/BatchNorm/moving_mean",
+                        "dw/BatchNorm/moving_variance"), new java.util.ArrayList<>(store.asMap().keySet()));
+                }
+            }
+        }
+    }
+
+    @Test
     void layerGradientsMatchFiniteDifferences() {
         try (VariableStore store = new VariableStore(DType.FLOAT64, 8)) {
             Tensor x = Tensor.randomUniform(9, DType.FLOAT64, Shape.of(2, 5, 4, 3), -1, 1);

@@ -30,6 +30,7 @@ public final class CpuBackend implements Backend {
         register(org.slim4j.kernels.LrnKernels.class, new LrnCpu());
         register(org.slim4j.kernels.ConvKernels.class, new Conv2dCpu());
         register(org.slim4j.kernels.DepthwiseConvKernels.class, new DepthwiseConv2dCpu());
+        register(org.slim4j.kernels.FusedDepthwiseConvKernels.class, new FusedDepthwiseConv2dCpu());
     }
 
     private <K> void register(Class<K> family, K impl) {

@@ -82,10 +82,19 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
      * offset, filter offset) pairs and summed over the channel axis in vector registers.
      */
     private static void forwardF(float[] x, int xo, float[] f, int fo, float[] y, int yo, Geometry g, int m) {
+        forwardF(x, xo, f, fo, y, yo, g, m, null);
+    }
+
+    /**
+     * The float32 forward pass; a non-null epilogue is applied to each output row (its wo pixels
+     * x C*M channels, as Sgemm epilogue rows) as soon as the row is written, while it is in L1
+     * ({@link FusedDepthwiseConv2dCpu}).
+     */
+    static void forwardF(float[] x, int xo, float[] f, int fo, float[] y, int yo, Geometry g, int m, Sgemm.Epilogue epi) {
         if (m == 1) {
             Window win = new Window(g.h(), g.w(), g.c(), g.kh(), g.kw(), g.ho(), g.wo(), g.sh(), g.sw(),
                     -g.padTop(), -g.padLeft(), g.dh(), g.dw());
-            win.correlate(x, xo, f, fo, y, yo, g.n());
+            win.correlate(x, xo, f, fo, y, yo, g.n(), epi);
             return;
         }
         final int cm = g.c() * m;
@@ -123,6 +132,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                     }
                     ConvSupport.sumOfProducts(y, yRow + ow * cm, src, aOff, f, bOff, count, cm);
                 }
+                if (epi != null) epi.apply(y, yo, cm, r * g.wo(), g.wo(), 0, cm);
             }
         });
     }
@@ -276,7 +286,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             }
         }
 
-        private void correlateRing(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n) {
+        private void correlateRing(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n, Sgemm.Epilogue epi) {
             final int vecEnd = c / VL * VL;
             Parallel.forRange(n * dstH, grain(), (r0, r1) -> {
                 Ring ring = new Ring();
@@ -302,6 +312,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                         rows(r, so, rowBase);
                         for (int ch = vecEnd; ch < c; ch++) scalar(src, rowBase, taps, to, dst, dRow, ch, 0, dstW);
                     }
+                    if (epi != null) epi.apply(dst, dOff, c, r * dstW, dstW, 0, c);
                 }
             });
         }
@@ -737,9 +748,10 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             return all;
         }
 
-        void correlate(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n) {
+        /** The correlation; a non-null epilogue runs on each finished output row (see forwardF). */
+        void correlate(float[] src, int so, float[] taps, int to, float[] dst, int dOff, int n, Sgemm.Epilogue epi) {
             if (ringApplies()) {
-                correlateRing(src, so, taps, to, dst, dOff, n);
+                correlateRing(src, so, taps, to, dst, dOff, n, epi);
                 return;
             }
             Parallel.forRange(n * dstH, grain(), (r0, r1) -> {
@@ -764,6 +776,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
                         }
                         for (int ch = vecEnd; ch < c; ch++) scalar(src, rowBase, taps, to, dst, dRow, ch, x0, x1);
                     }
+                    if (epi != null) epi.apply(dst, dOff, c, r * dstW, dstW, 0, c);
                 }
             });
         }
@@ -1121,7 +1134,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
             float[] flipped = flippedTaps(f, fo, kh * kw * c, c);
             Window win = new Window(g.ho(), g.wo(), c, kh, kw, g.h(), g.w(), 1, 1,
                     g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw());
-            win.correlate(dy, dyo, flipped, 0, dx, dxo, g.n());
+            win.correlate(dy, dyo, flipped, 0, dx, dxo, g.n(), null);
             return;
         }
         if (m == 1 && g.sh() == 2 && g.sw() == 2 && g.kh() == 3 && g.kw() == 3 && g.dh() == 1 && g.dw() == 1

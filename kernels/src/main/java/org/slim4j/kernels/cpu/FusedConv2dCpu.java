@@ -38,21 +38,15 @@ public final class FusedConv2dCpu implements FusedConvKernels {
             throw new IllegalArgumentException(OP + ": filter in-channels " + fd[2] + " != input channels " + xd[3] + " (" + shapes + ")");
         }
         int cout = fd[3];
-        checkChannel("scale", scale, t, cout, shapes);
-        checkChannel("shift", shift, t, cout, shapes);
+        checkChannel(OP, "scale", scale, t, cout, shapes);
+        checkChannel(OP, "shift", shift, t, cout, shapes);
         Geometry g = ConvSupport.geometry(OP, xd, fd[0], fd[1], spec, shapes);
         if (t == DType.FLOAT64) return reference(input, filter, scale, shift, spec, activation);
         // The convolution writes all of y; with nothing to sum over the epilogue reads zeros.
         Shape yShape = Shape.of(g.n(), g.ho(), g.wo(), cout);
         Tensor y = g.k() == 0 ? Tensor.zeros(t, yShape) : Tensor.empty(t, yShape);
         if (y.numel() == 0) return y;
-        float[] sc = new float[cout];
-        float[] sh = new float[cout];
-        for (int co = 0; co < cout; co++) {
-            sc[co] = scale == null ? 1f : scale.floatData()[scale.offset() + co];
-            sh[co] = shift == null ? 0f : shift.floatData()[shift.offset() + co];
-        }
-        Sgemm.Epilogue epi = (c, cOff, ldc, row0, rows, col0, cols) -> apply(c, cOff, ldc, row0, rows, col0, cols, sc, sh, activation);
+        Sgemm.Epilogue epi = epilogue(scale, shift, cout, activation);
         if (g.k() == 0) {
             epi.apply(y.floatData(), y.offset(), cout, 0, g.outPixels(), 0, cout);
             return y;
@@ -61,14 +55,25 @@ public final class FusedConv2dCpu implements FusedConvKernels {
         return y;
     }
 
-    private static void checkChannel(String arg, Tensor v, DType t, int cout, String shapes) {
+    static void checkChannel(String op, String arg, Tensor v, DType t, int cout, String shapes) {
         if (v == null) return;
         if (v.dtype() != t) {
-            throw new IllegalArgumentException(OP + ": dtype mismatch: input is " + t + ", " + arg + " is " + v.dtype());
+            throw new IllegalArgumentException(op + ": dtype mismatch: input is " + t + ", " + arg + " is " + v.dtype());
         }
         if (v.rank() != 1 || v.dim(0) != cout) {
-            throw new IllegalArgumentException(OP + ": " + arg + " shape " + v.shape() + " != [" + cout + "] (" + shapes + ")");
+            throw new IllegalArgumentException(op + ": " + arg + " shape " + v.shape() + " != [" + cout + "] (" + shapes + ")");
         }
+    }
+
+    /** The float32 epilogue c = act(c * scale + shift) for per-channel scale and shift (null: 1 and 0). */
+    static Sgemm.Epilogue epilogue(Tensor scale, Tensor shift, int cout, Activation activation) {
+        float[] sc = new float[cout];
+        float[] sh = new float[cout];
+        for (int co = 0; co < cout; co++) {
+            sc[co] = scale == null ? 1f : scale.floatData()[scale.offset() + co];
+            sh[co] = shift == null ? 0f : shift.floatData()[shift.offset() + co];
+        }
+        return (c, cOff, ldc, row0, rows, col0, cols) -> apply(c, cOff, ldc, row0, rows, col0, cols, sc, sh, activation);
     }
 
     /** c = act(c * scale + shift) on one block, vectorised over channels. */
@@ -98,9 +103,13 @@ public final class FusedConv2dCpu implements FusedConvKernels {
     }
 
     private Tensor reference(Tensor input, Tensor filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation act) {
-        Tensor y = conv.conv2d(input, filter, spec);
+        return scaleShiftReference(conv.conv2d(input, filter, spec), scale, shift, act);
+    }
+
+    /** The float64 epilogue, in place on y (channels last). */
+    static Tensor scaleShiftReference(Tensor y, Tensor scale, Tensor shift, Activation act) {
         double[] a = y.doubleData();
-        int cout = filter.dim(3);
+        int cout = y.dim(3);
         for (int i = y.offset(), end = y.offset() + y.numel(); i < end; i++) {
             int co = (i - y.offset()) % cout;
             double v = a[i] * (scale == null ? 1.0 : scale.doubleData()[scale.offset() + co])
