@@ -30,6 +30,16 @@ public final class Conv2dCpu implements ConvKernels {
      * shallow (its B block is capped at L2 size), so the whole-im2col GEMM is used instead.
      */
     private static final int WHOLE_IM2COL_MIN_K = 512;
+    /**
+     * ... except with at most this many output channels and at least {@link #SLICED_MIN_PIXELS_PER_K}
+     * pixels per receptive-field value: the whole-im2col GEMM packs the transposed im2col as A for
+     * only a few B panels, which costs more than the sliced path's shallow K blocks. Alternated in
+     * one JVM, two threads: LeNet's 5x5 32->64 (12544 pixels, K 800) 19 -> 15 ms best; CifarNet's
+     * 5x5 64->64 (32768 pixels, K 1600) 89 -> 84 ms; Inception's 5x5 48->64 (4900 pixels, K 1200)
+     * a tie, so it keeps the whole GEMM.
+     */
+    private static final int SLICED_MAX_COUT = 64;
+    private static final int SLICED_MIN_PIXELS_PER_K = 8;
     /** Cap on the floats held in per-thread partial filter gradients, all threads together. */
     private static final int PARTIALS_BUDGET = 1 << 24;
     /** Use Winograd F(2x2, 3x3) where it applies (tests switch it off to compare with the implicit GEMM). */
@@ -367,7 +377,8 @@ public final class Conv2dCpu implements ConvKernels {
         // A few slices per core (not one): a core that the OS takes away for a while then holds up
         // only a small share of the work, the others take the rest.
         final int slices = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
-        if ((k > WHOLE_IM2COL_MIN_K || slices < 2 * Parallel.threads()) && (long) pixels * cout <= Sgemm.B_CAP) {
+        boolean wide = k > WHOLE_IM2COL_MIN_K && !(cout <= SLICED_MAX_COUT && pixels >= (long) SLICED_MIN_PIXELS_PER_K * k);
+        if ((wide || slices < 2 * Parallel.threads()) && (long) pixels * cout <= Sgemm.B_CAP) {
             // Few pixels or a wide receptive field (ResNet's 3x3 convolutions at 14x14 and 7x7):
             // slices would be too few for the cores, or the streamed K blocks too shallow. One
             // parallel GEMM over the receptive field writes dW in HWIO order directly: no partials,
