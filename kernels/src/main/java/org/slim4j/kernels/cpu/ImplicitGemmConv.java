@@ -3,13 +3,15 @@ package org.slim4j.kernels.cpu;
 import java.util.Arrays;
 
 /**
- * A convolution (NHWC input, filter packed as Sgemm B panels over K = kh * kw * c in HWI order)
- * computed as an implicit GEMM that reads the input where it lies: Y [pixels, cout] =
- * im2col(X) [pixels, K] x W [K, cout], with no im2col matrix and no A packing.
+ * A convolution (NHWC input, filter given tap by tap and packed here as Sgemm B panels over
+ * K = kh * kw * c in HWI order) computed as an implicit GEMM that reads the input where it lies:
+ * Y [pixels, cout] = im2col(X) [pixels, K] x W [K, cout], with no im2col matrix and no A packing.
+ * The forward pass passes its filter; the unit-stride input gradient passes the flipped,
+ * channel-swapped one.
  *
  * <p>Why it works: in NHWC, the im2col row of output pixel (oy, ox) restricted to one kernel row
  * ky is kw * c consecutive floats of the input (when the horizontal dilation is 1), starting at
- * ((oy * sy + ky * dy) * W + ox * sx) * c. So the micro-kernel ({@link Sgemm#kernelRowsAt})
+ * ((oy * sy + ky * dilY) * W + ox * sx) * c. So the micro-kernel ({@link Sgemm#kernelRowsAt})
  * can broadcast straight from five such runs, one per output pixel of its tile, and the K loop
  * becomes kh runs (split to at most {@link Sgemm#KC}) accumulated into the C tile. The input is
  * first copied once into a zero-padded buffer so that every window lies inside it: padding is
@@ -48,24 +50,24 @@ final class ImplicitGemmConv {
      * 96 channels on; LeNet's 1-channel 5x5 stem (runs of 5) 6.0 -> 3.2 ms; but ResNet's 7x7
      * stride-2 stem (runs of 21, rows 6 floats apart) 38 -> 46 ms, so short strided runs keep im2col.
      */
-    static boolean applies(int kw, int c, int sx, int dx, int cout) {
-        int run = dx == 1 ? kw * c : c;
-        return cout <= MAX_COUT && (run >= MIN_RUN || (sx == 1 && dx == 1 && run >= 4));
+    static boolean applies(int kw, int c, int sx, int dilX, int cout) {
+        int run = dilX == 1 ? kw * c : c;
+        return cout <= MAX_COUT && (run >= MIN_RUN || (sx == 1 && dilX == 1 && run >= 4));
     }
 
     /**
-     * y[n, ny, nx, cout] (stored at yo) = correlation of x[n, h, w, c] (at xo) with the filter in
-     * {@code bp} (Sgemm B panels over K = kh * kw * c, panel t at t * K * NR): output (oy, ox)
-     * reads input (oy * sy + offY + ky * dy, ox * sx + offX + kx * dx), zero outside.
+     * y[n, ny, nx, cout] (stored at yo) = correlation of x[n, h, w, c] (at xo) with the filter
+     * g(ky, kx, ci, co): output (oy, ox) reads input (oy * sy + offY + ky * dilY, ox * sx + offX +
+     * kx * dilX), zero outside; the epilogue (may be null) runs on each finished block of pixels.
      */
     static void correlate(float[] x, int xo, int n, int h, int w, int c, int kh, int kw, int sy, int sx,
-                          int offY, int offX, int dy, int dx, Winograd3x3.Taps g, int cout,
+                          int offY, int offX, int dilY, int dilX, Winograd3x3.Taps g, int cout,
                           float[] y, int yo, int ny, int nx, Sgemm.Epilogue epi) {
         // Padded extent: every window of every output pixel inside [0, hp) x [0, wp).
         int top = Math.max(0, -offY);
         int left = Math.max(0, -offX);
-        int hp = Math.max(h + top, (ny - 1) * sy + offY + (kh - 1) * dy + 1 + top);
-        int wp = Math.max(w + left, (nx - 1) * sx + offX + (kw - 1) * dx + 1 + left);
+        int hp = Math.max(h + top, (ny - 1) * sy + offY + (kh - 1) * dilY + 1 + top);
+        int wp = Math.max(w + left, (nx - 1) * sx + offX + (kw - 1) * dilX + 1 + left);
         float[] src = x;
         int so = xo;
         if (hp != h || wp != w) {
@@ -79,7 +81,7 @@ final class ImplicitGemmConv {
         final int np = Sgemm.ceilDiv(cout, NR);
         final float[] bp = packFilter(g, kh, kw, c, cout);
         final int pixels = n * ny * nx;
-        final int run = dx == 1 ? kw * c : c;
+        final int run = dilX == 1 ? kw * c : c;
         final int pieces = Sgemm.ceilDiv(run, Sgemm.KC);
         final int piece = Sgemm.ceilDiv(run, pieces);
         final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
@@ -108,11 +110,11 @@ final class ImplicitGemmConv {
                 // partial sums, and each piece's input runs are read from cache by every panel.
                 boolean add = false;
                 for (int ky = 0; ky < kh; ky++) {
-                    for (int kx = 0; kx < kw; kx += dx == 1 ? kw : 1) {
+                    for (int kx = 0; kx < kw; kx += dilX == 1 ? kw : 1) {
                         for (int ci = 0; ci < run; ci += piece) {
                             int kc = Math.min(piece, run - ci);
                             // Offset of this piece in the window, and its first K index.
-                            int aOff = (ky * dy * wp + kx * dx) * c + ci;
+                            int aOff = (ky * dilY * wp + kx * dilX) * c + ci;
                             int kIdx = (ky * kw + kx) * c + ci;
                             for (int q = 0; q < np; q++) {
                                 int jr = q * NR;
