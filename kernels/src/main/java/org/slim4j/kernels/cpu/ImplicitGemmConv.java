@@ -33,6 +33,9 @@ final class ImplicitGemmConv {
     /** Shortest contiguous run worth a strided micro-kernel call (each call loads and stores its C tile). */
     static final int MIN_RUN = 32;
 
+    /** Per worker thread: the window origins of a block's pixels, and a ragged tile on its way to C. */
+    private static final ThreadLocal<int[]> BASES = ThreadLocal.withInitial(() -> new int[BLOCK]);
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
     /** Per calling thread: the packed filter. */
     private static final ThreadLocal<float[]> FILTER = ThreadLocal.withInitial(() -> new float[0]);
     /** Per calling thread: the zero-padded input copy. */
@@ -86,8 +89,8 @@ final class ImplicitGemmConv {
         final int piece = Sgemm.ceilDiv(run, pieces);
         final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
         Parallel.forRange(blocks, 1, (b0, b1) -> {
-            int[] base = new int[BLOCK];
-            float[] scratch = new float[MR * NR];
+            int[] base = BASES.get();
+            float[] scratch = TILE.get();
             for (int b = b0; b < b1; b++) {
                 int p0 = b * BLOCK;
                 int mb = Math.min(BLOCK, pixels - p0);
