@@ -142,12 +142,10 @@ public final class Layers {
             Activation act = a.get(ACTIVATION_FN, Activation.RELU);
             Initializer biasesInit = a.get(BIASES_INITIALIZER, Initializers.zeros());
             boolean fusableAct = act == null || act == Activation.RELU || act == Activation.RELU6;
-            if (a.get(NORMALIZER_FN, null) == Normalizer.BATCH_NORM && fusableAct && !GradMode.isEnabled() && Ops.fusesConv(inputs, w.var())) {
-                Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
-                if (!bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null) {
-                    // Inference batch norm (moving statistics) folded into the convolution, with the activation.
-                    return collect(a, sc.name(), conv2dFoldedBatchNorm(inputs, w.var(), spec, numOutputs, bn, act));
-                }
+            Args bn = foldableBatchNorm(a, act, inputs, w.var());
+            if (bn != null) {
+                // Inference batch norm (moving statistics) folded into the convolution, with the activation.
+                return collect(a, sc.name(), conv2dFoldedBatchNorm(inputs, w.var(), spec, numOutputs, bn, act));
             }
             if (a.get(NORMALIZER_FN, null) == null && biasesInit != null && fusableAct) {
                 // conv -> biases -> relu/relu6/none: one fused kernel, no intermediate tensors.
@@ -203,16 +201,12 @@ public final class Layers {
             Conv2dSpec spec = new Conv2dSpec(stride[0], stride[1], rate[0], rate[1], a.get(PADDING, Padding.SAME));
             int channels = in * multiplier;
             Activation act = a.get(ACTIVATION_FN, Activation.RELU);
-            boolean fusableAct = act == null || act == Activation.RELU || act == Activation.RELU6;
-            if (numOutputs == null && a.get(NORMALIZER_FN, null) == Normalizer.BATCH_NORM && fusableAct && !GradMode.isEnabled()
-                    && Ops.fusesConv(inputs, dw.var())) {
-                Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
-                if (!bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null) {
-                    // MobileNet's depthwise layers: inference batch norm and activation folded into the kernel.
-                    Var out = foldedBatchNorm(inputs, channels, bn,
-                            (scale, shift) -> Ops.depthwiseConv2dScaleShift(inputs, dw.var(), scale, shift, spec, act));
-                    return collect(a, sc.name(), out);
-                }
+            Args bn = numOutputs == null ? foldableBatchNorm(a, act, inputs, dw.var()) : null;
+            if (bn != null) {
+                // MobileNet's depthwise layers: inference batch norm and activation folded into the kernel.
+                Var out = foldedBatchNorm(inputs, channels, bn,
+                        (scale, shift) -> Ops.depthwiseConv2dScaleShift(inputs, dw.var(), scale, shift, spec, act));
+                return collect(a, sc.name(), out);
             }
             Var out = Ops.depthwiseConv2d(inputs, dw.var(), spec);
             if (numOutputs != null) {
@@ -408,6 +402,20 @@ public final class Layers {
         Variable movingMean = modelVariable("moving_mean", params, inits.getOrDefault("moving_mean", Initializers.zeros()), null, false);
         Variable movingVar = modelVariable("moving_variance", params, inits.getOrDefault("moving_variance", Initializers.ones()), null, false);
         return new BatchNormVariables(beta, gamma, movingMean, movingVar, epsilon, decay, isFused, training);
+    }
+
+    /**
+     * The batch_norm arguments when this layer's normalizer can be folded into a fused kernel: an
+     * inference batch norm (moving statistics, no activation or collections of its own), a
+     * relu / relu6 / no activation after it, no gradient recording, and tensors the fused kernels
+     * run on; else null.
+     */
+    private static Args foldableBatchNorm(Args a, Activation act, Var... xs) {
+        boolean fusableAct = act == null || act == Activation.RELU || act == Activation.RELU6;
+        if (a.get(NORMALIZER_FN, null) != Normalizer.BATCH_NORM || !fusableAct || GradMode.isEnabled() || !Ops.fusesConv(xs)) return null;
+        Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
+        boolean inference = !bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null;
+        return inference ? bn : null;
     }
 
     /**

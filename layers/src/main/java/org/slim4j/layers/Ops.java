@@ -136,6 +136,13 @@ public final class Ops {
 
     /** tf.nn.depthwise_conv2d: filter [kh, kw, C, M], output C·M channels. */
     public static Var depthwiseConv2d(Var input, Var filter, Conv2dSpec spec) {
+        Shape out = checkDepthwise(input, filter, spec);
+        Var y = isMeta(input, filter) ? meta(input, out) : ConvOps.depthwiseConv2d(input, filter, spec);
+        return TracedOp.record("DepthwiseConv2dNative", y, convAttrs(spec), input, filter);
+    }
+
+    /** Checks a depthwise convolution's operands, counts its multiply-adds, and returns its output shape. */
+    private static Shape checkDepthwise(Var input, Var filter, Conv2dSpec spec) {
         Shape in = input.value().shape();
         Shape f = filter.value().shape();
         requireRank("depthwise_conv2d", "input", in, 4);
@@ -148,8 +155,7 @@ public final class Ops {
         Shape out = windowed("depthwise_conv2d", in, f.dim(0), f.dim(1), spec.strideH(), spec.strideW(), spec.dilationH(), spec.dilationW(),
             spec.padding(), f.dim(2) * f.dim(3), " (input " + in + ", filter " + f + ")");
         count((long) out.numel() * f.dim(0) * f.dim(1));
-        Var y = isMeta(input, filter) ? meta(input, out) : ConvOps.depthwiseConv2d(input, filter, spec);
-        return TracedOp.record("DepthwiseConv2dNative", y, convAttrs(spec), input, filter);
+        return out;
     }
 
     /**
@@ -158,18 +164,7 @@ public final class Ops {
      * caller checks {@link #fusesConv}.
      */
     static Var depthwiseConv2dScaleShift(Var input, Var filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation activation) {
-        Shape in = input.value().shape();
-        Shape f = filter.value().shape();
-        requireRank("depthwise_conv2d", "input", in, 4);
-        requireRank("depthwise_conv2d", "filter", f, 4);
-        sameDtype("depthwise_conv2d", input, filter);
-        if (f.dim(2) != in.dim(3)) {
-            throw new IllegalArgumentException("depthwise_conv2d: filter in-channels " + f.dim(2) + " != input channels " + in.dim(3)
-                + " (input " + in + ", filter " + f + ")");
-        }
-        Shape out = windowed("depthwise_conv2d", in, f.dim(0), f.dim(1), spec.strideH(), spec.strideW(), spec.dilationH(), spec.dilationW(),
-            spec.padding(), f.dim(2) * f.dim(3), " (input " + in + ", filter " + f + ")");
-        count((long) out.numel() * f.dim(0) * f.dim(1));
+        checkDepthwise(input, filter, spec);
         Tensor y = Backends.kernels(input.value(), FusedDepthwiseConvKernels.class)
             .depthwiseConv2dScaleShift(input.value(), filter.value(), scale, shift, spec, fusedActivation(activation));
         return Var.constant(y);

@@ -59,15 +59,11 @@ public final class Conv2dCpu implements ConvKernels {
     @Override
     public Tensor conv2d(Tensor input, Tensor filter, Conv2dSpec spec) {
         ConvSupport.requireSpec(FWD, spec);
-        int[] xd = input.dims();
-        int[] fd = filter.dims();
-        ConvSupport.requireRank4(FWD, "input", xd);
-        ConvSupport.requireRank4(FWD, "filter", fd);
-        DType t = ConvSupport.floatDType(FWD, "input", input, "filter", filter);
-        String shapes = "input " + dims(xd) + ", filter " + dims(fd);
-        if (fd[2] != xd[3]) {
-            throw new IllegalArgumentException(FWD + ": filter in-channels " + fd[2] + " != input channels " + xd[3] + " (" + shapes + ")");
-        }
+        ConvSupport.Operands ops = ConvSupport.operands(FWD, input, filter);
+        int[] xd = ops.xd();
+        int[] fd = ops.fd();
+        DType t = ops.dtype();
+        String shapes = ops.shapes();
         Geometry g = ConvSupport.geometry(FWD, xd, fd[0], fd[1], spec, shapes);
         int cout = fd[3];
         // Every path writes all of y (no need to zero it) unless there is nothing to sum over.

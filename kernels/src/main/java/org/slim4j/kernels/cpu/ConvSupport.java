@@ -76,6 +76,27 @@ final class ConvSupport {
 
     // ---- argument checks --------------------------------------------------------------------
 
+    /** A forward pass's checked input and filter: their dims, common float dtype, and the shapes text errors quote. */
+    record Operands(int[] xd, int[] fd, DType dtype, String shapes) {
+    }
+
+    /**
+     * The checks every forward convolution makes on its input and filter (after its spec): both
+     * rank 4, one float dtype, filter in-channels equal to the input channels.
+     */
+    static Operands operands(String op, Tensor input, Tensor filter) {
+        int[] xd = input.dims();
+        int[] fd = filter.dims();
+        requireRank4(op, "input", xd);
+        requireRank4(op, "filter", fd);
+        DType t = floatDType(op, "input", input, "filter", filter);
+        String shapes = "input " + dims(xd) + ", filter " + dims(fd);
+        if (fd[2] != xd[3]) {
+            throw new IllegalArgumentException(op + ": filter in-channels " + fd[2] + " != input channels " + xd[3] + " (" + shapes + ")");
+        }
+        return new Operands(xd, fd, t, shapes);
+    }
+
     static void requireRank4(String op, String arg, int[] dims) {
         if (dims.length != 4) {
             throw new IllegalArgumentException(op + ": " + arg + " must be rank 4, got shape " + Arrays.toString(dims));

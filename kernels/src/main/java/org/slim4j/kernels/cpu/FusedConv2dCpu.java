@@ -1,7 +1,5 @@
 package org.slim4j.kernels.cpu;
 
-import static org.slim4j.kernels.cpu.ConvSupport.dims;
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.kernels.Conv2dSpec;
@@ -28,15 +26,11 @@ public final class FusedConv2dCpu implements FusedConvKernels {
     public Tensor conv2dScaleShift(Tensor input, Tensor filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation activation) {
         ConvSupport.requireSpec(OP, spec);
         if (activation == null) throw new IllegalArgumentException(OP + ": activation is required");
-        int[] xd = input.dims();
-        int[] fd = filter.dims();
-        ConvSupport.requireRank4(OP, "input", xd);
-        ConvSupport.requireRank4(OP, "filter", fd);
-        DType t = ConvSupport.floatDType(OP, "input", input, "filter", filter);
-        String shapes = "input " + dims(xd) + ", filter " + dims(fd);
-        if (fd[2] != xd[3]) {
-            throw new IllegalArgumentException(OP + ": filter in-channels " + fd[2] + " != input channels " + xd[3] + " (" + shapes + ")");
-        }
+        ConvSupport.Operands ops = ConvSupport.operands(OP, input, filter);
+        int[] xd = ops.xd();
+        int[] fd = ops.fd();
+        DType t = ops.dtype();
+        String shapes = ops.shapes();
         int cout = fd[3];
         checkChannel(OP, "scale", scale, t, cout, shapes);
         checkChannel(OP, "shift", shift, t, cout, shapes);

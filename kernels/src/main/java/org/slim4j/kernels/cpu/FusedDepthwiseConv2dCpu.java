@@ -1,7 +1,5 @@
 package org.slim4j.kernels.cpu;
 
-import static org.slim4j.kernels.cpu.ConvSupport.dims;
-
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.FusedConvKernels.Activation;
 import org.slim4j.kernels.FusedDepthwiseConvKernels;
@@ -27,15 +25,11 @@ public final class FusedDepthwiseConv2dCpu implements FusedDepthwiseConvKernels 
                                             Activation activation) {
         ConvSupport.requireSpec(OP, spec);
         if (activation == null) throw new IllegalArgumentException(OP + ": activation is required");
-        int[] xd = input.dims();
-        int[] fd = filter.dims();
-        ConvSupport.requireRank4(OP, "input", xd);
-        ConvSupport.requireRank4(OP, "filter", fd);
-        DType t = ConvSupport.floatDType(OP, "input", input, "filter", filter);
-        String shapes = "input " + dims(xd) + ", filter " + dims(fd);
-        if (fd[2] != xd[3]) {
-            throw new IllegalArgumentException(OP + ": filter in-channels " + fd[2] + " != input channels " + xd[3] + " (" + shapes + ")");
-        }
+        ConvSupport.Operands ops = ConvSupport.operands(OP, input, filter);
+        int[] xd = ops.xd();
+        int[] fd = ops.fd();
+        DType t = ops.dtype();
+        String shapes = ops.shapes();
         int channels = fd[2] * fd[3];
         FusedConv2dCpu.checkChannel(OP, "scale", scale, t, channels, shapes);
         FusedConv2dCpu.checkChannel(OP, "shift", shift, t, channels, shapes);
