@@ -303,6 +303,30 @@ class DepthwiseConv2dCpuTest {
         }
     }
 
+    /**
+     * The float32 input gradient does not zero dx: each path (unit stride, the stride-2 ring, and
+     * the gather loops with M = 2, whose last VALID column has no taps) gets a recycled array full
+     * of NaN (dx is large enough for the CPU pool, which hands out the array released last) and
+     * must overwrite all of it.
+     */
+    @Test
+    void inputGradientOverwritesARecycledArray() {
+        long seed = 77;
+        for (Geo g : List.of(new Geo(2, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, Padding.SAME),
+                new Geo(2, 16, 16, 32, 3, 3, 1, 2, 2, 1, 1, Padding.SAME),
+                new Geo(2, 16, 16, 32, 3, 3, 2, 2, 2, 1, 1, Padding.VALID))) {
+            try (TensorScope scope = TensorScope.open()) {
+                Tensor f = random32(seed++, g.kh, g.kw, g.c, g.m);
+                Tensor dy = random32(seed++, g.n, g.outH(), g.outW(), g.c * g.m);
+                Shape xShape = Shape.of(g.n, g.h, g.w, g.c);
+                Tensor expected = k.depthwiseConv2dBackpropInput(xShape, f.cast(DType.FLOAT64), dy.cast(DType.FLOAT64), g.spec());
+                Tensor.fill(Float.NaN, g.n, g.h, g.w, g.c).close();
+                Tensor dx = k.depthwiseConv2dBackpropInput(xShape, f, dy, g.spec());
+                Close.assertClose(expected, dx, 1e-5, "backprop input into a recycled array, " + g);
+            }
+        }
+    }
+
     // ---- memory -----------------------------------------------------------------------------
 
     @Test
