@@ -485,7 +485,9 @@ public final class Sgemm {
                         int src = bOff + (p0 + ps) * ldb + j0 + t * NR;
                         for (int p = ps; p < pe; p++, src += ldb, d += NR) {
                             if (nr == NR) {
-                                System.arraycopy(b, src, dst, d, NR);
+                                // Two vector moves: System.arraycopy's call costs more than 64 bytes.
+                                FloatVector.fromArray(S, b, src).intoArray(dst, d);
+                                FloatVector.fromArray(S, b, src + VL).intoArray(dst, d + VL);
                             } else {
                                 System.arraycopy(b, src, dst, d, nr);
                                 Arrays.fill(dst, d + nr, d + NR, 0f);
