@@ -153,8 +153,7 @@ public final class Layers {
                 return collect(a, sc.name(), Ops.conv2dBiasActivation(inputs, w.var(), b.var(), spec, act));
             }
             Var out = Ops.conv2d(inputs, w.var(), spec);
-            out = biasOrNormalizer(out, numOutputs, a, trainable);
-            return finish(a, sc.name(), out);
+            return normalizeAndActivate(out, numOutputs, a, trainable, sc.name());
         }
     }
 
@@ -214,8 +213,7 @@ public final class Layers {
                 out = Ops.conv2d(out, pw.var(), Conv2dSpec.of(1, Padding.VALID));
                 channels = numOutputs;
             }
-            out = biasOrNormalizer(out, channels, a, trainable);
-            return finish(a, sc.name(), out);
+            return normalizeAndActivate(out, channels, a, trainable, sc.name());
         }
     }
 
@@ -251,8 +249,7 @@ public final class Layers {
                 outDims[outDims.length - 1] = numOutputs;
                 out = Ops.reshape(Ops.matmul(Ops.reshape(inputs, -1, in), w.var()), outDims);
             }
-            out = biasOrNormalizer(out, numOutputs, a, trainable);
-            return finish(a, sc.name(), out);
+            return normalizeAndActivate(out, numOutputs, a, trainable, sc.name());
         }
     }
 
@@ -329,7 +326,15 @@ public final class Layers {
     }
 
     public static Var batchNorm(Var inputs, String scope, Args explicit) {
-        Args a = ArgScope.resolve(BATCH_NORM, explicit);
+        return batchNorm(inputs, scope, ArgScope.resolve(BATCH_NORM, explicit), null);
+    }
+
+    /**
+     * batch_norm with resolved arguments {@code a}; a non-null {@code fusedAct} (relu / relu6, the
+     * enclosing layer's activation, when the batch norm has none of its own) is applied by the
+     * training batch norm's own kernel ({@link BatchNormOps#trainingActivation}), else after it.
+     */
+    private static Var batchNorm(Var inputs, String scope, Args a, Activation fusedAct) {
         checkNhwc("batch_norm", a);
         Shape s = inputs.value().shape();
         if (s.rank() < 2) throw new IllegalArgumentException("batch_norm: inputs must have at least 2 dimensions, got " + s);
@@ -352,7 +357,9 @@ public final class Layers {
             } else if (inputs.value().dtype() != movingMean.value().dtype()) {
                 throw new IllegalArgumentException("batch_norm: input dtype " + inputs.value().dtype() + " != variable dtype " + movingMean.value().dtype());
             } else if (training) {
-                BatchNormOps.TrainingOutput t = BatchNormOps.training(inputs, g, b, (float) epsilon);
+                BatchNormOps.TrainingOutput t = fusedAct == null
+                    ? BatchNormOps.training(inputs, g, b, (float) epsilon)
+                    : BatchNormOps.trainingActivation(inputs, g, b, (float) epsilon, Ops.fusedActivation(fusedAct));
                 long n = s.numel() / c;
                 double bessel = isFused && n > 1 ? (double) n / (n - 1) : 1.0;
                 updateMovingAverage(movingMean.value(), t.mean(), 1.0, decay);
@@ -360,6 +367,7 @@ public final class Layers {
                 t.mean().close();
                 t.variance().close();
                 out = t.y();
+                fusedAct = null;
             } else {
                 out = BatchNormOps.inference(inputs, g, b, movingMean.value(), movingVar.value(), (float) epsilon);
             }
@@ -372,6 +380,7 @@ public final class Layers {
                 out = TracedOp.record("FusedBatchNormV3", out, Map.of("epsilon", (float) epsilon, "is_training", false, "data_format", "NHWC"),
                     inputs, gIn, bIn, movingMean.var(), movingVar.var());
             }
+            if (fusedAct != null) out = fusedAct.apply(out);
             Activation act = a.get(ACTIVATION_FN, null);
             if (act != null) out = act.apply(out);
             return collect(a, sc.name(), out);
@@ -671,6 +680,24 @@ public final class Layers {
         EndPoints c = a.get(OUTPUTS_COLLECTIONS, null);
         if (c != null) c.put(alias, out);
         return out;
+    }
+
+    /**
+     * A layer's normalizer (or biases), then its activation. A training batch_norm followed by relu
+     * or relu6 runs as one fused op where the backend has it: the same variables, statistics and
+     * moving-average updates, two passes fewer over the activations each way. Not when the batch
+     * norm has an activation or outputs_collections of its own (its output would differ).
+     */
+    private static Var normalizeAndActivate(Var out, int channels, Args a, boolean trainable, String alias) {
+        Activation act = a.get(ACTIVATION_FN, Activation.RELU);
+        if ((act == Activation.RELU || act == Activation.RELU6) && a.get(NORMALIZER_FN, null) == Normalizer.BATCH_NORM
+                && Ops.fusesBatchNorm(out)) {
+            Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
+            if (bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null) {
+                return collect(a, alias, batchNorm(out, null, bn, act));
+            }
+        }
+        return finish(a, alias, biasOrNormalizer(out, channels, a, trainable));
     }
 
     private static Var biasOrNormalizer(Var out, int channels, Args a, boolean trainable) {

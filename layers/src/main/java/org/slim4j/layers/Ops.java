@@ -19,6 +19,7 @@ import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.DropoutKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.FusedBatchNormKernels;
 import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.FusedDepthwiseConvKernels;
 import org.slim4j.kernels.LrnSpec;
@@ -103,7 +104,17 @@ public final class Ops {
         return Var.constant(y);
     }
 
-    private static FusedConvKernels.Activation fusedActivation(Activation activation) {
+    /**
+     * Whether a training batch norm and its activation fuse here: no shape-only build, no tracer
+     * recording TF's ops, and a backend with {@link FusedBatchNormKernels} (the CPU's).
+     */
+    static boolean fusesBatchNorm(Var x) {
+        Graph g = Graph.currentOrNull();
+        if (isMeta(x) || (g != null && g.tracer() != null)) return false;
+        return Backends.forDevice(x.value().device()).supports(FusedBatchNormKernels.class);
+    }
+
+    static FusedConvKernels.Activation fusedActivation(Activation activation) {
         if (activation == null) return FusedConvKernels.Activation.NONE;
         if (activation == Activation.RELU) return FusedConvKernels.Activation.RELU;
         if (activation == Activation.RELU6) return FusedConvKernels.Activation.RELU6;

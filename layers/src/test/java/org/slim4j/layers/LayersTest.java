@@ -241,6 +241,61 @@ class LayersTest {
     }
 
     @Test
+    void trainingBatchNormAndActivationFuseWithTheSameValuesGradientsAndStatistics() {
+        // conv2d, separable_conv2d and fully_connected, each -> training batch norm -> relu / relu6: op by op (an
+        // activation that is not the RELU / RELU6 constant does not fuse) and fused, from the same initial variables.
+        for (Activation act : new Activation[] {Activation.RELU, Activation.RELU6}) {
+            Activation opByOp = act == Activation.RELU ? x -> Ops.relu(x) : x -> Ops.relu6(x);
+            String name = act == Activation.RELU ? "relu" : "relu6";
+            for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                java.util.List<java.util.Map<String, double[]>> results = new java.util.ArrayList<>();
+                for (int pass = 0; pass < 2; pass++) {
+                    try (TensorScope ts = TensorScope.open(); VariableStore store = new VariableStore(dt, 21)) {
+                        Var x = input(23, dt, 2, 7, 6, 5);
+                        Args bn = Args.of(Arg.scale(true), Arg.paramInitializers(java.util.Map.of("beta", Initializers.truncatedNormal(1.0))));
+                        Activation a = pass == 0 ? opByOp : act;
+                        OpProfiler prof = OpProfiler.start();
+                        java.util.Map<String, double[]> r = new java.util.TreeMap<>();
+                        try {
+                            Var y;
+                            try (Graph g = Graph.open(store)) {
+                                Var h = conv2d(x, 6, 3, "conv", normalizerFn(Normalizer.BATCH_NORM), Arg.normalizerParams(bn), activationFn(a));
+                                h = Layers.separableConv2d(h, 4, 3, 1, "sep", normalizerFn(Normalizer.BATCH_NORM), Arg.normalizerParams(bn),
+                                    activationFn(a));
+                                y = fullyConnected(Layers.flatten(h), 3, "fc", normalizerFn(Normalizer.BATCH_NORM), Arg.normalizerParams(bn),
+                                    activationFn(a));
+                            }
+                            r.put("y", y.value().toDoubleArray());
+                            y.backward(Tensor.randomUniform(29, dt, y.value().shape(), -1, 1));
+                        } finally {
+                            prof.stop();
+                        }
+                        java.util.Set<String> ops = prof.stats().keySet();
+                        boolean fused = ops.contains("FusedBatchNormKernels.trainingForward") && ops.contains("FusedBatchNormKernels.trainingBackward");
+                        boolean separate = ops.contains("ElementwiseKernels.unary") || ops.contains("ElementwiseKernels.unaryGrad");
+                        assertTrue(pass == 1 ? fused && !separate : !fused && separate, name + " " + dt + " pass " + pass + " ran " + ops);
+                        for (var e : store.asMap().entrySet()) {
+                            r.put(e.getKey(), e.getValue().value().toDoubleArray());
+                            Tensor grad = e.getValue().grad();
+                            if (grad != null) r.put(e.getKey() + ":grad", grad.toDoubleArray());
+                        }
+                        results.add(r);
+                    }
+                }
+                assertEquals(results.get(0).keySet(), results.get(1).keySet());
+                assertTrue(results.get(0).containsKey("sep/BatchNorm/gamma:grad") && results.get(0).containsKey("conv/weights:grad"));
+                for (String k : results.get(0).keySet()) {
+                    // moving_mean / moving_variance show the batch statistics; :grad the backward.
+                    Close.assertClose(results.get(0).get(k), results.get(1).get(k), dt == DType.FLOAT32 ? 1e-5 : 1e-12, name + " " + dt + " " + k);
+                }
+                double[] y = results.get(1).get("y");
+                long clipped = java.util.Arrays.stream(y).filter(v -> v == 0).count();
+                assertTrue(clipped > 0 && clipped < y.length, name + ": the activation clips some outputs, not all");
+            }
+        }
+    }
+
+    @Test
     void layerGradientsMatchFiniteDifferences() {
         try (VariableStore store = new VariableStore(DType.FLOAT64, 8)) {
             Tensor x = Tensor.randomUniform(9, DType.FLOAT64, Shape.of(2, 5, 4, 3), -1, 1);

@@ -3,6 +3,8 @@ package org.slim4j.autograd.ops;
 import java.util.List;
 import org.slim4j.autograd.Var;
 import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.FusedBatchNormKernels;
+import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.tensor.Backends;
 import org.slim4j.tensor.Tensor;
 
@@ -28,6 +30,24 @@ public final class BatchNormOps {
             BatchNormKernels.Grads g = k.trainingBackward(dy, x.value(), value(scale), savedMean, savedVar, epsilon);
             return keepNeeded(g, x, scale, offset);
         }, List.of(savedMean, savedVar), x, scale, offset);
+        return new TrainingOutput(y, t.mean(), t.variance());
+    }
+
+    /**
+     * act(training batch norm of x) for a relu / relu6 activation, in the batch norm's own passes
+     * ({@link FusedBatchNormKernels}: y is the activation's output; the normalised values and the
+     * masked gradient are never stored). The caller checks that x's backend has the family.
+     */
+    public static TrainingOutput trainingActivation(Var x, Var scale, Var offset, float epsilon, FusedConvKernels.Activation activation) {
+        FusedBatchNormKernels k = Backends.kernels(x.value(), FusedBatchNormKernels.class);
+        FusedBatchNormKernels.Training t = k.trainingForward(x.value(), value(scale), value(offset), epsilon, activation);
+        Tensor savedMean = t.mean().copy();
+        Tensor savedVar = t.variance().copy();
+        Tensor affine = t.affine();
+        Var y = Var.result(t.y(), dy -> {
+            BatchNormKernels.Grads g = k.trainingBackward(dy, x.value(), value(scale), savedMean, savedVar, affine, epsilon, activation);
+            return keepNeeded(g, x, scale, offset);
+        }, List.of(savedMean, savedVar, affine), x, scale, offset);
         return new TrainingOutput(y, t.mean(), t.variance());
     }
 

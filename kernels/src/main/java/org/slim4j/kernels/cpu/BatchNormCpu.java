@@ -1,8 +1,12 @@
 package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.FusedBatchNormKernels;
+import org.slim4j.kernels.FusedConvKernels.Activation;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
@@ -19,6 +23,11 @@ import org.slim4j.tensor.Tensor;
  * the elementwise passes are vectorised over channels and parallel over rows. The mean/variance
  * pass is single-pass around a per-channel shift (the first row), which avoids the cancellation
  * of sum(x^2) - M*mean^2 when |mean| >> std. float64 is the plain two-pass reference.
+ *
+ * <p>The training passes take an optional activation ({@link FusedBatchNormCpu}): the forward
+ * clamps in its normalising pass, the backward masks dy where the activation is flat, recomputing
+ * z = (x - m - mLo) * a + b from the forward's own float constants (its {@code affine}, rows m,
+ * mLo, a, b) so that the mask matches the forward's output bit for bit.
  */
 public final class BatchNormCpu implements BatchNormKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -186,11 +195,12 @@ public final class BatchNormCpu implements BatchNormKernels {
     }
 
     /**
-     * Per channel over rows [r0, r1): acc[o + ch] += sum(dy), acc[o + c + ch] += sum(dy * (x - m));
-     * with {@code out != null} also out = dy * k (the inference-mode input gradient, same pass).
+     * Per channel over rows [r0, r1): acc[o + ch] += sum(g), acc[o + c + ch] += sum(g * (x - m))
+     * with g = dy masked by act'(z) (z from af; af unused when act is NONE); with {@code out != null}
+     * also out = g * k (the inference-mode input gradient, same pass).
      */
     private static void gradMomentsF(float[] dy, int dyo, float[] x, int xo, int c, float[] m, int r0, int r1,
-                                     double[] acc, int o, float[] out, float[] k) {
+                                     double[] acc, int o, float[] out, float[] k, Affine af, Activation act) {
         float[] f = facc(c);
         int vecEnd = F.loopBound(c);
         for (int rb = r0; rb < r1; rb += FLOAT_RUN) {
@@ -199,14 +209,16 @@ public final class BatchNormCpu implements BatchNormKernels {
                 int xb = xo + r * c, gb = dyo + r * c, ob = r * c;
                 int ch = 0;
                 for (; ch < vecEnd; ch += L) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xb + ch);
                     FloatVector g = FloatVector.fromArray(F, dy, gb + ch);
-                    FloatVector xc = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, m, ch));
+                    if (act != Activation.NONE) g = mask(g, af.z(xv, ch), act);
+                    FloatVector xc = xv.sub(FloatVector.fromArray(F, m, ch));
                     FloatVector.fromArray(F, f, ch).add(g).intoArray(f, ch);
                     g.fma(xc, FloatVector.fromArray(F, f, c + ch)).intoArray(f, c + ch);
                     if (out != null) g.mul(FloatVector.fromArray(F, k, ch)).intoArray(out, ob + ch);
                 }
                 for (; ch < c; ch++) {
-                    float g = dy[gb + ch];
+                    float g = act == Activation.NONE ? dy[gb + ch] : mask(dy[gb + ch], af.z(x[xb + ch], ch), act);
                     f[ch] += g;
                     f[c + ch] += g * (x[xb + ch] - m[ch]);
                     if (out != null) out[ob + ch] = g * k[ch];
@@ -226,19 +238,99 @@ public final class BatchNormCpu implements BatchNormKernels {
      * (|mean| >> std) does not cost the result its low digits.
      */
     private static void affineF(float[] x, int xo, float[] out, int rows, int c, double[] mean, float[] a, float[] b) {
-        float[] m = toFloats(mean);
-        float[] mLo = new float[c];
-        for (int ch = 0; ch < c; ch++) mLo[ch] = (float) (mean[ch] - m[ch]);
+        affineF(x, xo, out, rows, c, Affine.of(mean, a, b), Activation.NONE);
+    }
+
+    /**
+     * The per-channel float constants of z = (x - m - mLo) * a + b: the (double) mean as a float
+     * pair m + mLo, so that x - m is exact when x is near the mean and a mean far from zero
+     * (|mean| >> std) does not cost the result its low digits.
+     */
+    record Affine(float[] m, float[] mLo, float[] a, float[] b) {
+        static Affine of(double[] mean, float[] a, float[] b) {
+            float[] m = toFloats(mean);
+            float[] mLo = new float[m.length];
+            for (int ch = 0; ch < m.length; ch++) mLo[ch] = (float) (mean[ch] - m[ch]);
+            return new Affine(m, mLo, a, b);
+        }
+
+        /** As a [4, C] float32 tensor: rows m, mLo, a, b. */
+        Tensor toTensor() {
+            int c = m.length;
+            Tensor t = Tensor.empty(DType.FLOAT32, Shape.of(4, c));
+            float[] d = t.floatData();
+            System.arraycopy(m, 0, d, 0, c);
+            System.arraycopy(mLo, 0, d, c, c);
+            System.arraycopy(a, 0, d, 2 * c, c);
+            System.arraycopy(b, 0, d, 3 * c, c);
+            return t;
+        }
+
+        static Affine fromTensor(String op, Tensor t, int c) {
+            if (t == null || t.dtype() != DType.FLOAT32 || !t.shape().equals(Shape.of(4, c))) {
+                throw new IllegalArgumentException(op + ": affine must be the forward's float32 [4, " + c + "] constants, got "
+                        + (t == null ? "null" : t.dtype() + " " + t.shape()));
+            }
+            float[] d = t.floatData();
+            int o = t.offset();
+            return new Affine(java.util.Arrays.copyOfRange(d, o, o + c), java.util.Arrays.copyOfRange(d, o + c, o + 2 * c),
+                    java.util.Arrays.copyOfRange(d, o + 2 * c, o + 3 * c), java.util.Arrays.copyOfRange(d, o + 3 * c, o + 4 * c));
+        }
+
+        /** z at x[xi .. xi + L) for channels ch .. ch + L. */
+        FloatVector z(FloatVector xv, int ch) {
+            return xv.sub(FloatVector.fromArray(F, m, ch)).sub(FloatVector.fromArray(F, mLo, ch))
+                    .fma(FloatVector.fromArray(F, a, ch), FloatVector.fromArray(F, b, ch));
+        }
+
+        float z(float x, int ch) {
+            return Math.fma(x - m[ch] - mLo[ch], a[ch], b[ch]);
+        }
+    }
+
+    /** act(z), vector and scalar. */
+    private static FloatVector activate(FloatVector z, Activation act) {
+        return switch (act) {
+            case NONE -> z;
+            case RELU -> z.max(0f);
+            case RELU6 -> z.max(0f).min(6f);
+        };
+    }
+
+    private static float activate(float z, Activation act) {
+        return switch (act) {
+            case NONE -> z;
+            case RELU -> Math.max(z, 0f);
+            case RELU6 -> Math.min(Math.max(z, 0f), 6f);
+        };
+    }
+
+    /** dy where act'(z) is 1, else 0 (TF's ReluGrad / Relu6Grad: open intervals (0, inf) and (0, 6)). */
+    private static FloatVector mask(FloatVector dy, FloatVector z, Activation act) {
+        if (act == Activation.NONE) return dy;
+        VectorMask<Float> on = z.compare(VectorOperators.GT, 0f);
+        if (act == Activation.RELU6) on = on.and(z.compare(VectorOperators.LT, 6f));
+        return FloatVector.zero(F).blend(dy, on);
+    }
+
+    private static float mask(float dy, float z, Activation act) {
+        return switch (act) {
+            case NONE -> dy;
+            case RELU -> z > 0f ? dy : 0f;
+            case RELU6 -> z > 0f && z < 6f ? dy : 0f;
+        };
+    }
+
+    /** out = act(z) per element, rows in parallel. */
+    private static void affineF(float[] x, int xo, float[] out, int rows, int c, Affine af, Activation act) {
         int vecEnd = F.loopBound(c);
         Parallel.forRange(rows, rowGrain(c), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int xb = xo + r * c, ob = r * c;
                 for (int ch = 0; ch < vecEnd; ch += L) {
-                    FloatVector xc = FloatVector.fromArray(F, x, xb + ch).sub(FloatVector.fromArray(F, m, ch))
-                            .sub(FloatVector.fromArray(F, mLo, ch));
-                    xc.fma(FloatVector.fromArray(F, a, ch), FloatVector.fromArray(F, b, ch)).intoArray(out, ob + ch);
+                    activate(af.z(FloatVector.fromArray(F, x, xb + ch), ch), act).intoArray(out, ob + ch);
                 }
-                for (int ch = vecEnd; ch < c; ch++) out[ob + ch] = Math.fma(x[xb + ch] - m[ch] - mLo[ch], a[ch], b[ch]);
+                for (int ch = vecEnd; ch < c; ch++) out[ob + ch] = activate(af.z(x[xb + ch], ch), act);
             }
         });
     }
@@ -247,7 +339,13 @@ public final class BatchNormCpu implements BatchNormKernels {
 
     @Override
     public Training trainingForward(Tensor x, Tensor scale, Tensor offset, float epsilon) {
-        String op = "batchNorm trainingForward";
+        FusedBatchNormKernels.Training t = training("batchNorm trainingForward", x, scale, offset, epsilon, Activation.NONE);
+        t.affine().close();
+        return new Training(t.y(), t.mean(), t.variance());
+    }
+
+    /** The training forward pass, y = act(z), for this family and {@link FusedBatchNormCpu}. */
+    static FusedBatchNormKernels.Training training(String op, Tensor x, Tensor scale, Tensor offset, float epsilon, Activation act) {
         DType dt = floatType(op, x);
         checkChannel(op, "scale", scale, x, true);
         checkChannel(op, "offset", offset, x, true);
@@ -255,6 +353,7 @@ public final class BatchNormCpu implements BatchNormKernels {
         double[] sc = channel(scale, c, 1.0), of = channel(offset, c, 0.0);
         double[] mean = new double[c], var = new double[c];
         Tensor y = Tensor.empty(dt, x.shape());
+        Tensor affine;
         if (dt == DType.FLOAT32) {
             float[] xa = x.floatData();
             int xo = x.offset();
@@ -269,7 +368,9 @@ public final class BatchNormCpu implements BatchNormKernels {
             }
             float[] a = new float[c], b = toFloats(of);
             for (int ch = 0; ch < c; ch++) a[ch] = (float) (sc[ch] / Math.sqrt(var[ch] + epsilon));
-            affineF(xa, xo, y.floatData(), rows, c, mean, a, b);
+            Affine af = Affine.of(mean, a, b);
+            affineF(xa, xo, y.floatData(), rows, c, af, act);
+            affine = af.toTensor();
         } else {
             double[] xa = x.doubleData(), ya = y.doubleData();
             int xo = x.offset();
@@ -287,11 +388,34 @@ public final class BatchNormCpu implements BatchNormKernels {
             for (int r = 0; r < rows; r++) {
                 for (int ch = 0; ch < c; ch++) {
                     int p = r * c + ch;
-                    ya[p] = sc[ch] * (xa[xo + p] - mean[ch]) / Math.sqrt(var[ch] + epsilon) + of[ch];
+                    ya[p] = activateD(zD(xa[xo + p], sc[ch], mean[ch], var[ch], epsilon, of[ch]), act);
                 }
             }
+            // The float64 backward recomputes z from mean, variance, scale and this offset.
+            affine = channelTensor(dt, of);
         }
-        return new Training(y, channelTensor(dt, mean), channelTensor(dt, var));
+        return new FusedBatchNormKernels.Training(y, channelTensor(dt, mean), channelTensor(dt, var), affine);
+    }
+
+    /** float64 z, as the reference forward computes it (the backward repeats it for its mask). */
+    private static double zD(double x, double scale, double mean, double var, float epsilon, double offset) {
+        return scale * (x - mean) / Math.sqrt(var + epsilon) + offset;
+    }
+
+    private static double activateD(double z, Activation act) {
+        return switch (act) {
+            case NONE -> z;
+            case RELU -> Math.max(z, 0.0);
+            case RELU6 -> Math.min(Math.max(z, 0.0), 6.0);
+        };
+    }
+
+    private static double maskD(double dy, double z, Activation act) {
+        return switch (act) {
+            case NONE -> dy;
+            case RELU -> z > 0 ? dy : 0;
+            case RELU6 -> z > 0 && z < 6 ? dy : 0;
+        };
     }
 
     // ---- inference forward --------------------------------------------------------------------
@@ -327,20 +451,29 @@ public final class BatchNormCpu implements BatchNormKernels {
 
     // ---- backward -----------------------------------------------------------------------------
 
-    /** Per channel: [sum(dy) | sum(dy * (x - mean))], float32 partial runs summed in double. */
-    private static double[] gradSumsF(float[] dy, int dyo, float[] x, int xo, float[] m, int rows, int c) {
-        return reduceRows(rows, c, (r0, r1, acc, o) -> gradMomentsF(dy, dyo, x, xo, c, m, r0, r1, acc, o, null, null));
+    /** Per channel: [sum(g) | sum(g * (x - mean))] for g = dy masked by act'(z), float32 partial runs summed in double. */
+    private static double[] gradSumsF(float[] dy, int dyo, float[] x, int xo, float[] m, int rows, int c, Affine af, Activation act) {
+        return reduceRows(rows, c, (r0, r1, acc, o) -> gradMomentsF(dy, dyo, x, xo, c, m, r0, r1, acc, o, null, null, af, act));
     }
 
     @Override
     public Grads trainingBackward(Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon) {
-        String op = "batchNorm trainingBackward";
+        return trainingGrads("batchNorm trainingBackward", dy, x, scale, mean, variance, null, epsilon, Activation.NONE);
+    }
+
+    /**
+     * The training backward pass for this family and {@link FusedBatchNormCpu}: the batch-norm
+     * gradients of g = dy * act'(z), with z recomputed from {@code affine} (unused for NONE).
+     */
+    static Grads trainingGrads(String op, Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, Tensor affine,
+                               float epsilon, Activation act) {
         DType dt = floatType(op, x);
         checkLike(op, "dy", dy, x);
         checkChannel(op, "scale", scale, x, true);
         checkChannel(op, "mean", mean, x, false);
         checkChannel(op, "variance", variance, x, false);
         int c = x.dim(-1), rows = rows(x);
+        if (act != Activation.NONE && dt == DType.FLOAT64) checkChannel(op, "affine", affine, x, false);
         double[] sc = channel(scale, c, 1.0), mu = mean.toDoubleArray(), var = variance.toDoubleArray();
         double[] rstd = new double[c];
         for (int ch = 0; ch < c; ch++) rstd[ch] = 1.0 / Math.sqrt(var[ch] + epsilon);
@@ -350,7 +483,8 @@ public final class BatchNormCpu implements BatchNormKernels {
             float[] xa = x.floatData(), ga = dy.floatData();
             int xo = x.offset(), go = dy.offset();
             float[] m = toFloats(mu);
-            double[] sums = gradSumsF(ga, go, xa, xo, m, rows, c);
+            Affine af = act == Activation.NONE ? null : Affine.fromTensor(op, affine, c);
+            double[] sums = gradSumsF(ga, go, xa, xo, m, rows, c, af, act);
             // dx = scale*rstd * (dy - sum(dy)/M - (x - mean) * rstd^2 * sum(dy*(x-mean))/M)
             float[] k1 = new float[c], c0 = new float[c], negK2 = new float[c];
             for (int ch = 0; ch < c; ch++) {
@@ -366,18 +500,36 @@ public final class BatchNormCpu implements BatchNormKernels {
                 for (int r = s; r < e; r++) {
                     int xb = xo + r * c, gb = go + r * c, ob = r * c;
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        FloatVector xc = FloatVector.fromArray(F, xa, xb + ch).sub(FloatVector.fromArray(F, m, ch));
-                        FloatVector g = FloatVector.fromArray(F, ga, gb + ch).sub(FloatVector.fromArray(F, c0, ch));
+                        FloatVector xv = FloatVector.fromArray(F, xa, xb + ch);
+                        FloatVector g = FloatVector.fromArray(F, ga, gb + ch);
+                        if (act != Activation.NONE) g = mask(g, af.z(xv, ch), act);
+                        FloatVector xc = xv.sub(FloatVector.fromArray(F, m, ch));
+                        g = g.sub(FloatVector.fromArray(F, c0, ch));
                         xc.fma(FloatVector.fromArray(F, negK2, ch), g).mul(FloatVector.fromArray(F, k1, ch)).intoArray(out, ob + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
-                        out[ob + ch] = Math.fma(xa[xb + ch] - m[ch], negK2[ch], ga[gb + ch] - c0[ch]) * k1[ch];
+                        float g = act == Activation.NONE ? ga[gb + ch] : mask(ga[gb + ch], af.z(xa[xb + ch], ch), act);
+                        out[ob + ch] = Math.fma(xa[xb + ch] - m[ch], negK2[ch], g - c0[ch]) * k1[ch];
                     }
                 }
             });
         } else {
-            double[] xa = x.doubleData(), ga = dy.doubleData(), out = dx.doubleData();
+            double[] xa = x.doubleData(), out = dx.doubleData();
             int xo = x.offset(), go = dy.offset();
+            double[] ga = dy.doubleData();
+            if (act != Activation.NONE) {
+                // g = dy * act'(z), z exactly as the forward computed it.
+                double[] of = affine.toDoubleArray();
+                double[] g = new double[rows * c];
+                for (int r = 0; r < rows; r++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        int p = r * c + ch;
+                        g[p] = maskD(ga[go + p], zD(xa[xo + p], sc[ch], mu[ch], var[ch], epsilon, of[ch]), act);
+                    }
+                }
+                ga = g;
+                go = 0;
+            }
             for (int r = 0; r < rows; r++) {
                 for (int ch = 0; ch < c; ch++) {
                     double xhat = (xa[xo + r * c + ch] - mu[ch]) * rstd[ch];
@@ -417,7 +569,7 @@ public final class BatchNormCpu implements BatchNormKernels {
             float[] k = new float[c];
             for (int ch = 0; ch < c; ch++) k[ch] = (float) (sc[ch] * rstd[ch]);
             float[] m = toFloats(mu);
-            double[] sums = reduceRows(rows, c, (r0, r1, acc, o) -> gradMomentsF(ga, go, xa, xo, c, m, r0, r1, acc, o, out, k));
+            double[] sums = reduceRows(rows, c, (r0, r1, acc, o) -> gradMomentsF(ga, go, xa, xo, c, m, r0, r1, acc, o, out, k, null, Activation.NONE));
             for (int ch = 0; ch < c; ch++) {
                 doffset[ch] = sums[ch];
                 dscale[ch] = sums[c + ch] * rstd[ch];

@@ -27,6 +27,7 @@ public final class CpuBackend implements Backend {
         register(org.slim4j.kernels.ResizeKernels.class, new ResizeCpu());
         register(org.slim4j.kernels.PoolKernels.class, new PoolCpu());
         register(org.slim4j.kernels.BatchNormKernels.class, new BatchNormCpu());
+        register(org.slim4j.kernels.FusedBatchNormKernels.class, new FusedBatchNormCpu());
         register(org.slim4j.kernels.LrnKernels.class, new LrnCpu());
         register(org.slim4j.kernels.ConvKernels.class, new Conv2dCpu());
         register(org.slim4j.kernels.DepthwiseConvKernels.class, new DepthwiseConv2dCpu());

@@ -30,7 +30,7 @@ class BatchNormCpuTest {
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    private static void leakFree(Runnable body) {
+    static void leakFree(Runnable body) {
         long before = CpuDevice.INSTANCE.liveBytes();
         try (TensorScope s = TensorScope.open()) {
             body.run();
@@ -38,7 +38,7 @@ class BatchNormCpuTest {
         assertEquals(before, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
     }
 
-    private static Tensor rand(long seed, DType dt, double lo, double hi, int... dims) {
+    static Tensor rand(long seed, DType dt, double lo, double hi, int... dims) {
         return Tensor.randomUniform(seed, dt, Shape.of(dims), lo, hi);
     }
 
@@ -229,7 +229,7 @@ class BatchNormCpuTest {
 
     // ---- finite differences (float64) ---------------------------------------------------------
 
-    private static double dot(Tensor y, Tensor w) {
+    static double dot(Tensor y, Tensor w) {
         double[] a = y.toDoubleArray(), b = w.toDoubleArray();
         double s = 0;
         for (int i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -237,7 +237,7 @@ class BatchNormCpuTest {
         return s;
     }
 
-    private static double[] numericGrad(Tensor p, java.util.function.DoubleSupplier f) {
+    static double[] numericGrad(Tensor p, java.util.function.DoubleSupplier f) {
         double[] a = p.doubleData();
         double[] g = new double[p.numel()];
         double h = 1e-6;
@@ -294,7 +294,7 @@ class BatchNormCpuTest {
 
     // ---- errors -------------------------------------------------------------------------------
 
-    private static void assertMessage(Runnable r, String... parts) {
+    static void assertMessage(Runnable r, String... parts) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
         for (String p : parts) assertTrue(e.getMessage().contains(p), "message '" + e.getMessage() + "' lacks '" + p + "'");
     }
