@@ -40,6 +40,13 @@ public final class Conv2dCpu implements ConvKernels {
      */
     private static final int SLICED_MAX_COUT = 64;
     private static final int SLICED_MIN_PIXELS_PER_K = 8;
+    /**
+     * Most partial-gradient floats (all slices) per input value the filter gradient sums over
+     * before it takes the whole-im2col GEMM instead. Alternated in one JVM, two threads, medians:
+     * ResNet's 1x1 256->1024 and 512->1024 at 14x14 (ratio 3.9) 12.0 -> 10.8 and 25.2 -> 19.7 ms;
+     * at ratio 1.3 (MobileNet's 1x1 layers at 14x14, batch 16) one was faster, one slower.
+     */
+    private static final long PARTIALS_MAX_PER_INPUT = 2;
     /** Cap on the floats held in per-thread partial filter gradients, all threads together. */
     private static final int PARTIALS_BUDGET = 1 << 24;
     /** Use Winograd F(2x2, 3x3) where it applies (tests switch it off to compare with the implicit GEMM). */
@@ -374,7 +381,10 @@ public final class Conv2dCpu implements ConvKernels {
         // only a small share of the work, the others take the rest.
         final int slices = Math.max(1, Math.min(4 * Parallel.threads(), Math.min(pixels / 256, PARTIALS_BUDGET / Math.max(1, size))));
         boolean wide = k > WHOLE_IM2COL_MIN_K && !(cout <= SLICED_MAX_COUT && pixels >= (long) SLICED_MIN_PIXELS_PER_K * k);
-        if ((wide || slices < 2 * Parallel.threads()) && (long) pixels * cout <= Sgemm.B_CAP) {
+        // Partials much bigger than the input they sum over (ResNet's 1x1 256->1024 at 14x14: six
+        // 1 MB partials for a 1.6 MB input) cost more memory traffic than the slices save.
+        boolean heavyPartials = (long) slices * size > PARTIALS_MAX_PER_INPUT * pixels * k;
+        if ((wide || heavyPartials || slices < 2 * Parallel.threads()) && (long) pixels * cout <= Sgemm.B_CAP) {
             // Few pixels or a wide receptive field (ResNet's 3x3 convolutions at 14x14 and 7x7):
             // slices would be too few for the cores, or the streamed K blocks too shallow. One
             // parallel GEMM over the receptive field writes dW in HWIO order directly: no partials,
