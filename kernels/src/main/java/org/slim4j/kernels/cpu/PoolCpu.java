@@ -453,7 +453,8 @@ public final class PoolCpu implements PoolKernels {
     public Tensor avgPool(Tensor input, PoolSpec spec) {
         DType dt = floatType("avgPool", input);
         Geom g = geom("avgPool", "input", input.shape(), spec);
-        Tensor y = Tensor.zeros(dt, g.outShape());
+        // Both paths assign every output value.
+        Tensor y = Tensor.empty(dt, g.outShape());
         if (dt == DType.FLOAT32) {
             avgPoolF(g, input.floatData(), input.offset(), y.floatData());
         } else {
@@ -462,39 +463,58 @@ public final class PoolCpu implements PoolKernels {
         return y;
     }
 
+    /**
+     * Per output pixel, the offsets of its in-bounds window cells go to a small array and
+     * {@link #windowMean} sums them over the channel axis in registers: the running sum used to
+     * live in y (a load and a store per tap, each waiting on the last).
+     */
     private static void avgPoolF(Geom g, float[] x, int xo, float[] y) {
         int c = g.c;
-        int vecEnd = F.loopBound(c);
         Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            int[] off = new int[g.kh * g.kw];
             for (int r = s; r < e; r++) {
                 int b = r / g.oh, i = r % g.oh;
                 int hs = g.hStart(i), he = g.hEnd(i);
                 int rowBase = xo + b * g.h * g.w * c;
                 for (int j = 0; j < g.ow; j++) {
                     int ws = g.wStart(j), we = g.wEnd(j);
-                    float count = (he - hs) * (we - ws);
-                    int yb = (r * g.ow + j) * c;
-                    for (int ch = 0; ch < vecEnd; ch += L) {
-                        // y (freshly zeroed) is the accumulator: no loop-carried vector for C2 to box.
-                        for (int hh = hs; hh < he; hh++) {
-                            int p = rowBase + (hh * g.w + ws) * c + ch;
-                            for (int ww = ws; ww < we; ww++, p += c) {
-                                FloatVector.fromArray(F, y, yb + ch).add(FloatVector.fromArray(F, x, p)).intoArray(y, yb + ch);
-                            }
-                        }
-                        FloatVector.fromArray(F, y, yb + ch).div(count).intoArray(y, yb + ch);
+                    int count = 0;
+                    for (int hh = hs; hh < he; hh++) {
+                        for (int ww = ws; ww < we; ww++) off[count++] = rowBase + (hh * g.w + ww) * c;
                     }
-                    for (int ch = vecEnd; ch < c; ch++) {
-                        float acc = 0f;
-                        for (int hh = hs; hh < he; hh++) {
-                            int p = rowBase + (hh * g.w + ws) * c + ch;
-                            for (int ww = ws; ww < we; ww++, p += c) acc += x[p];
-                        }
-                        y[yb + ch] = acc / count;
-                    }
+                    windowMean(y, (r * g.ow + j) * c, x, off, count, c);
                 }
             }
         });
+    }
+
+    /**
+     * out[o + ch] = (sum over t &lt; count of a[off[t] + ch]) / count for ch in [0, len), the sum in
+     * registers (two independent accumulators); 0 when count is 0.
+     */
+    private static void windowMean(float[] out, int o, float[] a, int[] off, int count, int len) {
+        float div = Math.max(1, count);
+        int ch = 0;
+        for (; ch <= len - 2 * L; ch += 2 * L) {
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int t = 0; t < count; t++) {
+                acc0 = acc0.add(FloatVector.fromArray(F, a, off[t] + ch));
+                acc1 = acc1.add(FloatVector.fromArray(F, a, off[t] + ch + L));
+            }
+            acc0.div(div).intoArray(out, o + ch);
+            acc1.div(div).intoArray(out, o + ch + L);
+        }
+        for (; ch <= len - L; ch += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < count; t++) acc = acc.add(FloatVector.fromArray(F, a, off[t] + ch));
+            acc.div(div).intoArray(out, o + ch);
+        }
+        for (; ch < len; ch++) {
+            float acc = 0f;
+            for (int t = 0; t < count; t++) acc += a[off[t] + ch];
+            out[o + ch] = acc / div;
+        }
     }
 
     private static void avgPoolD(Geom g, double[] x, int xo, double[] y) {
@@ -524,7 +544,8 @@ public final class PoolCpu implements PoolKernels {
         DType dt = floatType("avgPoolGrad", dy);
         Geom g = geom("avgPoolGrad", "inputShape", inputShape, spec);
         sameShape("avgPoolGrad", "dy", dy, g.outShape(), "inputShape " + inputShape);
-        Tensor dx = Tensor.zeros(dt, inputShape);
+        // float32 assigns every dx value (0 where no window reaches); the float64 reference adds into zeros.
+        Tensor dx = dt == DType.FLOAT32 ? Tensor.empty(dt, inputShape) : Tensor.zeros(dt, inputShape);
         if (dt == DType.FLOAT32) {
             avgPoolGradF(g, dy.floatData(), dy.offset(), dx.floatData());
         } else {
@@ -533,9 +554,12 @@ public final class PoolCpu implements PoolKernels {
         return dx;
     }
 
+    /**
+     * A gather, like the forward: per input cell the windows covering it go to small offset and
+     * weight arrays, summed in registers by {@link #weightedSum} (the running sum used to live in dx).
+     */
     private static void avgPoolGradF(Geom g, float[] dy, int dyo, float[] dx) {
         int c = g.c;
-        int vecEnd = F.loopBound(c);
         // 1 / (in-bounds cells) of each window; windows are separable, so counts are row x column.
         float[] inv = new float[g.oh * g.ow];
         for (int i = 0; i < g.oh; i++) {
@@ -543,35 +567,55 @@ public final class PoolCpu implements PoolKernels {
                 inv[i * g.ow + j] = (float) (1.0 / ((g.hEnd(i) - g.hStart(i)) * (g.wEnd(j) - g.wStart(j))));
             }
         }
-        Parallel.forRange(g.n * g.h, g.grain(g.w * c * ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw)), (s, e) -> {
+        int taps = ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw);
+        Parallel.forRange(g.n * g.h, g.grain(g.w * c * taps), (s, e) -> {
+            int[] off = new int[taps];
+            float[] wt = new float[taps];
             for (int r = s; r < e; r++) {
                 int b = r / g.h, hh = r % g.h;
                 int i0 = g.firstOutRow(hh), i1 = g.lastOutRow(hh);
                 for (int ww = 0; ww < g.w; ww++) {
                     int j0 = g.firstOutCol(ww), j1 = g.lastOutCol(ww);
-                    int xb = (r * g.w + ww) * c;
-                    for (int ch = 0; ch < vecEnd; ch += L) {
-                        // dx (freshly zeroed) is the accumulator: no loop-carried vector for C2 to box.
-                        for (int i = i0; i <= i1; i++) {
-                            for (int j = j0; j <= j1; j++) {
-                                int ob = dyo + ((b * g.oh + i) * g.ow + j) * c + ch;
-                                FloatVector.fromArray(F, dy, ob).fma(FloatVector.broadcast(F, inv[i * g.ow + j]),
-                                        FloatVector.fromArray(F, dx, xb + ch)).intoArray(dx, xb + ch);
-                            }
+                    int count = 0;
+                    for (int i = i0; i <= i1; i++) {
+                        for (int j = j0; j <= j1; j++, count++) {
+                            off[count] = dyo + ((b * g.oh + i) * g.ow + j) * c;
+                            wt[count] = inv[i * g.ow + j];
                         }
                     }
-                    for (int ch = vecEnd; ch < c; ch++) {
-                        float acc = 0f;
-                        for (int i = i0; i <= i1; i++) {
-                            for (int j = j0; j <= j1; j++) {
-                                acc = Math.fma(dy[dyo + ((b * g.oh + i) * g.ow + j) * c + ch], inv[i * g.ow + j], acc);
-                            }
-                        }
-                        dx[xb + ch] = acc;
-                    }
+                    weightedSum(dx, (r * g.w + ww) * c, dy, off, wt, count, c);
                 }
             }
         });
+    }
+
+    /**
+     * out[o + ch] = sum over t &lt; count of a[off[t] + ch] * w[t] for ch in [0, len), the sum in
+     * registers (two independent accumulators); 0 when count is 0.
+     */
+    private static void weightedSum(float[] out, int o, float[] a, int[] off, float[] w, int count, int len) {
+        int ch = 0;
+        for (; ch <= len - 2 * L; ch += 2 * L) {
+            FloatVector acc0 = FloatVector.zero(F);
+            FloatVector acc1 = FloatVector.zero(F);
+            for (int t = 0; t < count; t++) {
+                FloatVector wv = FloatVector.broadcast(F, w[t]);
+                acc0 = FloatVector.fromArray(F, a, off[t] + ch).fma(wv, acc0);
+                acc1 = FloatVector.fromArray(F, a, off[t] + ch + L).fma(wv, acc1);
+            }
+            acc0.intoArray(out, o + ch);
+            acc1.intoArray(out, o + ch + L);
+        }
+        for (; ch <= len - L; ch += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < count; t++) acc = FloatVector.fromArray(F, a, off[t] + ch).fma(FloatVector.broadcast(F, w[t]), acc);
+            acc.intoArray(out, o + ch);
+        }
+        for (; ch < len; ch++) {
+            float acc = 0f;
+            for (int t = 0; t < count; t++) acc = Math.fma(a[off[t] + ch], w[t], acc);
+            out[o + ch] = acc;
+        }
     }
 
     private static void avgPoolGradD(Geom g, double[] dy, int dyo, double[] dx) {

@@ -248,6 +248,29 @@ class PoolCpuTest {
         return g;
     }
 
+    /**
+     * The float32 average pool and its gradient do not clear their outputs: each gets a recycled
+     * NaN-filled array (large enough for the CPU pool, which hands out the array released last)
+     * and must assign all of it, including the gradient's cells no window reaches (2x2 windows at
+     * stride 3) and SAME windows cut by the border.
+     */
+    @Test
+    void averagePoolOverwritesRecycledArrays() {
+        for (PoolSpec spec : List.of(PoolSpec.of(3, 1, Padding.SAME), new PoolSpec(2, 2, 3, 3, Padding.VALID))) {
+            try (TensorScope scope = TensorScope.open()) {
+                Tensor x = Tensor.randomUniform(5, DType.FLOAT32, Shape.of(2, 31, 29, 24), -1, 1);
+                Tensor expected = K.avgPool(x.cast(DType.FLOAT64), spec);
+                Tensor.fill(DType.FLOAT32, expected.shape(), Double.NaN).close();
+                Tensor y = K.avgPool(x, spec);
+                Close.assertClose(expected, y, 1e-6, "avgPool into a recycled array, " + spec);
+                Tensor dy = Tensor.randomUniform(6, DType.FLOAT32, y.shape(), -1, 1);
+                Tensor dxExpected = K.avgPoolGrad(x.shape(), dy.cast(DType.FLOAT64), spec);
+                Tensor.fill(DType.FLOAT32, x.shape(), Double.NaN).close();
+                Close.assertClose(dxExpected, K.avgPoolGrad(x.shape(), dy, spec), 1e-6, "avgPoolGrad into a recycled array, " + spec);
+            }
+        }
+    }
+
     @Test
     void avgPoolGradMatchesFiniteDifferences() {
         leakFree(() -> {
