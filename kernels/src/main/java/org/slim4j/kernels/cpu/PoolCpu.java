@@ -150,6 +150,7 @@ public final class PoolCpu implements PoolKernels {
         int c = g.c;
         int vecEnd = F.loopBound(c);
         Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
+            int[] off = new int[g.kh * g.kw];
             for (int r = s; r < e; r++) {
                 int b = r / g.oh, i = r % g.oh;
                 int hs = g.hStart(i), he = g.hEnd(i);
@@ -166,17 +167,17 @@ public final class PoolCpu implements PoolKernels {
                             top.max(bottom).intoArray(y, yb + ch);
                         }
                     } else {
-                        // The running max lives in y (L1), not in a register: a FloatVector carried
-                        // through these variable-bound window loops is a phi C2 boxes (one allocation
-                        // per cell).
+                        // The window's cells as one flat list: the running max stays in a register
+                        // through a single counted loop (carried through the nested, variable-bound
+                        // window loops it was a phi C2 boxed, so it had lived in y).
+                        int count = 0;
+                        for (int hh = hs; hh < he; hh++) {
+                            for (int ww = ws; ww < we; ww++) off[count++] = rowBase + (hh * g.w + ww) * c;
+                        }
                         for (int ch = 0; ch < vecEnd; ch += L) {
-                            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(y, yb + ch);
-                            for (int hh = hs; hh < he; hh++) {
-                                int p = rowBase + (hh * g.w + ws) * c + ch;
-                                for (int ww = ws; ww < we; ww++, p += c) {
-                                    FloatVector.fromArray(F, y, yb + ch).max(FloatVector.fromArray(F, x, p)).intoArray(y, yb + ch);
-                                }
-                            }
+                            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+                            for (int t = 0; t < count; t++) m = m.max(FloatVector.fromArray(F, x, off[t] + ch));
+                            m.intoArray(y, yb + ch);
                         }
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
@@ -228,7 +229,8 @@ public final class PoolCpu implements PoolKernels {
             maxPoolGradDisjointF(g, input.floatData(), input.offset(), dy.floatData(), dy.offset(), dx.floatData());
             return dx;
         }
-        Tensor dx = Tensor.zeros(dt, input.shape());
+        // float32 assigns every dx value; the float64 reference adds into zeros.
+        Tensor dx = dt == DType.FLOAT32 ? Tensor.empty(dt, input.shape()) : Tensor.zeros(dt, input.shape());
         if (dt == DType.FLOAT32) {
             maxPoolGradF(g, input.floatData(), input.offset(), dy.floatData(), dy.offset(), dx.floatData());
         } else {
@@ -255,7 +257,7 @@ public final class PoolCpu implements PoolKernels {
         // (in the calling thread's reusable buffer: no output-sized temporary per call).
         int[] arg = argBuffer(g.n * g.oh * g.ow * c);
         Parallel.forRange(g.n * g.oh, g.grain(g.ow * g.kh * g.kw * c), (s, e) -> {
-            float[] bestV = new float[L];
+            int[] cell = new int[g.kh * g.kw];
             for (int r = s; r < e; r++) {
                 int b = r / g.oh, i = r % g.oh;
                 int hs = g.hStart(i), he = g.hEnd(i);
@@ -263,23 +265,23 @@ public final class PoolCpu implements PoolKernels {
                 for (int j = 0; j < g.ow; j++) {
                     int ws = g.wStart(j), we = g.wEnd(j);
                     int ob = (r * g.ow + j) * c;
+                    // The window's cells (spatial indices, row-major) as one flat list: the running
+                    // max and arg-max stay in registers through a single counted loop.
+                    int count = 0;
+                    for (int hh = hs; hh < he; hh++) {
+                        for (int ww = ws; ww < we; ww++) cell[count++] = hh * g.w + ww;
+                    }
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        // Start from the first cell and replace only on strictly greater: first max
-                        // wins. The running max and arg-max go through memory (bestV, arg), not
-                        // loop-carried vectors, which C2 would box.
-                        int first = hs * g.w + ws;
-                        FloatVector.fromArray(F, x, rowBase + first * c + ch).intoArray(bestV, 0);
-                        IntVector.broadcast(I, first).intoArray(arg, ob + ch);
-                        for (int hh = hs; hh < he; hh++) {
-                            for (int ww = (hh == hs ? ws + 1 : ws); ww < we; ww++) {
-                                int sp = hh * g.w + ww;
-                                FloatVector v = FloatVector.fromArray(F, x, rowBase + sp * c + ch);
-                                FloatVector cur = FloatVector.fromArray(F, bestV, 0);
-                                VectorMask<Float> gt = v.compare(VectorOperators.GT, cur);
-                                cur.blend(v, gt).intoArray(bestV, 0);
-                                IntVector.fromArray(I, arg, ob + ch).blend(sp, gt.cast(I)).intoArray(arg, ob + ch);
-                            }
+                        // Start from the first cell and replace only on strictly greater: first max wins.
+                        FloatVector best = FloatVector.fromArray(F, x, rowBase + cell[0] * c + ch);
+                        IntVector at = IntVector.broadcast(I, cell[0]);
+                        for (int t = 1; t < count; t++) {
+                            FloatVector v = FloatVector.fromArray(F, x, rowBase + cell[t] * c + ch);
+                            VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                            best = best.blend(v, gt);
+                            at = at.blend(cell[t], gt.cast(I));
                         }
+                        at.intoArray(arg, ob + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         int bestSp = hs * g.w + ws;
@@ -301,7 +303,9 @@ public final class PoolCpu implements PoolKernels {
         });
         // Phase 2: each input cell sums dy over the windows covering it whose arg-max is this cell,
         // in output row-major order (the order a scatter would add them).
-        Parallel.forRange(g.n * g.h, g.grain(g.w * c * ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw)), (s, e) -> {
+        int taps = ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw);
+        Parallel.forRange(g.n * g.h, g.grain(g.w * c * taps), (s, e) -> {
+            int[] win = new int[taps];
             for (int r = s; r < e; r++) {
                 int b = r / g.h, hh = r % g.h;
                 int i0 = g.firstOutRow(hh), i1 = g.lastOutRow(hh);
@@ -310,15 +314,20 @@ public final class PoolCpu implements PoolKernels {
                     int sp = hh * g.w + ww;
                     int xb = (r * g.w + ww) * c;
                     IntVector spV = IntVector.broadcast(I, sp);
+                    // The covering windows as one flat list (output row-major): the sum stays in a
+                    // register through a single counted loop and is stored once (0 when none hits).
+                    int count = 0;
+                    for (int i = i0; i <= i1; i++) {
+                        for (int j = j0; j <= j1; j++) win[count++] = ((b * g.oh + i) * g.ow + j) * c;
+                    }
                     for (int ch = 0; ch < vecEnd; ch += L) {
-                        // dx (freshly zeroed) is the accumulator: no loop-carried vector.
-                        for (int i = i0; i <= i1; i++) {
-                            for (int j = j0; j <= j1; j++) {
-                                int ob = ((b * g.oh + i) * g.ow + j) * c + ch;
-                                VectorMask<Float> hit = IntVector.fromArray(I, arg, ob).compare(VectorOperators.EQ, spV).cast(F);
-                                FloatVector.fromArray(F, dx, xb + ch).add(FloatVector.fromArray(F, dy, dyo + ob), hit).intoArray(dx, xb + ch);
-                            }
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int t = 0; t < count; t++) {
+                            int ob = win[t] + ch;
+                            VectorMask<Float> hit = IntVector.fromArray(I, arg, ob).compare(VectorOperators.EQ, spV).cast(F);
+                            acc = acc.add(FloatVector.fromArray(F, dy, dyo + ob), hit);
                         }
+                        acc.intoArray(dx, xb + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         float acc = 0f;

@@ -249,16 +249,16 @@ class PoolCpuTest {
     }
 
     /**
-     * The float32 average pool and its gradient do not clear their outputs: each gets a recycled
+     * The float32 pools and their gradients do not clear their outputs: each gets a recycled
      * NaN-filled array (large enough for the CPU pool, which hands out the array released last)
-     * and must assign all of it, including the gradient's cells no window reaches (2x2 windows at
-     * stride 3) and SAME windows cut by the border.
+     * and must assign all of it, including the gradients' cells no window reaches (2x2 windows at
+     * stride 3), overlapping windows (3x3 at strides 1 and 2) and SAME windows cut by the border.
      */
     @Test
-    void averagePoolOverwritesRecycledArrays() {
-        for (PoolSpec spec : List.of(PoolSpec.of(3, 1, Padding.SAME), new PoolSpec(2, 2, 3, 3, Padding.VALID))) {
+    void poolsOverwriteRecycledArrays() {
+        for (PoolSpec spec : List.of(PoolSpec.of(3, 1, Padding.SAME), PoolSpec.of(3, 2, Padding.VALID), new PoolSpec(2, 2, 3, 3, Padding.VALID))) {
             try (TensorScope scope = TensorScope.open()) {
-                Tensor x = Tensor.randomUniform(5, DType.FLOAT32, Shape.of(2, 31, 29, 24), -1, 1);
+                Tensor x = Tensor.randomUniform(5, DType.FLOAT32, Shape.of(2, 31, 30, 24), -1, 1);  // 3x3/2 VALID leaves column 29 out
                 Tensor expected = K.avgPool(x.cast(DType.FLOAT64), spec);
                 Tensor.fill(DType.FLOAT32, expected.shape(), Double.NaN).close();
                 Tensor y = K.avgPool(x, spec);
@@ -267,6 +267,13 @@ class PoolCpuTest {
                 Tensor dxExpected = K.avgPoolGrad(x.shape(), dy.cast(DType.FLOAT64), spec);
                 Tensor.fill(DType.FLOAT32, x.shape(), Double.NaN).close();
                 Close.assertClose(dxExpected, K.avgPoolGrad(x.shape(), dy, spec), 1e-6, "avgPoolGrad into a recycled array, " + spec);
+
+                Tensor m = K.maxPool(x, spec);
+                Tensor mExpected = K.maxPool(x.cast(DType.FLOAT64), spec);
+                Close.assertClose(mExpected, m, 0, "maxPool " + spec);
+                Tensor gExpected = K.maxPoolGrad(x.cast(DType.FLOAT64), mExpected, dy.cast(DType.FLOAT64), spec);
+                Tensor.fill(DType.FLOAT32, x.shape(), Double.NaN).close();
+                Close.assertClose(gExpected, K.maxPoolGrad(x, m, dy, spec), 1e-6, "maxPoolGrad into a recycled array, " + spec);
             }
         }
     }
