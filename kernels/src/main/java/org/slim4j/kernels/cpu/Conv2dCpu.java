@@ -33,10 +33,10 @@ public final class Conv2dCpu implements ConvKernels {
     /**
      * ... except with at most this many output channels and at least {@link #SLICED_MIN_PIXELS_PER_K}
      * pixels per receptive-field value: the whole-im2col GEMM packs the transposed im2col as A for
-     * only a few B panels, which costs more than the sliced path's shallow K blocks. Alternated in
-     * one JVM, two threads: LeNet's 5x5 32->64 (12544 pixels, K 800) 19 -> 15 ms best; CifarNet's
-     * 5x5 64->64 (32768 pixels, K 1600) 89 -> 84 ms; Inception's 5x5 48->64 (4900 pixels, K 1200)
-     * a tie, so it keeps the whole GEMM.
+     * only a few B panels, which costs more than the sliced path's shallow K blocks. (Measured on
+     * LeNet's and CifarNet's 5x5 layers, 19 -> 15 and 89 -> 84 ms, which now take
+     * {@link ImplicitGemmFilterGradient}; this serves wide fields whose kernel-row runs are not
+     * whole B panels.)
      */
     private static final int SLICED_MAX_COUT = 64;
     private static final int SLICED_MIN_PIXELS_PER_K = 8;
@@ -374,6 +374,14 @@ public final class Conv2dCpu implements ConvKernels {
         if (g.dense()) {
             // dW [K, Cout] = X^T (X viewed as [N, K]) x dy [N, Cout].
             Sgemm.gemm(true, false, k, cout, g.n(), 1f, x, xo, k, dy, dyo, cout, 0f, dw, dwo, cout);
+            return;
+        }
+        if (k > WHOLE_IM2COL_MIN_K && ImplicitGemmFilterGradient.applies(g, cout)) {
+            // A wide receptive field and few output channels, its kernel-row runs whole B panels.
+            // Alternated in one JVM, two threads, medians: CifarNet's 5x5 64->64 114 -> 79 ms,
+            // LeNet's 5x5 32->64 21.9 -> 19.1 ms, Inception's 5x5 48->64 13.8 -> 12.0 ms; below
+            // K = 512 (1x1 and 3x3 layers) the sliced path stays faster.
+            ImplicitGemmFilterGradient.compute(x, xo, g, dy, dyo, cout, dw, dwo);
             return;
         }
         final int size = k * cout;

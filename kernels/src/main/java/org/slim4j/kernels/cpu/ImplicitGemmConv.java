@@ -167,7 +167,7 @@ final class ImplicitGemmConv {
     }
 
     /** x copied into a [n, hp, wp, c] buffer with zeros around it (top rows and left columns as given). */
-    private static float[] padded(float[] x, int xo, int n, int h, int w, int c, int top, int left, int hp, int wp) {
+    static float[] padded(float[] x, int xo, int n, int h, int w, int c, int top, int left, int hp, int wp) {
         int size = n * hp * wp * c;
         float[] p = PADDED.get();
         if (p.length < size) {

@@ -68,7 +68,10 @@ class Conv2dCpuTest {
             new Geo(2, 7, 6, 12, 1, 5, 40, 1, 1, 1, 1, Padding.SAME),     // 1x5, padding on the width only
             new Geo(2, 10, 9, 1, 5, 5, 12, 1, 1, 1, 1, Padding.SAME),     // 1-channel stem: runs of 5
             new Geo(3, 40, 36, 21, 5, 5, 8, 1, 1, 1, 1, Padding.SAME),    // K 525 > 512, few channels, many pixels: sliced filter gradient
-            new Geo(1, 32, 32, 8, 1, 1, 520, 1, 1, 1, 1, Padding.SAME));  // partials > 2x the input: whole-GEMM filter gradient
+            new Geo(1, 32, 32, 8, 1, 1, 520, 1, 1, 1, 1, Padding.SAME),   // partials > 2x the input: whole-GEMM filter gradient
+            // Implicit-GEMM filter gradient (K > 512, kernel-row runs of whole 16-value panels, cout <= 64):
+            new Geo(2, 15, 13, 32, 5, 5, 16, 2, 2, 1, 1, Padding.SAME),   // strided, padded
+            new Geo(2, 11, 10, 64, 3, 3, 12, 1, 1, 2, 2, Padding.VALID)); // dilated: a run per tap
 
     private static Tensor random32(long seed, int... dims) {
         return Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), -1, 1);
