@@ -1,6 +1,8 @@
 package org.slim4j.kernels.cpu;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A convolution (NHWC input, filter given tap by tap and packed here as Sgemm B panels over
@@ -24,6 +26,8 @@ import java.util.Arrays;
  * block's input runs stay in L2. The epilogue runs on each finished block.
  */
 final class ImplicitGemmConv {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
     private static final int MR = Sgemm.MR;
     private static final int NR = Sgemm.NR;
     /** Output pixels per parallel block: 24 micro-tiles share each B slice. */
@@ -40,22 +44,27 @@ final class ImplicitGemmConv {
     private static final ThreadLocal<float[]> FILTER = ThreadLocal.withInitial(() -> new float[0]);
     /** Per calling thread: the zero-padded input copy. */
     private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per worker thread: a block's im2col rows, row-major (short runs only). */
+    private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
 
     private ImplicitGemmConv() {
     }
 
     /**
-     * Whether this path pays: few output channels, and runs of kw * c floats per kernel row (c per
-     * tap when the horizontal dilation is above 1) long enough for a micro-kernel call: 32, or 4
-     * at unit stride and dilation. Packing im2col panels costs about the same per A value whatever
-     * cout is, so it is worth its price only when many panels share it. Measured with one thread
+     * Whether this path pays: few output channels, and either runs of kw * c floats per kernel row
+     * (c per tap when the horizontal dilation is above 1) long enough for a micro-kernel call (32),
+     * or shorter runs without horizontal dilation, which {@link #correlateShortRuns} copies into
+     * row-major im2col rows. Packing im2col panels costs about the same per A value whatever cout
+     * is, so it is worth its price only when many panels share it. Measured with one thread
      * (in-JVM alternation): 10-15% faster at 64 output channels from 32-value runs, slower from
-     * 96 channels on; LeNet's 1-channel 5x5 stem (runs of 5) 6.0 -> 3.2 ms; but ResNet's 7x7
-     * stride-2 stem (runs of 21, rows 6 floats apart) 38 -> 46 ms, so short strided runs keep im2col.
+     * 96 channels on. Short runs, two threads, medians against the earlier choice (one run per
+     * call at unit stride, im2col panels when strided): LeNet's 5x5 on 1 channel 3.1 -> 2.6 ms,
+     * CifarNet's 5x5 on 3 24.4 -> 21.9 ms, ResNet's 7x7/2 30.8 -> 28.6 ms, MobileNet's 3x3/2
+     * 12.2 -> 9.5 ms.
      */
     static boolean applies(int kw, int c, int sx, int dilX, int cout) {
         int run = dilX == 1 ? kw * c : c;
-        return cout <= MAX_COUT && (run >= MIN_RUN || (sx == 1 && dilX == 1 && run >= 4));
+        return cout <= MAX_COUT && (run >= MIN_RUN || dilX == 1);
     }
 
     /**
@@ -73,7 +82,15 @@ final class ImplicitGemmConv {
         int wp = Math.max(w + left, (nx - 1) * sx + offX + (kw - 1) * dilX + 1 + left);
         float[] src = x;
         int so = xo;
-        if (hp != h || wp != w) {
+        // Short runs (a first layer's kw * c of 3-31 floats) are copied into row-major im2col rows
+        // per block; their vector copies read up to VL - 1 floats past a run, so the padded copy
+        // is always made, with one extra zero row per image as slack.
+        boolean shortRuns = dilX == 1 && kw * c < MIN_RUN;
+        if (shortRuns) {
+            src = padded(x, xo, n, h, w, c, top, left, hp + 1, wp);
+            so = 0;
+            hp++;
+        } else if (hp != h || wp != w) {
             src = padded(x, xo, n, h, w, c, top, left, hp, wp);
             so = 0;
         }
@@ -88,6 +105,11 @@ final class ImplicitGemmConv {
         final int pieces = Sgemm.ceilDiv(run, Sgemm.KC);
         final int piece = Sgemm.ceilDiv(run, pieces);
         final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
+        final int paddedH = hp;
+        if (shortRuns) {
+            correlateShortRuns(a, origin, c, kh, kw, sy, sx, dilY, bp, cout, y, yo, pixels, ny, nx, paddedH, wp, epi);
+            return;
+        }
         Parallel.forRange(blocks, 1, (b0, b1) -> {
             int[] base = BASES.get();
             float[] scratch = TILE.get();
@@ -100,7 +122,7 @@ final class ImplicitGemmConv {
                 int oy = rem / nx;
                 int ox = rem - oy * nx;
                 for (int i = 0; i < mb; i++) {
-                    base[i] = origin + ((img * hp + oy * sy) * wp + ox * sx) * c;
+                    base[i] = origin + ((img * paddedH + oy * sy) * wp + ox * sx) * c;
                     if (++ox == nx) {
                         ox = 0;
                         if (++oy == ny) {
@@ -133,6 +155,75 @@ final class ImplicitGemmConv {
                                 }
                             }
                             add = true;
+                        }
+                    }
+                }
+                if (epi != null) epi.apply(y, yo, cout, p0, mb, 0, cout);
+            }
+        });
+    }
+
+    /**
+     * {@link #correlate} for kernel-row runs shorter than {@link #MIN_RUN} (no horizontal
+     * dilation): per block, each pixel's im2col row (kh runs of kw * c floats) is copied with
+     * vector moves into a row-major buffer, and the micro-kernel broadcasts from five such rows
+     * over the whole K (in KC pieces) instead of one short run per call. Measured on first layers
+     * (LeNet's 5x5 on 1 channel, CifarNet's 5x5 and ResNet's 7x7/2 on 3).
+     */
+    private static void correlateShortRuns(float[] a, int origin, int c, int kh, int kw, int sy, int sx, int dilY, float[] bp,
+                                           int cout, float[] y, int yo, int pixels, int ny, int nx, int hp, int wp, Sgemm.Epilogue epi) {
+        final int run = kw * c;
+        final int k = kh * run;
+        // Row stride: K plus room for the last run's copy to overrun.
+        final int kRow = k + VL;
+        final int np = Sgemm.ceilDiv(cout, NR);
+        final int pieces = Sgemm.ceilDiv(k, Sgemm.KC);
+        final int piece = Sgemm.ceilDiv(k, pieces);
+        final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
+        Parallel.forRange(blocks, 1, (b0, b1) -> {
+            float[] rows = ROWS.get();
+            if (rows.length < BLOCK * kRow) {
+                rows = new float[BLOCK * kRow];
+                ROWS.set(rows);
+            }
+            float[] scratch = TILE.get();
+            for (int b = b0; b < b1; b++) {
+                int p0 = b * BLOCK;
+                int mb = Math.min(BLOCK, pixels - p0);
+                int img = p0 / (ny * nx);
+                int rem = p0 - img * ny * nx;
+                int oy = rem / nx;
+                int ox = rem - oy * nx;
+                for (int i = 0; i < mb; i++) {
+                    int base = origin + ((img * hp + oy * sy) * wp + ox * sx) * c;
+                    // Runs in order: each copy's overrun is overwritten by the next run (the last
+                    // one's lands in the row's slack).
+                    for (int ky = 0; ky < kh; ky++) {
+                        int s = base + ky * dilY * wp * c;
+                        int d = i * kRow + ky * run;
+                        for (int v = 0; v < run; v += VL) FloatVector.fromArray(S, a, s + v).intoArray(rows, d + v);
+                    }
+                    if (++ox == nx) {
+                        ox = 0;
+                        if (++oy == ny) {
+                            oy = 0;
+                            img++;
+                        }
+                    }
+                }
+                for (int k0 = 0; k0 < k; k0 += piece) {
+                    int kc = Math.min(piece, k - k0);
+                    for (int q = 0; q < np; q++) {
+                        int jr = q * NR;
+                        int nr = Math.min(NR, cout - jr);
+                        int bo = (q * k + k0) * NR;
+                        for (int t = 0; t < mb; t += MR) {
+                            // A ragged last tile repeats its last row; Sgemm clips the copies away.
+                            int last = Math.min(t + MR, mb) - 1;
+                            int r0 = t * kRow + k0;
+                            Sgemm.kernelRowsAt(kc, rows, r0, Math.min(t + 1, last) * kRow + k0, Math.min(t + 2, last) * kRow + k0,
+                                    Math.min(t + 3, last) * kRow + k0, Math.min(t + 4, last) * kRow + k0, last - t + 1, bp, bo,
+                                    y, yo + (p0 + t) * cout + jr, cout, nr, k0 > 0, scratch);
                         }
                     }
                 }
