@@ -447,15 +447,7 @@ public final class Conv2dCpu implements ConvKernels {
 
     /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
     private static float[][] partials(int count, int size) {
-        float[][] p = PARTIALS.get();
-        if (p.length < count) {
-            p = java.util.Arrays.copyOf(p, count);
-            PARTIALS.set(p);
-        }
-        for (int i = 0; i < count; i++) {
-            if (p[i] == null || p[i].length < size) p[i] = new float[size];
-        }
-        return p;
+        return ThreadBuffers.partials(PARTIALS, count, size);
     }
 
     private static void backpropFilterD(double[] x, int xo, double[] dy, int dyo, double[] dw, int dwo, Geometry g, int cout) {

@@ -1018,25 +1018,12 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
     private static final ThreadLocal<float[]> RING = ThreadLocal.withInitial(() -> new float[0]);
 
     private static float[] ringBuffer(int size) {
-        float[] r = RING.get();
-        if (r.length < size) {
-            r = new float[size];
-            RING.set(r);
-        }
-        return r;
+        return ThreadBuffers.floats(RING, size);
     }
 
     /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
     private static float[][] partials(int count, int size) {
-        float[][] p = PARTIALS.get();
-        if (p.length < count) {
-            p = java.util.Arrays.copyOf(p, count);
-            PARTIALS.set(p);
-        }
-        for (int i = 0; i < count; i++) {
-            if (p[i] == null || p[i].length < size) p[i] = new float[size];
-        }
-        return p;
+        return ThreadBuffers.partials(PARTIALS, count, size);
     }
 
     private static void forwardD(double[] x, int xo, double[] w, int wo, double[] y, int yo, Geometry g, int m) {
@@ -1102,11 +1089,7 @@ public final class DepthwiseConv2dCpu implements DepthwiseConvKernels {
 
     /** The calling thread's copy of the filter taps (size values, c per tap) in reverse tap order. */
     private static float[] flippedTaps(float[] f, int fo, int size, int c) {
-        float[] r = FLIPPED.get();
-        if (r.length < size) {
-            r = new float[size];
-            FLIPPED.set(r);
-        }
+        float[] r = ThreadBuffers.floats(FLIPPED, size);
         int taps = size / c;
         for (int t = 0; t < taps; t++) System.arraycopy(f, fo + (taps - 1 - t) * c, r, t * c, c);
         return r;

@@ -116,21 +116,7 @@ final class ImplicitGemmConv {
             for (int b = b0; b < b1; b++) {
                 int p0 = b * BLOCK;
                 int mb = Math.min(BLOCK, pixels - p0);
-                // Window origin of each pixel of the block.
-                int img = p0 / (ny * nx);
-                int rem = p0 - img * ny * nx;
-                int oy = rem / nx;
-                int ox = rem - oy * nx;
-                for (int i = 0; i < mb; i++) {
-                    base[i] = origin + ((img * paddedH + oy * sy) * wp + ox * sx) * c;
-                    if (++ox == nx) {
-                        ox = 0;
-                        if (++oy == ny) {
-                            oy = 0;
-                            img++;
-                        }
-                    }
-                }
+                windowOrigins(base, p0, mb, origin, paddedH, wp, c, sy, sx, ny, nx);
                 // K pieces outermost (as Sgemm's K blocks): the C block (BLOCK x cout) takes the
                 // partial sums, and each piece's input runs are read from cache by every panel.
                 boolean add = false;
@@ -181,34 +167,20 @@ final class ImplicitGemmConv {
         final int piece = Sgemm.ceilDiv(k, pieces);
         final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
         Parallel.forRange(blocks, 1, (b0, b1) -> {
-            float[] rows = ROWS.get();
-            if (rows.length < BLOCK * kRow) {
-                rows = new float[BLOCK * kRow];
-                ROWS.set(rows);
-            }
+            float[] rows = ThreadBuffers.floats(ROWS, BLOCK * kRow);
+            int[] base = BASES.get();
             float[] scratch = TILE.get();
             for (int b = b0; b < b1; b++) {
                 int p0 = b * BLOCK;
                 int mb = Math.min(BLOCK, pixels - p0);
-                int img = p0 / (ny * nx);
-                int rem = p0 - img * ny * nx;
-                int oy = rem / nx;
-                int ox = rem - oy * nx;
+                windowOrigins(base, p0, mb, origin, hp, wp, c, sy, sx, ny, nx);
                 for (int i = 0; i < mb; i++) {
-                    int base = origin + ((img * hp + oy * sy) * wp + ox * sx) * c;
                     // Runs in order: each copy's overrun is overwritten by the next run (the last
                     // one's lands in the row's slack).
                     for (int ky = 0; ky < kh; ky++) {
-                        int s = base + ky * dilY * wp * c;
+                        int s = base[i] + ky * dilY * wp * c;
                         int d = i * kRow + ky * run;
                         for (int v = 0; v < run; v += VL) FloatVector.fromArray(S, a, s + v).intoArray(rows, d + v);
-                    }
-                    if (++ox == nx) {
-                        ox = 0;
-                        if (++oy == ny) {
-                            oy = 0;
-                            img++;
-                        }
                     }
                 }
                 for (int k0 = 0; k0 < k; k0 += piece) {
@@ -232,15 +204,33 @@ final class ImplicitGemmConv {
         });
     }
 
+    /**
+     * base[i] = window origin of output pixel p0 + i (i &lt; mb) in a zero-padded NHWC input of
+     * hp x wp pixels and c channels: origin + ((img * hp + oy * sy) * wp + ox * sx) * c, pixels
+     * taken in (img, oy, ox) order over ny x nx outputs per image.
+     */
+    static void windowOrigins(int[] base, int p0, int mb, int origin, int hp, int wp, int c, int sy, int sx, int ny, int nx) {
+        int img = p0 / (ny * nx);
+        int rem = p0 - img * ny * nx;
+        int oy = rem / nx;
+        int ox = rem - oy * nx;
+        for (int i = 0; i < mb; i++) {
+            base[i] = origin + ((img * hp + oy * sy) * wp + ox * sx) * c;
+            if (++ox == nx) {
+                ox = 0;
+                if (++oy == ny) {
+                    oy = 0;
+                    img++;
+                }
+            }
+        }
+    }
+
     /** The filter as NR-wide panels over K in (ky, kx, ci) order: panel t, (p, j) at (t * K + p) * NR + j. */
     private static float[] packFilter(Winograd3x3.Taps g, int kh, int kw, int c, int cout) {
         int k = kh * kw * c;
         int np = Sgemm.ceilDiv(cout, NR);
-        float[] bp = FILTER.get();
-        if (bp.length < np * k * NR) {
-            bp = new float[np * k * NR];
-            FILTER.set(bp);
-        }
+        float[] bp = ThreadBuffers.floats(FILTER, np * k * NR);
         for (int t = 0; t < np; t++) {
             for (int ky = 0, p = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++) {
@@ -260,12 +250,7 @@ final class ImplicitGemmConv {
     /** x copied into a [n, hp, wp, c] buffer with zeros around it (top rows and left columns as given). */
     static float[] padded(float[] x, int xo, int n, int h, int w, int c, int top, int left, int hp, int wp) {
         int size = n * hp * wp * c;
-        float[] p = PADDED.get();
-        if (p.length < size) {
-            p = new float[size];
-            PADDED.set(p);
-        }
-        float[] dst = p;
+        float[] dst = ThreadBuffers.floats(PADDED, size);
         int rowLen = wp * c;
         Parallel.forRange(n * hp, Math.max(1, (1 << 14) / rowLen), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {

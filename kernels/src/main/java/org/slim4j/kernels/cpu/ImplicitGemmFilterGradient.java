@@ -59,25 +59,16 @@ final class ImplicitGemmFilterGradient {
             ao = 0;
         }
         int pixels = g.outPixels();
-        int[] base = bases(pixels);
-        for (int p = 0, img = 0, oy = 0, ox = 0; p < pixels; p++) {
-            base[p] = ao + ((img * hp + oy * g.sh()) * wp + ox * g.sw()) * c;
-            if (++ox == g.wo()) {
-                ox = 0;
-                if (++oy == g.ho()) {
-                    oy = 0;
-                    img++;
-                }
-            }
-        }
+        int[] base = ThreadBuffers.ints(BASES, pixels);
+        ImplicitGemmConv.windowOrigins(base, 0, pixels, ao, hp, wp, c, g.sh(), g.sw(), g.ho(), g.wo());
         int k = g.k();
         int np = k / NR;
         int run = g.dw() == 1 ? g.kw() * c : c;
-        float[] dwT = result(cout * k);
+        float[] dwT = ThreadBuffers.floats(RESULT, cout * k);
         final float[] src = a;
         // Two tasks per core: each packs its own A blocks (cout x PIXELS values each).
         Parallel.forRange(np, Math.max(1, Sgemm.ceilDiv(np, 2 * Parallel.threads())), (q0, q1) -> {
-            float[] ap = packBuffer(Sgemm.ceilDiv(cout, MR) * PIXELS * AS);
+            float[] ap = ThreadBuffers.floats(PACK_A, Sgemm.ceilDiv(cout, MR) * PIXELS * AS);
             float[] bp = PANEL_B.get();
             float[] tile = TILE.get();
             for (int p0 = 0; p0 < pixels; p0 += PIXELS) {
@@ -109,32 +100,5 @@ final class ImplicitGemmFilterGradient {
                 for (int co = 0; co < cout; co++) dw[row + co] = dwT[co * k + kk];
             }
         });
-    }
-
-    private static int[] bases(int n) {
-        int[] b = BASES.get();
-        if (b.length < n) {
-            b = new int[n];
-            BASES.set(b);
-        }
-        return b;
-    }
-
-    private static float[] result(int n) {
-        float[] r = RESULT.get();
-        if (r.length < n) {
-            r = new float[n];
-            RESULT.set(r);
-        }
-        return r;
-    }
-
-    private static float[] packBuffer(int n) {
-        float[] r = PACK_A.get();
-        if (r.length < n) {
-            r = new float[n];
-            PACK_A.set(r);
-        }
-        return r;
     }
 }

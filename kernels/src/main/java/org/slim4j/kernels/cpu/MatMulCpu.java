@@ -62,12 +62,7 @@ public final class MatMulCpu implements MatMulKernels {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private static float[] scratch(int size) {
-        float[] s = SCRATCH.get();
-        if (s.length < size) {
-            s = new float[size];
-            SCRATCH.set(s);
-        }
-        return s;
+        return ThreadBuffers.floats(SCRATCH, size);
     }
 
     /**

@@ -242,12 +242,7 @@ public final class PoolCpu implements PoolKernels {
     private static final ThreadLocal<int[]> ARG = ThreadLocal.withInitial(() -> new int[0]);
 
     private static int[] argBuffer(int size) {
-        int[] a = ARG.get();
-        if (a.length < size) {
-            a = new int[size];
-            ARG.set(a);
-        }
-        return a;
+        return ThreadBuffers.ints(ARG, size);
     }
 
     private static void maxPoolGradF(Geom g, float[] x, int xo, float[] dy, int dyo, float[] dx) {

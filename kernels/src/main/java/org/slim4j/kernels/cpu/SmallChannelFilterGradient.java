@@ -66,8 +66,8 @@ final class SmallChannelFilterGradient {
         int slices = Math.max(1, Math.min(4 * Parallel.threads(), blocks));
         float[][] parts = partials(slices, k * cout);
         Parallel.forRange(slices, 1, (s0, s1) -> {
-            float[] ap = buffer(PACK_A, mPanels * PIXELS * AS);
-            float[] bp = buffer(PACK_B, nPanels * PIXELS * NR);
+            float[] ap = ThreadBuffers.floats(PACK_A, mPanels * PIXELS * AS);
+            float[] bp = ThreadBuffers.floats(PACK_B, nPanels * PIXELS * NR);
             int[] base = BASES.get();
             float[] tile = TILE.get();
             for (int sl = s0; sl < s1; sl++) {
@@ -76,21 +76,7 @@ final class SmallChannelFilterGradient {
                 for (int blk = (int) ((long) blocks * sl / slices), first = blk; blk < bEnd; blk++) {
                     int p0 = blk * PIXELS;
                     int pb = Math.min(PIXELS, pixels - p0);
-                    // Window origin of each pixel in the padded input.
-                    int img = p0 / (g.ho() * g.wo());
-                    int rem = p0 - img * g.ho() * g.wo();
-                    int oy = rem / g.wo();
-                    int ox = rem - oy * g.wo();
-                    for (int p = 0; p < pb; p++) {
-                        base[p] = ((img * (hp + 1) + oy * g.sh()) * wp + ox * g.sw()) * c;
-                        if (++ox == g.wo()) {
-                            ox = 0;
-                            if (++oy == g.ho()) {
-                                oy = 0;
-                                img++;
-                            }
-                        }
-                    }
+                    ImplicitGemmConv.windowOrigins(base, p0, pb, 0, hp + 1, wp, c, g.sh(), g.sw(), g.ho(), g.wo());
                     // A panel (ky, t): K values ky * run + t * MR + r, r < MR, at a[base + ky * dh * wp * c + t * MR + r].
                     for (int ky = 0, mp = 0; ky < g.kh(); ky++) {
                         for (int t = 0; t < perRun; t++, mp++) {
@@ -133,24 +119,7 @@ final class SmallChannelFilterGradient {
         }
     }
 
-    private static float[] buffer(ThreadLocal<float[]> tl, int n) {
-        float[] b = tl.get();
-        if (b.length < n) {
-            b = new float[n];
-            tl.set(b);
-        }
-        return b;
-    }
-
     private static float[][] partials(int count, int size) {
-        float[][] p = PARTIALS.get();
-        if (p.length < count) {
-            p = java.util.Arrays.copyOf(p, count);
-            PARTIALS.set(p);
-        }
-        for (int i = 0; i < count; i++) {
-            if (p[i] == null || p[i].length < size) p[i] = new float[size];
-        }
-        return p;
+        return ThreadBuffers.partials(PARTIALS, count, size);
     }
 }

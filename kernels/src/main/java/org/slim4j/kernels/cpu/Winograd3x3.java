@@ -57,12 +57,7 @@ final class Winograd3x3 {
     }
 
     private static float[] grow(ThreadLocal<float[]> tl, int size) {
-        float[] a = tl.get();
-        if (a.length < size) {
-            a = new float[size];
-            tl.set(a);
-        }
-        return a;
+        return ThreadBuffers.floats(tl, size);
     }
 
     /**
@@ -213,15 +208,7 @@ final class Winograd3x3 {
 
     /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
     private static float[][] partials(int count, int size) {
-        float[][] p = PARTIALS.get();
-        if (p.length < count) {
-            p = java.util.Arrays.copyOf(p, count);
-            PARTIALS.set(p);
-        }
-        for (int i = 0; i < count; i++) {
-            if (p[i] == null || p[i].length < size) p[i] = new float[size];
-        }
-        return p;
+        return ThreadBuffers.partials(PARTIALS, count, size);
     }
 
     /**
