@@ -76,11 +76,18 @@ public final class MatMulCpu implements MatMulKernels {
      * the swapped product has W itself, untransposed, as A, which Sgemm reads in place when the
      * batch is at most 128 columns ({@link Sgemm#rowMajorA}): LeNet's [64 x 1024] x [1024 x 3136]
      * then took 8.3 / 7.0 ms instead of 10.9 / 9.3 (best of 30, one thread, alternated JVMs). Not
-     * taken at 256 rows and more, or for a small op(B).
+     * taken at 256 rows and more, for a small op(B), or for one too big to pass through the caches
+     * a block at a time ({@link #SWAP_MAX_B}): packing the transposed weights then walks a new
+     * cache line for every five values ([4 x 25088] x [25088 x 4096], VGG's fc6 as a matmul at
+     * batch 4: 420 ms swapped, 63 ms streamed once by Sgemm's skinny path; medians, two threads).
      */
     static boolean swapOperands(int m, int n, int k, boolean transposeB) {
-        return m >= 3 && m <= 128 && n >= 2 * m && (long) k * n >= 1 << 18;
+        long b = (long) k * n;
+        return m >= 3 && m <= 128 && n >= 2 * m && b >= 1 << 18 && b <= SWAP_MAX_B;
     }
+
+    /** Largest op(B), in floats (64 MB), for which {@link #swapOperands} swaps. */
+    static final long SWAP_MAX_B = 1L << 24;
 
     /** dst[j * rows + i] = src[i * cols + j] for a rows x cols src, in 32 x 32 tiles (both sides stay in L1). */
     private static void transpose(float[] src, int rows, int cols, float[] dst, int dstOff) {
