@@ -82,14 +82,15 @@ final class ImplicitGemmConv {
         int wp = Math.max(w + left, (nx - 1) * sx + offX + (kw - 1) * dilX + 1 + left);
         float[] src = x;
         int so = xo;
-        // Short runs (a first layer's kw * c of 3-31 floats) are copied into row-major im2col rows
+        // Short runs (a first layer's kw * c of 1-31 floats) are copied into row-major im2col rows
         // per block; their vector copies read up to VL - 1 floats past a run, so the padded copy
-        // is always made, with one extra zero row per image as slack.
+        // is always made, with extra zero rows per image (at least VL floats) as slack.
         boolean shortRuns = dilX == 1 && kw * c < MIN_RUN;
         if (shortRuns) {
-            src = padded(x, xo, n, h, w, c, top, left, hp + 1, wp);
+            int extra = Sgemm.ceilDiv(VL, wp * c);
+            src = padded(x, xo, n, h, w, c, top, left, hp + extra, wp);
             so = 0;
-            hp++;
+            hp += extra;
         } else if (hp != h || wp != w) {
             src = padded(x, xo, n, h, w, c, top, left, hp, wp);
             so = 0;

@@ -14,7 +14,7 @@ import org.slim4j.kernels.cpu.ConvSupport.Geometry;
  * 21), which the general packers copy value by value or a few floats per call; here the K values
  * are grouped per run into A panels of MR = 5 (a run of 21 takes five panels, the last one with
  * one row), so a panel's five values for one pixel are contiguous in the zero-padded input and
- * one 8-float vector copy per pixel packs them (the three extra floats land in the panel's unused
+ * one 8-float vector copy per pixel packs them (the extra floats land in the panel's unused
  * slots; a ragged panel's extra rows are clipped on the way to dW). dy's panels are two vector
  * copies per pixel. Every micro-kernel call is a block of {@link #PIXELS} pixels deep.
  */
@@ -54,8 +54,10 @@ final class SmallChannelFilterGradient {
         int left = g.padLeft();
         int hp = Math.max(g.h() + top, (g.ho() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
         int wp = Math.max(g.w() + left, (g.wo() - 1) * g.sw() + g.kw());
-        // One extra zero row per image: a panel's 8-float copy reads up to 3 floats past its run.
-        float[] a = ImplicitGemmConv.padded(x, xo, g.n(), g.h(), g.w(), c, top, left, hp + 1, wp);
+        // Extra zero rows per image (at least 8 floats): a panel's 8-float copy reads up to 7
+        // floats past its run (3 when the run is 5 or more).
+        int hpx = hp + Sgemm.ceilDiv(S8.length(), wp * c);
+        float[] a = ImplicitGemmConv.padded(x, xo, g.n(), g.h(), g.w(), c, top, left, hpx, wp);
         int run = g.kw() * c;
         int perRun = Sgemm.ceilDiv(run, MR);
         int mPanels = g.kh() * perRun;
@@ -76,7 +78,7 @@ final class SmallChannelFilterGradient {
                 for (int blk = (int) ((long) blocks * sl / slices), first = blk; blk < bEnd; blk++) {
                     int p0 = blk * PIXELS;
                     int pb = Math.min(PIXELS, pixels - p0);
-                    ImplicitGemmConv.windowOrigins(base, p0, pb, 0, hp + 1, wp, c, g.sh(), g.sw(), g.ho(), g.wo());
+                    ImplicitGemmConv.windowOrigins(base, p0, pb, 0, hpx, wp, c, g.sh(), g.sw(), g.ho(), g.wo());
                     // A panel (ky, t): K values ky * run + t * MR + r, r < MR, at a[base + ky * dh * wp * c + t * MR + r].
                     for (int ky = 0, mp = 0; ky < g.kh(); ky++) {
                         for (int t = 0; t < perRun; t++, mp++) {

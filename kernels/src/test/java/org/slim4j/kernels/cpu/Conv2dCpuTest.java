@@ -71,7 +71,10 @@ class Conv2dCpuTest {
             new Geo(1, 32, 32, 8, 1, 1, 520, 1, 1, 1, 1, Padding.SAME),   // partials > 2x the input: whole-GEMM filter gradient
             // Implicit-GEMM filter gradient (K > 512, kernel-row runs of whole 16-value panels, cout <= 64):
             new Geo(2, 15, 13, 32, 5, 5, 16, 2, 2, 1, 1, Padding.SAME),   // strided, padded
-            new Geo(2, 11, 10, 64, 3, 3, 12, 1, 1, 2, 2, Padding.VALID)); // dilated: a run per tap
+            new Geo(2, 11, 10, 64, 3, 3, 12, 1, 1, 2, 2, Padding.VALID),  // dilated: a run per tap
+            // Short-run paths on a one-pixel-wide, one-channel image: a padded row is a single float,
+            // so the vector copies' overrun must find slack past the last image.
+            new Geo(2, 5, 1, 1, 3, 1, 4, 1, 1, 1, 1, Padding.SAME));
 
     private static Tensor random32(long seed, int... dims) {
         return Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), -1, 1);
