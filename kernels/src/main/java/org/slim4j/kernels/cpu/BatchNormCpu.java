@@ -210,15 +210,14 @@ public final class BatchNormCpu implements BatchNormKernels {
                 int ch = 0;
                 for (; ch < vecEnd; ch += L) {
                     FloatVector xv = FloatVector.fromArray(F, x, xb + ch);
-                    FloatVector g = FloatVector.fromArray(F, dy, gb + ch);
-                    if (act != Activation.NONE) g = mask(g, af.z(xv, ch), act);
+                    FloatVector g = masked(FloatVector.fromArray(F, dy, gb + ch), xv, af, ch, act);
                     FloatVector xc = xv.sub(FloatVector.fromArray(F, m, ch));
                     FloatVector.fromArray(F, f, ch).add(g).intoArray(f, ch);
                     g.fma(xc, FloatVector.fromArray(F, f, c + ch)).intoArray(f, c + ch);
                     if (out != null) g.mul(FloatVector.fromArray(F, k, ch)).intoArray(out, ob + ch);
                 }
                 for (; ch < c; ch++) {
-                    float g = act == Activation.NONE ? dy[gb + ch] : mask(dy[gb + ch], af.z(x[xb + ch], ch), act);
+                    float g = masked(dy[gb + ch], x[xb + ch], af, ch, act);
                     f[ch] += g;
                     f[c + ch] += g * (x[xb + ch] - m[ch]);
                     if (out != null) out[ob + ch] = g * k[ch];
@@ -305,20 +304,22 @@ public final class BatchNormCpu implements BatchNormKernels {
         };
     }
 
-    /** dy where act'(z) is 1, else 0 (TF's ReluGrad / Relu6Grad: open intervals (0, inf) and (0, 6)). */
-    private static FloatVector mask(FloatVector dy, FloatVector z, Activation act) {
+    /**
+     * dy where act'(z) is 1, else 0, for the x the forward normalised into z (TF's ReluGrad /
+     * Relu6Grad: open intervals (0, inf) and (0, 6)); dy itself for NONE (af may then be null).
+     */
+    private static FloatVector masked(FloatVector dy, FloatVector x, Affine af, int ch, Activation act) {
         if (act == Activation.NONE) return dy;
+        FloatVector z = af.z(x, ch);
         VectorMask<Float> on = z.compare(VectorOperators.GT, 0f);
         if (act == Activation.RELU6) on = on.and(z.compare(VectorOperators.LT, 6f));
         return FloatVector.zero(F).blend(dy, on);
     }
 
-    private static float mask(float dy, float z, Activation act) {
-        return switch (act) {
-            case NONE -> dy;
-            case RELU -> z > 0f ? dy : 0f;
-            case RELU6 -> z > 0f && z < 6f ? dy : 0f;
-        };
+    private static float masked(float dy, float x, Affine af, int ch, Activation act) {
+        if (act == Activation.NONE) return dy;
+        float z = af.z(x, ch);
+        return z > 0f && (act == Activation.RELU || z < 6f) ? dy : 0f;
     }
 
     /** out = act(z) per element, rows in parallel. */
@@ -501,14 +502,12 @@ public final class BatchNormCpu implements BatchNormKernels {
                     int xb = xo + r * c, gb = go + r * c, ob = r * c;
                     for (int ch = 0; ch < vecEnd; ch += L) {
                         FloatVector xv = FloatVector.fromArray(F, xa, xb + ch);
-                        FloatVector g = FloatVector.fromArray(F, ga, gb + ch);
-                        if (act != Activation.NONE) g = mask(g, af.z(xv, ch), act);
+                        FloatVector g = masked(FloatVector.fromArray(F, ga, gb + ch), xv, af, ch, act).sub(FloatVector.fromArray(F, c0, ch));
                         FloatVector xc = xv.sub(FloatVector.fromArray(F, m, ch));
-                        g = g.sub(FloatVector.fromArray(F, c0, ch));
                         xc.fma(FloatVector.fromArray(F, negK2, ch), g).mul(FloatVector.fromArray(F, k1, ch)).intoArray(out, ob + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
-                        float g = act == Activation.NONE ? ga[gb + ch] : mask(ga[gb + ch], af.z(xa[xb + ch], ch), act);
+                        float g = masked(ga[gb + ch], xa[xb + ch], af, ch, act);
                         out[ob + ch] = Math.fma(xa[xb + ch] - m[ch], negK2[ch], g - c0[ch]) * k1[ch];
                     }
                 }
