@@ -110,7 +110,7 @@ public final class Conv2dCpu implements ConvKernels {
             if (epi != null) epi.apply(y, yo, cout, 0, g.n(), 0, cout);
             return;
         }
-        if (!g.pointwise() && ImplicitGemmConv.applies(g.kw(), c, g.sw(), g.dw(), cout)) {
+        if (!g.pointwise() && ImplicitGemmConv.applies(c, g.dw(), cout)) {
             int kw = g.kw();
             ImplicitGemmConv.correlate(x, xo, g.n(), g.h(), g.w(), c, g.kh(), kw, g.sh(), g.sw(), -g.padTop(), -g.padLeft(),
                     g.dh(), g.dw(), (ky, kx, ci, co) -> w[wo + ((ky * kw + kx) * c + ci) * cout + co], cout, y, yo, g.ho(), g.wo(), epi);
@@ -285,7 +285,7 @@ public final class Conv2dCpu implements ConvKernels {
                 }
             }
         };
-        if (ImplicitGemmConv.applies(kw, cout, 1, g.dw(), c)) {
+        if (ImplicitGemmConv.applies(cout, g.dw(), c)) {
             // The flipped, channel-swapped filter, as in the Winograd case above.
             ImplicitGemmConv.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout, kh, kw, 1, 1,
                     g.padTop() - (kh - 1) * g.dh(), g.padLeft() - (kw - 1) * g.dw(), g.dh(), g.dw(),

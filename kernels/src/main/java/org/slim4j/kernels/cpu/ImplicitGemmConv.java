@@ -44,8 +44,9 @@ final class ImplicitGemmConv {
     private static final ThreadLocal<float[]> FILTER = ThreadLocal.withInitial(() -> new float[0]);
     /** Per calling thread: the zero-padded input copy. */
     private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
-    /** Per worker thread: a block's im2col rows, row-major (short runs only). */
+    /** Per worker thread: a block's im2col rows, row-major, and where each starts (short runs only). */
     private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<int[]> ROW_STARTS = ThreadLocal.withInitial(() -> new int[BLOCK]);
 
     private ImplicitGemmConv() {
     }
@@ -62,9 +63,8 @@ final class ImplicitGemmConv {
      * CifarNet's 5x5 on 3 24.4 -> 21.9 ms, ResNet's 7x7/2 30.8 -> 28.6 ms, MobileNet's 3x3/2
      * 12.2 -> 9.5 ms.
      */
-    static boolean applies(int kw, int c, int sx, int dilX, int cout) {
-        int run = dilX == 1 ? kw * c : c;
-        return cout <= MAX_COUT && (run >= MIN_RUN || dilX == 1);
+    static boolean applies(int c, int dilX, int cout) {
+        return cout <= MAX_COUT && (dilX == 1 || c >= MIN_RUN);
     }
 
     /**
@@ -99,7 +99,6 @@ final class ImplicitGemmConv {
         // Input offset of output pixel (0, 0)'s window origin, in the (padded) input.
         final int origin = so + ((offY + top) * wp + offX + left) * c;
         final int k = kh * kw * c;
-        final int np = Sgemm.ceilDiv(cout, NR);
         final float[] bp = packFilter(g, kh, kw, c, cout);
         final int pixels = n * ny * nx;
         final int run = dilX == 1 ? kw * c : c;
@@ -128,19 +127,7 @@ final class ImplicitGemmConv {
                             // Offset of this piece in the window, and its first K index.
                             int aOff = (ky * dilY * wp + kx * dilX) * c + ci;
                             int kIdx = (ky * kw + kx) * c + ci;
-                            for (int q = 0; q < np; q++) {
-                                int jr = q * NR;
-                                int nr = Math.min(NR, cout - jr);
-                                int bo = (q * k + kIdx) * NR;
-                                for (int t = 0; t < mb; t += MR) {
-                                    // A ragged last tile repeats its last pixel; Sgemm clips the copies away.
-                                    int last = Math.min(t + MR, mb) - 1;
-                                    Sgemm.kernelRowsAt(kc, a, base[t] + aOff, base[Math.min(t + 1, last)] + aOff,
-                                            base[Math.min(t + 2, last)] + aOff, base[Math.min(t + 3, last)] + aOff,
-                                            base[Math.min(t + 4, last)] + aOff, last - t + 1, bp, bo,
-                                            y, yo + (p0 + t) * cout + jr, cout, nr, add, scratch);
-                                }
-                            }
+                            multiplyPiece(kc, a, base, aOff, mb, bp, k, kIdx, cout, y, yo + p0 * cout, add, scratch);
                             add = true;
                         }
                     }
@@ -163,13 +150,14 @@ final class ImplicitGemmConv {
         final int k = kh * run;
         // Row stride: K plus room for the last run's copy to overrun.
         final int kRow = k + VL;
-        final int np = Sgemm.ceilDiv(cout, NR);
         final int pieces = Sgemm.ceilDiv(k, Sgemm.KC);
         final int piece = Sgemm.ceilDiv(k, pieces);
         final int blocks = Sgemm.ceilDiv(pixels, BLOCK);
         Parallel.forRange(blocks, 1, (b0, b1) -> {
             float[] rows = ThreadBuffers.floats(ROWS, BLOCK * kRow);
             int[] base = BASES.get();
+            int[] starts = ROW_STARTS.get();
+            for (int i = 0; i < BLOCK; i++) starts[i] = i * kRow;
             float[] scratch = TILE.get();
             for (int b = b0; b < b1; b++) {
                 int p0 = b * BLOCK;
@@ -185,24 +173,33 @@ final class ImplicitGemmConv {
                     }
                 }
                 for (int k0 = 0; k0 < k; k0 += piece) {
-                    int kc = Math.min(piece, k - k0);
-                    for (int q = 0; q < np; q++) {
-                        int jr = q * NR;
-                        int nr = Math.min(NR, cout - jr);
-                        int bo = (q * k + k0) * NR;
-                        for (int t = 0; t < mb; t += MR) {
-                            // A ragged last tile repeats its last row; Sgemm clips the copies away.
-                            int last = Math.min(t + MR, mb) - 1;
-                            int r0 = t * kRow + k0;
-                            Sgemm.kernelRowsAt(kc, rows, r0, Math.min(t + 1, last) * kRow + k0, Math.min(t + 2, last) * kRow + k0,
-                                    Math.min(t + 3, last) * kRow + k0, Math.min(t + 4, last) * kRow + k0, last - t + 1, bp, bo,
-                                    y, yo + (p0 + t) * cout + jr, cout, nr, k0 > 0, scratch);
-                        }
-                    }
+                    multiplyPiece(Math.min(piece, k - k0), rows, starts, k0, mb, bp, k, k0, cout, y, yo + p0 * cout, k0 > 0, scratch);
                 }
                 if (epi != null) epi.apply(y, yo, cout, p0, mb, 0, cout);
             }
         });
+    }
+
+    /**
+     * One K piece of a block of mb output pixels over every B panel: y rows from yRow0 on (stride
+     * cout) (+)= A row i (kc values at a[rows[i] + off]) x the filter's K values from kIdx (panels
+     * of k values, as {@link #packFilter} lays them out). Five rows per micro-kernel call; a ragged
+     * last tile repeats its last row and Sgemm clips the copies away.
+     */
+    private static void multiplyPiece(int kc, float[] a, int[] rows, int off, int mb, float[] bp, int k, int kIdx, int cout,
+                                      float[] y, int yRow0, boolean add, float[] scratch) {
+        int np = Sgemm.ceilDiv(cout, NR);
+        for (int q = 0; q < np; q++) {
+            int jr = q * NR;
+            int nr = Math.min(NR, cout - jr);
+            int bo = (q * k + kIdx) * NR;
+            for (int t = 0; t < mb; t += MR) {
+                int last = Math.min(t + MR, mb) - 1;
+                Sgemm.kernelRowsAt(kc, a, rows[t] + off, rows[Math.min(t + 1, last)] + off, rows[Math.min(t + 2, last)] + off,
+                        rows[Math.min(t + 3, last)] + off, rows[Math.min(t + 4, last)] + off, last - t + 1, bp, bo,
+                        y, yRow0 + t * cout + jr, cout, nr, add, scratch);
+            }
+        }
     }
 
     /**
