@@ -54,6 +54,19 @@ final class ConvSupport {
             return kh == h && kw == w && ho == 1 && wo == 1 && padTop == 0 && padLeft == 0 && dh == 1 && dw == 1;
         }
 
+        /**
+         * Rows of the zero-padded input (padTop rows above the image) that holds every window of
+         * every output pixel.
+         */
+        int paddedH() {
+            return Math.max(h + padTop, (ho - 1) * sh + (kh - 1) * dh + 1);
+        }
+
+        /** Columns of that zero-padded input (padLeft columns before the image). */
+        int paddedW() {
+            return Math.max(w + padLeft, (wo - 1) * sw + (kw - 1) * dw + 1);
+        }
+
         /** A 1x1 window at unit stride with no padding: output pixel i reads exactly input pixel i. */
         boolean pointwise() {
             return kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && ho == h && wo == w;

@@ -49,9 +49,8 @@ final class ImplicitGemmFilterGradient {
         int c = g.c();
         int top = g.padTop();
         int left = g.padLeft();
-        // Padded extent: every window of every output pixel inside [0, hp) x [0, wp).
-        int hp = Math.max(g.h() + top, (g.ho() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
-        int wp = Math.max(g.w() + left, (g.wo() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1);
+        int hp = g.paddedH();
+        int wp = g.paddedW();
         float[] a = x;
         int ao = xo;
         if (hp != g.h() || wp != g.w()) {

@@ -21,7 +21,6 @@ import org.slim4j.kernels.cpu.ConvSupport.Geometry;
 final class SmallChannelFilterGradient {
     /** Eight floats: the packed A stride ({@link Sgemm#AS}), whatever the preferred vector length. */
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int MR = Sgemm.MR;
     private static final int NR = Sgemm.NR;
     private static final int AS = Sgemm.AS;
@@ -52,8 +51,8 @@ final class SmallChannelFilterGradient {
         int c = g.c();
         int top = g.padTop();
         int left = g.padLeft();
-        int hp = Math.max(g.h() + top, (g.ho() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1);
-        int wp = Math.max(g.w() + left, (g.wo() - 1) * g.sw() + g.kw());
+        int hp = g.paddedH();
+        int wp = g.paddedW();
         // Extra zero rows per image (at least 8 floats): a panel's 8-float copy reads up to 7
         // floats past its run (3 when the run is 5 or more).
         int hpx = hp + Sgemm.ceilDiv(S8.length(), wp * c);
@@ -67,6 +66,7 @@ final class SmallChannelFilterGradient {
         int blocks = Sgemm.ceilDiv(pixels, PIXELS);
         int slices = Math.max(1, Math.min(4 * Parallel.threads(), blocks));
         float[][] parts = partials(slices, k * cout);
+        Sgemm.PackB packDy = Sgemm.packerB(false, dy, dyo, cout);
         Parallel.forRange(slices, 1, (s0, s1) -> {
             float[] ap = ThreadBuffers.floats(PACK_A, mPanels * PIXELS * AS);
             float[] bp = ThreadBuffers.floats(PACK_B, nPanels * PIXELS * NR);
@@ -87,20 +87,8 @@ final class SmallChannelFilterGradient {
                             for (int p = 0; p < pb; p++) FloatVector.fromArray(S8, a, base[p] + off).intoArray(ap, d + p * AS);
                         }
                     }
-                    // B panel j: dy columns j * NR .., zero past cout.
-                    for (int j = 0; j < nPanels; j++) {
-                        int nr = Math.min(NR, cout - j * NR);
-                        int d = j * pb * NR;
-                        int src = dyo + p0 * cout + j * NR;
-                        for (int p = 0; p < pb; p++, src += cout, d += NR) {
-                            if (nr == NR) {
-                                FloatVector.fromArray(S, dy, src).intoArray(bp, d);
-                                FloatVector.fromArray(S, dy, src + NR / 2).intoArray(bp, d + NR / 2);
-                            } else {
-                                for (int q = 0; q < NR; q++) bp[d + q] = q < nr ? dy[src + q] : 0f;
-                            }
-                        }
-                    }
+                    // B = this block's dy rows [pb x cout], panel j at j * pb * NR.
+                    packDy.pack(p0, pb, 0, cout, bp, 0);
                     for (int ky = 0, mp = 0; ky < g.kh(); ky++) {
                         for (int t = 0; t < perRun; t++, mp++) {
                             int row = ky * run + t * MR;
