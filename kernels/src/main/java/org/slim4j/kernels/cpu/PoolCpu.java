@@ -72,6 +72,25 @@ public final class PoolCpu implements PoolKernels {
             return Math.min(ow - 1, Math.floorDiv(ww + padL, sw));
         }
 
+        /**
+         * Output (i, j)'s window cells inside the input, row-major, as base + (hh * w + ww) * scale
+         * into cells; returns how many. The gathers keep them as one flat list so that their running
+         * max or sum is carried through a single counted loop, in a register (through the nested,
+         * variable-bound window loops it was a phi C2 boxed).
+         */
+        int windowCells(int i, int j, int base, int scale, int[] cells) {
+            int count = 0;
+            for (int hh = hStart(i), he = hEnd(i); hh < he; hh++) {
+                for (int ww = wStart(j), we = wEnd(j); ww < we; ww++) cells[count++] = base + (hh * w + ww) * scale;
+            }
+            return count;
+        }
+
+        /** Most windows that can cover one input cell (the gradients' gather lists). */
+        int coverCount() {
+            return ceilDiv(kh, sh) * ceilDiv(kw, sw);
+        }
+
         /** No two windows share a cell (stride >= window, e.g. 2x2 stride 2): each cell has at most one window. */
         boolean disjoint() {
             return sh >= kh && sw >= kw;
@@ -167,13 +186,8 @@ public final class PoolCpu implements PoolKernels {
                             top.max(bottom).intoArray(y, yb + ch);
                         }
                     } else {
-                        // The window's cells as one flat list: the running max stays in a register
-                        // through a single counted loop (carried through the nested, variable-bound
-                        // window loops it was a phi C2 boxed, so it had lived in y).
-                        int count = 0;
-                        for (int hh = hs; hh < he; hh++) {
-                            for (int ww = ws; ww < we; ww++) off[count++] = rowBase + (hh * g.w + ww) * c;
-                        }
+                        // The running max in a register over the flat cell list (it had lived in y).
+                        int count = g.windowCells(i, j, rowBase, c, off);
                         for (int ch = 0; ch < vecEnd; ch += L) {
                             FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
                             for (int t = 0; t < count; t++) m = m.max(FloatVector.fromArray(F, x, off[t] + ch));
@@ -255,17 +269,11 @@ public final class PoolCpu implements PoolKernels {
             int[] cell = new int[g.kh * g.kw];
             for (int r = s; r < e; r++) {
                 int b = r / g.oh, i = r % g.oh;
-                int hs = g.hStart(i), he = g.hEnd(i);
                 int rowBase = xo + b * g.h * g.w * c;
                 for (int j = 0; j < g.ow; j++) {
-                    int ws = g.wStart(j), we = g.wEnd(j);
                     int ob = (r * g.ow + j) * c;
-                    // The window's cells (spatial indices, row-major) as one flat list: the running
-                    // max and arg-max stay in registers through a single counted loop.
-                    int count = 0;
-                    for (int hh = hs; hh < he; hh++) {
-                        for (int ww = ws; ww < we; ww++) cell[count++] = hh * g.w + ww;
-                    }
+                    // The window's spatial indices: the running max and arg-max stay in registers.
+                    int count = g.windowCells(i, j, 0, 1, cell);
                     for (int ch = 0; ch < vecEnd; ch += L) {
                         // Start from the first cell and replace only on strictly greater: first max wins.
                         FloatVector best = FloatVector.fromArray(F, x, rowBase + cell[0] * c + ch);
@@ -279,16 +287,13 @@ public final class PoolCpu implements PoolKernels {
                         at.intoArray(arg, ob + ch);
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
-                        int bestSp = hs * g.w + ws;
+                        int bestSp = cell[0];
                         float best = x[rowBase + bestSp * c + ch];
-                        for (int hh = hs; hh < he; hh++) {
-                            for (int ww = ws; ww < we; ww++) {
-                                int sp = hh * g.w + ww;
-                                float v = x[rowBase + sp * c + ch];
-                                if (v > best) {
-                                    best = v;
-                                    bestSp = sp;
-                                }
+                        for (int t = 1; t < count; t++) {
+                            float v = x[rowBase + cell[t] * c + ch];
+                            if (v > best) {
+                                best = v;
+                                bestSp = cell[t];
                             }
                         }
                         arg[ob + ch] = bestSp;
@@ -298,19 +303,18 @@ public final class PoolCpu implements PoolKernels {
         });
         // Phase 2: each input cell sums dy over the windows covering it whose arg-max is this cell,
         // in output row-major order (the order a scatter would add them).
-        int taps = ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw);
-        Parallel.forRange(g.n * g.h, g.grain(g.w * c * taps), (s, e) -> {
-            int[] win = new int[taps];
+        Parallel.forRange(g.n * g.h, g.grain(g.w * c * g.coverCount()), (s, e) -> {
+            int[] win = new int[g.coverCount()];
             for (int r = s; r < e; r++) {
                 int b = r / g.h, hh = r % g.h;
                 int i0 = g.firstOutRow(hh), i1 = g.lastOutRow(hh);
                 for (int ww = 0; ww < g.w; ww++) {
-                    int j0 = g.firstOutCol(ww), j1 = g.lastOutCol(ww);
                     int sp = hh * g.w + ww;
                     int xb = (r * g.w + ww) * c;
                     IntVector spV = IntVector.broadcast(I, sp);
-                    // The covering windows as one flat list (output row-major): the sum stays in a
-                    // register through a single counted loop and is stored once (0 when none hits).
+                    // The covering windows (output row-major): the sum stays in a register and is
+                    // stored once (0 when none hits).
+                    int j0 = g.firstOutCol(ww), j1 = g.lastOutCol(ww);
                     int count = 0;
                     for (int i = i0; i <= i1; i++) {
                         for (int j = j0; j <= j1; j++) win[count++] = ((b * g.oh + i) * g.ow + j) * c;
@@ -326,11 +330,9 @@ public final class PoolCpu implements PoolKernels {
                     }
                     for (int ch = vecEnd; ch < c; ch++) {
                         float acc = 0f;
-                        for (int i = i0; i <= i1; i++) {
-                            for (int j = j0; j <= j1; j++) {
-                                int ob = ((b * g.oh + i) * g.ow + j) * c + ch;
-                                if (arg[ob] == sp) acc += dy[dyo + ob];
-                            }
+                        for (int t = 0; t < count; t++) {
+                            int ob = win[t] + ch;
+                            if (arg[ob] == sp) acc += dy[dyo + ob];
                         }
                         dx[xb + ch] = acc;
                     }
@@ -478,14 +480,9 @@ public final class PoolCpu implements PoolKernels {
             int[] off = new int[g.kh * g.kw];
             for (int r = s; r < e; r++) {
                 int b = r / g.oh, i = r % g.oh;
-                int hs = g.hStart(i), he = g.hEnd(i);
                 int rowBase = xo + b * g.h * g.w * c;
                 for (int j = 0; j < g.ow; j++) {
-                    int ws = g.wStart(j), we = g.wEnd(j);
-                    int count = 0;
-                    for (int hh = hs; hh < he; hh++) {
-                        for (int ww = ws; ww < we; ww++) off[count++] = rowBase + (hh * g.w + ww) * c;
-                    }
+                    int count = g.windowCells(i, j, rowBase, c, off);
                     windowMean(y, (r * g.ow + j) * c, x, off, count, c);
                 }
             }
@@ -571,10 +568,9 @@ public final class PoolCpu implements PoolKernels {
                 inv[i * g.ow + j] = (float) (1.0 / ((g.hEnd(i) - g.hStart(i)) * (g.wEnd(j) - g.wStart(j))));
             }
         }
-        int taps = ceilDiv(g.kh, g.sh) * ceilDiv(g.kw, g.sw);
-        Parallel.forRange(g.n * g.h, g.grain(g.w * c * taps), (s, e) -> {
-            int[] off = new int[taps];
-            float[] wt = new float[taps];
+        Parallel.forRange(g.n * g.h, g.grain(g.w * c * g.coverCount()), (s, e) -> {
+            int[] off = new int[g.coverCount()];
+            float[] wt = new float[g.coverCount()];
             for (int r = s; r < e; r++) {
                 int b = r / g.h, hh = r % g.h;
                 int i0 = g.firstOutRow(hh), i1 = g.lastOutRow(hh);
