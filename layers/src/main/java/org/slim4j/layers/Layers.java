@@ -352,6 +352,8 @@ public final class Layers {
             Var g = gamma == null ? null : gamma.var();
             Var b = beta == null ? null : beta.var();
             Var out;
+            // The layer's activation, unless the training kernel below applies it.
+            Activation pending = fusedAct;
             if (Ops.isMeta(inputs, g, b)) {
                 out = Var.constant(MetaDevice.tensor(inputs.value().dtype(), s));
             } else if (inputs.value().dtype() != movingMean.value().dtype()) {
@@ -367,7 +369,7 @@ public final class Layers {
                 t.mean().close();
                 t.variance().close();
                 out = t.y();
-                fusedAct = null;
+                pending = null;
             } else {
                 out = BatchNormOps.inference(inputs, g, b, movingMean.value(), movingVar.value(), (float) epsilon);
             }
@@ -380,7 +382,7 @@ public final class Layers {
                 out = TracedOp.record("FusedBatchNormV3", out, Map.of("epsilon", (float) epsilon, "is_training", false, "data_format", "NHWC"),
                     inputs, gIn, bIn, movingMean.var(), movingVar.var());
             }
-            if (fusedAct != null) out = fusedAct.apply(out);
+            if (pending != null) out = pending.apply(out);
             Activation act = a.get(ACTIVATION_FN, null);
             if (act != null) out = act.apply(out);
             return collect(a, sc.name(), out);
@@ -421,10 +423,20 @@ public final class Layers {
      */
     private static Args foldableBatchNorm(Args a, Activation act, Var... xs) {
         boolean fusableAct = act == null || act == Activation.RELU || act == Activation.RELU6;
-        if (a.get(NORMALIZER_FN, null) != Normalizer.BATCH_NORM || !fusableAct || GradMode.isEnabled() || !Ops.fusesConv(xs)) return null;
+        if (!fusableAct || GradMode.isEnabled() || !Ops.fusesConv(xs)) return null;
+        Args bn = plainBatchNorm(a);
+        return bn != null && !bn.get(IS_TRAINING, true) ? bn : null;
+    }
+
+    /**
+     * The layer's batch_norm arguments, resolved, when its normalizer is batch_norm with no
+     * activation or outputs_collections of its own (a fused kernel's output would differ from
+     * what those see); else null.
+     */
+    private static Args plainBatchNorm(Args a) {
+        if (a.get(NORMALIZER_FN, null) != Normalizer.BATCH_NORM) return null;
         Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
-        boolean inference = !bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null;
-        return inference ? bn : null;
+        return bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null ? bn : null;
     }
 
     /**
@@ -690,13 +702,8 @@ public final class Layers {
      */
     private static Var normalizeAndActivate(Var out, int channels, Args a, boolean trainable, String alias) {
         Activation act = a.get(ACTIVATION_FN, Activation.RELU);
-        if ((act == Activation.RELU || act == Activation.RELU6) && a.get(NORMALIZER_FN, null) == Normalizer.BATCH_NORM
-                && Ops.fusesBatchNorm(out)) {
-            Args bn = ArgScope.resolve(BATCH_NORM, a.get(NORMALIZER_PARAMS, Args.empty()));
-            if (bn.get(IS_TRAINING, true) && bn.get(ACTIVATION_FN, null) == null && bn.get(OUTPUTS_COLLECTIONS, null) == null) {
-                return collect(a, alias, batchNorm(out, null, bn, act));
-            }
-        }
+        Args bn = act == Activation.RELU || act == Activation.RELU6 ? plainBatchNorm(a) : null;
+        if (bn != null && bn.get(IS_TRAINING, true) && Ops.fusesBatchNorm(out)) return collect(a, alias, batchNorm(out, null, bn, act));
         return finish(a, alias, biasOrNormalizer(out, channels, a, trainable));
     }
 
