@@ -89,7 +89,8 @@ def main():
 def convolutions(dev):
     """ResNet-50 convolutions at batch 64, channels_last (NHWC): forward, input gradient, filter gradient
     (cuDNN through aten.convolution_backward), fp32 then tf32, as GpuBench's conv rows."""
-    shapes = [(64, 56, 56, 64, 64, 3, 1), (64, 56, 56, 256, 64, 1, 1), (64, 56, 56, 128, 128, 3, 2), (64, 224, 224, 3, 64, 7, 2)]
+    shapes = [(64, 56, 56, 64, 64, 3, 1), (64, 56, 56, 256, 64, 1, 1), (64, 56, 56, 64, 256, 1, 1), (64, 56, 56, 128, 128, 3, 2),
+              (64, 14, 14, 256, 256, 3, 1), (64, 14, 14, 1024, 256, 1, 1), (64, 7, 7, 512, 512, 3, 1), (64, 224, 224, 3, 64, 7, 2)]
     torch.backends.cudnn.benchmark = True
     for precision in ("fp32", "tf32"):
         torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"

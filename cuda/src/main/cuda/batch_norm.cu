@@ -11,6 +11,11 @@
 //   backward (both):   grad partials -> bn_grad_finish_f32 -> bn_backward_apply_f32
 // The statistics are one-pass around a per-channel shift (the first row), which avoids the
 // cancellation of sum(x^2) - rows * mean^2 when |mean| >> std; the variance is the biased one.
+// With an activation (FusedBatchNormKernels; act 0 none, 1 relu, 2 relu6): the forward applies it in
+// its elementwise pass (bn_apply_act_f32) and the backward masks dy where it is flat, recomputing
+// z = (x - mean) * a + b with the forward's own a, b (the "affine" [2][c]), so the mask matches the
+// forward bit for bit: training backward = bn_grad_partial_act_f32 -> bn_grad_finish_f32 ->
+// bn_backward_apply_act_f32, the same arithmetic as relu's gradient followed by the plain backward.
 #include "common.cuh"
 
 // partial is [2][splits][c]. mode 0 (statistics): d = x - x[0, ch], sums d and d^2.
@@ -120,5 +125,66 @@ extern "C" __global__ void bn_backward_apply_f32(int n, int c, float* __restrict
     GRID_STRIDE_LOOP(i, n) {
         int ch = i % (unsigned int)c;
         dx[i] = fmaf(x[i] - mean[ch], negK2[ch], dy[i] - c0[ch]) * k1[ch];
+    }
+}
+
+// ---- with a fused activation -------------------------------------------------------------------
+
+__device__ __forceinline__ float bn_activate(float z, int act) {
+    if (act >= 1) z = fmaxf(z, 0.f);
+    if (act == 2) z = fminf(z, 6.f);
+    return z;
+}
+
+// dy where the activation passes z (relu: z > 0; relu6: 0 < z < 6), else 0: TF's ReluGrad / Relu6Grad.
+__device__ __forceinline__ float bn_masked(float dy, float z, int act) {
+    return act == 0 || (z > 0.f && (act == 1 || z < 6.f)) ? dy : 0.f;
+}
+
+// y = act((x - mean[ch]) * a[ch] + b[ch])
+extern "C" __global__ void bn_apply_act_f32(int n, int c, float* __restrict__ y, const float* __restrict__ x,
+                                            const float* __restrict__ mean, const float* __restrict__ a,
+                                            const float* __restrict__ b, int act) {
+    GRID_STRIDE_LOOP(i, n) {
+        int ch = i % (unsigned int)c;
+        y[i] = bn_activate(fmaf(x[i] - mean[ch], a[ch], b[ch]), act);
+    }
+}
+
+// bn_partial_f32's gradient sums (mode 1) of the masked dy g: partial [2][splits][c] of g and g * (x - mean).
+extern "C" __global__ void bn_grad_partial_act_f32(int rows, int c, int chunk, float* __restrict__ partial,
+                                                   const float* __restrict__ x, const float* __restrict__ dy,
+                                                   const float* __restrict__ mean, const float* __restrict__ a,
+                                                   const float* __restrict__ b, int act) {
+    int ch = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ch >= c) return;  // no barriers below
+    int splits = gridDim.y;
+    int s = blockIdx.y;
+    int r0 = s * chunk;
+    int r1 = min(rows, r0 + chunk);
+    float m = mean[ch], ka = a[ch], kb = b[ch];
+    float s1 = 0.f, s2 = 0.f;
+    for (int r = r0; r < r1; r++) {
+        size_t p = (size_t)r * c + ch;
+        float xm = x[p] - m;
+        float g = bn_masked(dy[p], fmaf(xm, ka, kb), act);
+        s1 += g;
+        s2 += g * xm;
+    }
+    partial[(size_t)s * c + ch] = s1;
+    partial[((size_t)splits + s) * c + ch] = s2;
+}
+
+// bn_backward_apply_f32 on the masked dy.
+extern "C" __global__ void bn_backward_apply_act_f32(int n, int c, float* __restrict__ dx, const float* __restrict__ dy,
+                                                     const float* __restrict__ x, const float* __restrict__ mean,
+                                                     const float* __restrict__ k1, const float* __restrict__ c0,
+                                                     const float* __restrict__ negK2, const float* __restrict__ a,
+                                                     const float* __restrict__ b, int act) {
+    GRID_STRIDE_LOOP(i, n) {
+        int ch = i % (unsigned int)c;
+        float xm = x[i] - mean[ch];
+        float g = bn_masked(dy[i], fmaf(xm, a[ch], b[ch]), act);
+        dx[i] = fmaf(xm, negK2[ch], g - c0[ch]) * k1[ch];
     }
 }

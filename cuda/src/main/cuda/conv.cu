@@ -32,6 +32,7 @@
 #include <mma.h>
 
 #include "common.cuh"
+#include "conv_geom.cuh"
 
 #define CONV_BM 128
 #define CONV_BK 16
@@ -40,60 +41,10 @@
 #define CONV_PAD_F32 4
 #define CONV_PAD_TF32 8
 #define CONV_THREADS 256
-// Origin of a row past M: every tap lands outside the image, so the row gathers zeros.
-#define CONV_OFF_ROW (-(1 << 29))
-
-enum { MODE_FWD = 0, MODE_BWDI = 1, MODE_BWDF = 2 };
-
-// Geometry of one convolution plus the GEMM view of the op being run (ints only: KernelArgs.struct).
-struct ConvGeom {
-    int n, h, w, c;           // input
-    int kh, kw, sh, sw, dh, dw;
-    int oh, ow, padT, padL, cout;
-    int M, N, K;              // GEMM sizes of this mode
-    int kChunk;               // K per split (a multiple of CONV_BK); >= K when not split
-    int vecA, vecB, vecC;     // float4 loads of A / B, float4 stores of C allowed
-    int act;                  // 0 none, 1 relu, 2 relu6
-};
-
-// MODE_BWDI: one stride phase (a separate argument: a larger ConvGeom costs the forward kernel spills).
-struct ConvPhase {
-    int py, px, hp, wp;                      // the phase and its rows / columns
-    int ky0, kyStep, nky, kx0, kxStep, nkx;  // the taps that reach it
-};
-
 __device__ __forceinline__ float4 conv_ld4(const float* p) { return *reinterpret_cast<const float4*>(p); }
 
 __device__ __forceinline__ float conv_round(float v, bool tf32) {
     return tf32 ? nvcuda::wmma::__float_to_tf32(v) : v;
-}
-
-// Element offset in A of tap (ky, kx) for a gathered row (FWD, BWDI), or -1 where it is padding.
-template <int MODE>
-__device__ __forceinline__ int conv_tap(const ConvGeom& g, int base, int y0, int x0, int ky, int kx) {
-    if (MODE == MODE_FWD) {
-        int iy = y0 + ky * g.dh, ix = x0 + kx * g.dw;
-        if ((unsigned)iy >= (unsigned)g.h || (unsigned)ix >= (unsigned)g.w) return -1;
-        return base + (iy * g.w + ix) * g.c;
-    } else {
-        int ny = y0 - ky * g.dh, nx = x0 - kx * g.dw;
-        if (ny < 0 || nx < 0) return -1;
-        int oy = ny / g.sh, ox = nx / g.sw;
-        if (oy * g.sh != ny || ox * g.sw != nx || oy >= g.oh || ox >= g.ow) return -1;
-        return base + (oy * g.ow + ox) * g.cout;
-    }
-}
-
-// Tap (ky, kx) of k-index t = k / chans: row-major over (ky, kx) forward, over the phase's taps backward-input.
-template <int MODE>
-__device__ __forceinline__ void conv_taps(const ConvGeom& g, const ConvPhase& ph, int t, int& ky, int& kx) {
-    if (MODE == MODE_BWDI) {
-        ky = ph.ky0 + (t / ph.nkx) * ph.kyStep;
-        kx = ph.kx0 + (t % ph.nkx) * ph.kxStep;
-    } else {
-        kx = t % g.kw;
-        ky = t / g.kw;
-    }
 }
 
 template <int MODE, bool TF32, int BN>

@@ -12,6 +12,7 @@
 //   S u64 ptr u64 count u8 width u32 value                  memset of 1- or 4-byte values
 //   C u64 dst u64 src u64 n                                 device -> device
 //   L u16 len name u32 gx gy gz bx by bz shared u16 nargs (u8 kind [u32 size] bytes)...  launch
+//                                   (shared: dynamic shared memory bytes, NaN-filled per block)
 //   K                                -> u32 n (u16 len name u16 len sig)...   list kernels
 //   Q                                                       quit
 // Memory commands and pointer arguments are checked against the live allocations.
@@ -26,6 +27,7 @@
 
 #include "emu_registry.h"
 #include "mma.h"
+#include "tensor_core_emu.h"
 
 // AddressSanitizer (the tests build the emulator with it, so a kernel reading or writing outside an
 // allocation aborts with a report) must be told about every switch between fiber stacks.
@@ -58,6 +60,15 @@ struct Fiber {
     void* fake_stack;  // ASan's bookkeeping for this fiber's stack while it is switched out
     unsigned shuffles;  // shuffles done so far (selects the slot buffer)
     unsigned mmas;      // wmma::mma_sync calls done so far (selects the exchange buffer)
+    // cp.async copies issued but not yet landed, each tagged with its group (open_group until committed).
+    struct Copy {
+        void* dst;
+        const void* src;
+        bool fill;
+        int group;
+    };
+    std::vector<Copy> copies;
+    int open_group;
 };
 
 struct Failure : std::runtime_error {
@@ -81,6 +92,10 @@ static const std::vector<ArgView>* launch_args = nullptr;
 static const void* scheduler_stack = nullptr;  // the scheduler's (main) stack, learned on the first switch
 static size_t scheduler_stack_size = 0;
 
+static unsigned char* dyn_shared = nullptr;  // this launch's dynamic shared memory (malloc'd: ASan sees its end)
+static size_t dyn_shared_bytes = 0;
+static bool inside_allocation(uintptr_t p, size_t n);
+
 /** Switches from the running fiber to the scheduler; returns when the scheduler resumes it. */
 static void to_scheduler(bool dying);
 static void fail_in_fiber(const std::string& msg);
@@ -95,6 +110,79 @@ void kernel_error(const std::string& msg) {
 float* wmma_exchange() {
     Fiber& f = fibers[current];
     return &warp_mma[((size_t)f.warp * 2 + (f.mmas++ & 1)) * WMMA_EXCHANGE];
+}
+
+void* dynamic_shared() {
+    if (dyn_shared_bytes == 0) kernel_error("the kernel uses dynamic shared memory but the launch asked for none");
+    return dyn_shared;
+}
+
+void cp_async16(void* dst, const void* src, bool fill) {
+    if (reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0) {
+        kernel_error("cp.async: 16-byte copy with a source or destination not 16-byte aligned");
+    }
+    if (fill && !inside_allocation(reinterpret_cast<uintptr_t>(src), 16)) {
+        kernel_error("cp.async: source " + std::to_string(reinterpret_cast<uintptr_t>(src)) + " is not inside a live allocation");
+    }
+    Fiber& f = fibers[current];
+    f.copies.push_back(Fiber::Copy{dst, src, fill, f.open_group});
+}
+
+void cp_async_commit() {
+    fibers[current].open_group++;
+}
+
+/** Lands the calling thread's copies of every committed group but the newest {@code pending}. */
+static void land_copies(Fiber& f, int upTo) {
+    size_t kept = 0;
+    for (size_t i = 0; i < f.copies.size(); i++) {
+        Fiber::Copy c = f.copies[i];
+        if (c.group < upTo) {
+            if (c.fill) std::memcpy(c.dst, c.src, 16);
+            else std::memset(c.dst, 0, 16);
+        } else {
+            f.copies[kept++] = c;
+        }
+    }
+    f.copies.resize(kept);
+}
+
+void cp_async_wait(int pending) {
+    Fiber& f = fibers[current];
+    land_copies(f, f.open_group - pending);
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 with the PTX ISA's fragment layout: lane l,
+// g = l / 4, t = l % 4 holds A (16x8) elements a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4),
+// B (8x8) elements b0 (t, g), b1 (t+4, g), and D (16x8) elements d0 (g, 2t), d1 (g, 2t+1),
+// d2 (g+8, 2t), d3 (g+8, 2t+1).
+void mma_tf32_m16n8k8(float* d, const uint32_t* a, const uint32_t* b) {
+    float* buf = wmma_exchange();  // A [16][8] at 0, B [8][8] at 128
+    int lane = lane_id(), g = lane / 4, t = lane % 4;
+    float av[4], bv[2];
+    for (int i = 0; i < 4; i++) {
+        if (i < 2 && (b[i] & 0x1fffu) != 0 && (b[i] & 0x7f800000u) != 0x7f800000u) {
+            kernel_error("mma.sync tf32: operand b" + std::to_string(i) + " has nonzero low 13 bits (convert with tc_to_tf32)");
+        }
+        if ((a[i] & 0x1fffu) != 0 && (a[i] & 0x7f800000u) != 0x7f800000u) {
+            kernel_error("mma.sync tf32: operand a" + std::to_string(i) + " has nonzero low 13 bits (convert with tc_to_tf32)");
+        }
+        std::memcpy(&av[i], &a[i], 4);
+        if (i < 2) std::memcpy(&bv[i], &b[i], 4);
+    }
+    buf[g * 8 + t] = av[0];
+    buf[(g + 8) * 8 + t] = av[1];
+    buf[g * 8 + t + 4] = av[2];
+    buf[(g + 8) * 8 + t + 4] = av[3];
+    buf[128 + t * 8 + g] = bv[0];
+    buf[128 + (t + 4) * 8 + g] = bv[1];
+    sync_warp();
+    for (int i = 0; i < 4; i++) {
+        int r = g + (i >= 2 ? 8 : 0), c = 2 * t + (i & 1);
+        float s = d[i];
+        for (int k = 0; k < 8; k++) s += buf[r * 8 + k] * buf[128 + k * 8 + c];
+        d[i] = s;
+    }
 }
 
 static void to_scheduler(bool dying) {
@@ -175,6 +263,7 @@ static void fiber_entry() {
     FINISH_SWITCH(nullptr, &scheduler_stack, &scheduler_stack_size);
     launch_kernel->invoke(launch_kernel->fn, *launch_args);
     Fiber& f = fibers[current];
+    land_copies(f, INT_MAX);  // copies still in flight complete after the thread exits
     f.state = DONE;
     done_count++;
     warp_done[f.warp]++;
@@ -189,10 +278,23 @@ static void fiber_entry() {
 }
 
 /** Runs every block of the grid; returns an error message or "". */
-static std::string run_grid(const Kernel& k, const std::vector<ArgView>& args, dim3 grid, dim3 block) {
+static std::string run_grid(const Kernel& k, const std::vector<ArgView>& args, dim3 grid, dim3 block, size_t shared) {
     long long nt = (long long)block.x * block.y * block.z;
     if (nt < 1 || nt > 1024 || block.z > 64) return "block dimensions exceed the device limits (1..1024 threads, z <= 64)";
     if (grid.x < 1 || grid.y < 1 || grid.z < 1 || grid.y > 65535 || grid.z > 65535) return "bad grid dimensions";
+    // 227 KiB: the most one block may opt in to on sm_90 (kernels above 48 KiB set the attribute).
+    if (shared > 227 * 1024) return "dynamic shared memory of " + std::to_string(shared) + " bytes exceeds the device's 232448";
+    struct SharedBuffer {
+        explicit SharedBuffer(size_t n) {
+            dyn_shared_bytes = n;
+            dyn_shared = n ? static_cast<unsigned char*>(std::malloc(n)) : nullptr;
+        }
+        ~SharedBuffer() {
+            std::free(dyn_shared);
+            dyn_shared = nullptr;
+            dyn_shared_bytes = 0;
+        }
+    } shared_buffer(shared);
     threads_per_block = (int)nt;
     while ((int)stacks.size() < threads_per_block) stacks.push_back(static_cast<char*>(std::malloc(STACK_BYTES)));
     int nwarps = (threads_per_block + 31) / 32;
@@ -205,6 +307,7 @@ static std::string run_grid(const Kernel& k, const std::vector<ArgView>& args, d
         for (unsigned by = 0; by < grid.y; by++) {
             for (unsigned bx = 0; bx < grid.x; bx++) {
                 blockIdx = uint3{bx, by, bz};
+                if (dyn_shared_bytes) std::memset(dyn_shared, 0xFF, dyn_shared_bytes);  // undefined at block start: NaN
                 block_waiting = 0;
                 done_count = 0;
                 warp_waiting.assign(nwarps, 0);
@@ -221,6 +324,8 @@ static std::string run_grid(const Kernel& k, const std::vector<ArgView>& args, d
                     f.fake_stack = nullptr;
                     f.shuffles = 0;
                     f.mmas = 0;
+                    f.copies.clear();
+                    f.open_group = 0;
                     warp_lanes[f.warp]++;
                     getcontext(&f.ctx);
                     f.ctx.uc_stack.ss_sp = stacks[t];
@@ -297,6 +402,12 @@ static bool inside(uintptr_t p, size_t n) {
     --it;
     return p >= it->first && p + n <= it->first + it->second;
 }
+
+namespace emu {
+static bool inside_allocation(uintptr_t p, size_t n) {
+    return inside(p, n);
+}
+}  // namespace emu
 
 static std::string hex(uintptr_t p) {
     char b[32];
@@ -431,8 +542,7 @@ int main() {
                     break;
                 }
                 std::string bad;
-                if (shared != 0) bad = "dynamic shared memory is not used by slim4j kernels (asked " + std::to_string(shared) + " bytes)";
-                if (bad.empty() && nargs != k->sig.size()) {
+                if (nargs != k->sig.size()) {
                     bad = name + " takes " + std::to_string(k->sig.size()) + " arguments (" + k->sig + "), got " + std::to_string(nargs);
                 }
                 for (int i = 0; bad.empty() && i < nargs; i++) {
@@ -448,7 +558,7 @@ int main() {
                         }
                     }
                 }
-                if (bad.empty()) bad = emu::run_grid(*k, args, grid, block);
+                if (bad.empty()) bad = emu::run_grid(*k, args, grid, block, shared);
                 if (!bad.empty()) {
                     error(bad);
                 } else {

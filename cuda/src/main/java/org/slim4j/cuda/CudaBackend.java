@@ -13,6 +13,7 @@ import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.DropoutKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.FusedBatchNormKernels;
 import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.LrnKernels;
 import org.slim4j.kernels.MatMulKernels;
@@ -37,7 +38,7 @@ public final class CudaBackend implements Backend {
     public static final List<Class<?>> FAMILIES = List.of(ElementwiseKernels.class, BiasAddKernels.class, ReduceKernels.class,
             SoftmaxKernels.class, OptimizerKernels.class, PoolKernels.class, BatchNormKernels.class, MatMulKernels.class,
             ShapeKernels.class, DropoutKernels.class, DepthwiseConvKernels.class, LrnKernels.class, ResizeKernels.class,
-            ConvKernels.class, FusedConvKernels.class);
+            ConvKernels.class, FusedConvKernels.class, FusedBatchNormKernels.class);
 
     private final CudaDevice device;
     private final Map<Class<?>, Object> families = new LinkedHashMap<>();
@@ -54,7 +55,8 @@ public final class CudaBackend implements Backend {
         register(SoftmaxKernels.class, new CudaSoftmax(ops));
         register(OptimizerKernels.class, new CudaOptimizer(ops));
         register(PoolKernels.class, new CudaPool(ops));
-        register(BatchNormKernels.class, new CudaBatchNorm(ops));
+        CudaBatchNorm batchNorm = new CudaBatchNorm(ops);
+        register(BatchNormKernels.class, batchNorm);
         register(MatMulKernels.class, new CudaMatMul(ops));
         register(ShapeKernels.class, new CudaShape(ops));
         register(DropoutKernels.class, new CudaDropout(ops));
@@ -64,6 +66,7 @@ public final class CudaBackend implements Backend {
         CudaConv conv = new CudaConv(ops);
         register(ConvKernels.class, conv);
         register(FusedConvKernels.class, conv);
+        register(FusedBatchNormKernels.class, batchNorm);
         if (!families.keySet().equals(java.util.Set.copyOf(FAMILIES))) {
             throw new IllegalStateException("CudaBackend.FAMILIES must list exactly the registered families: " + families.keySet());
         }
@@ -96,6 +99,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean supports(Class<?> family) {
+        // Under --kernels=vendor batch norm is cuDNN's: layers then run it and the activation as two ops.
+        if (family == FusedBatchNormKernels.class && device.options().kernels() == CudaOptions.Kernels.VENDOR) return false;
         try {
             if (VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status)) return true;
         } catch (IllegalStateException e) {

@@ -1,6 +1,8 @@
 package org.slim4j.cuda;
 
 import org.slim4j.kernels.BatchNormKernels;
+import org.slim4j.kernels.FusedBatchNormKernels;
+import org.slim4j.kernels.FusedConvKernels.Activation;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 
@@ -8,9 +10,11 @@ import org.slim4j.tensor.Tensor;
  * Fused batch normalisation on the GPU (batch_norm.cu), FusedBatchNormV3 semantics over the last
  * axis. Per-channel sums: a partial pass with one thread per (channel, slice of rows), then a
  * per-channel finish in double; then one elementwise pass. Temporaries come from the caching
- * allocator and are released as soon as the kernels using them are queued.
+ * allocator and are released as soon as the kernels using them are queued. Also the training passes
+ * with a fused relu / relu6 ({@link FusedBatchNormKernels}): {@code affine} is [2, C], the forward's
+ * a and b (z = (x - mean) * a + b), from which the backward recomputes the activation's mask.
  */
-final class CudaBatchNorm implements BatchNormKernels {
+final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
     private static final String MODULE = "batch_norm";
     /** Threads per block of the partial pass (channels per block). */
     private static final int CHANNELS_PER_BLOCK = 64;
@@ -96,8 +100,20 @@ final class CudaBatchNorm implements BatchNormKernels {
     // ---- forward -------------------------------------------------------------------------------
 
     @Override
-    public Training trainingForward(Tensor x, Tensor scale, Tensor offset, float epsilon) {
-        String op = "batchNorm trainingForward";
+    public BatchNormKernels.Training trainingForward(Tensor x, Tensor scale, Tensor offset, float epsilon) {
+        FusedBatchNormKernels.Training t = training("batchNorm trainingForward", x, scale, offset, epsilon, Activation.NONE);
+        t.affine().close();
+        return new BatchNormKernels.Training(t.y(), t.mean(), t.variance());
+    }
+
+    @Override
+    public FusedBatchNormKernels.Training trainingForward(Tensor x, Tensor scale, Tensor offset, float epsilon, Activation activation) {
+        if (activation == null) throw new IllegalArgumentException("fusedBatchNorm trainingForward: activation is required");
+        return training("fusedBatchNorm trainingForward", x, scale, offset, epsilon, activation);
+    }
+
+    /** Statistics, y = act(z) and the [2, c] affine (a, b) z was computed from. */
+    private FusedBatchNormKernels.Training training(String op, Tensor x, Tensor scale, Tensor offset, float epsilon, Activation act) {
         checkX(op, x);
         checkChannel(op, "scale", scale, x, true);
         checkChannel(op, "offset", offset, x, true);
@@ -105,16 +121,26 @@ final class CudaBatchNorm implements BatchNormKernels {
         Tensor y = ops.out(x.shape());
         Tensor mean = ops.out(Shape.of(c));
         Tensor variance = ops.out(Shape.of(c));
-        if (c == 0) return new Training(y, mean, variance);
-        try (Tensor partial = partials(rows, c, x, null, null, 0);
-             Tensor a = ops.out(Shape.of(c));
-             Tensor b = ops.out(Shape.of(c))) {
+        Tensor affine = ops.out(Shape.of(2, c));
+        if (c == 0) return new FusedBatchNormKernels.Training(y, mean, variance, affine);
+        long pa = CudaOps.ptr(affine), pb = pa + (long) c * Float.BYTES;
+        try (Tensor partial = partials(rows, c, x, null, null, 0)) {
             ops.launch1d(MODULE, "bn_stats_finish_f32", c, new KernelArgs().i32(rows).i32(c).i32(partial.dim(1))
                     .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(x)).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(offset))
-                    .f32(epsilon).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(variance)).ptr(CudaOps.ptr(a)).ptr(CudaOps.ptr(b)));
-            apply(y, x, mean, a, b);
+                    .f32(epsilon).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(variance)).ptr(pa).ptr(pb));
+            int n = x.numel();
+            ops.launch1d(MODULE, "bn_apply_act_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(y)).ptr(CudaOps.ptr(x))
+                    .ptr(CudaOps.ptr(mean)).ptr(pa).ptr(pb).i32(code(act)));
         }
-        return new Training(y, mean, variance);
+        return new FusedBatchNormKernels.Training(y, mean, variance, affine);
+    }
+
+    private static int code(Activation act) {
+        return switch (act) {
+            case NONE -> 0;
+            case RELU -> 1;
+            case RELU6 -> 2;
+        };
     }
 
     @Override
@@ -161,6 +187,50 @@ final class CudaBatchNorm implements BatchNormKernels {
             int n = x.numel();
             ops.launch1d(MODULE, "bn_backward_apply_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy))
                     .ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0)).ptr(CudaOps.ptr(negK2)));
+        }
+        return new Grads(dx, dscale, doffset);
+    }
+
+    @Override
+    public Grads trainingBackward(Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, Tensor affine, float epsilon,
+                                  Activation activation) {
+        String op = "fusedBatchNorm trainingBackward";
+        if (activation == null) throw new IllegalArgumentException(op + ": activation is required");
+        checkX(op, x);
+        checkLike(op, "dy", dy, x);
+        checkChannel(op, "scale", scale, x, true);
+        checkChannel(op, "mean", mean, x, false);
+        checkChannel(op, "variance", variance, x, false);
+        int c = x.dim(-1), rows = rows(x);
+        if (affine == null) throw new IllegalArgumentException(op + ": affine is required (x " + x.shape() + ")");
+        ops.checkF32(op, "affine", affine);
+        if (!affine.shape().equals(Shape.of(2, c))) {
+            throw new IllegalArgumentException(op + ": affine shape " + affine.shape() + " != [2, " + c + "] (x " + x.shape()
+                    + "): pass the affine of this backend's trainingForward");
+        }
+        Tensor dx = ops.out(x.shape());
+        Tensor dscale = ops.out(Shape.of(c));
+        Tensor doffset = ops.out(Shape.of(c));
+        if (c == 0) return new Grads(dx, dscale, doffset);
+        long pa = CudaOps.ptr(affine), pb = pa + (long) c * Float.BYTES;
+        int act = code(activation);
+        int chunk = chunk(rows, c);
+        int splits = splits(rows, chunk);
+        try (Tensor partial = ops.out(Shape.of(2, splits, c));
+             Tensor k1 = ops.out(Shape.of(c));
+             Tensor c0 = ops.out(Shape.of(c));
+             Tensor negK2 = ops.out(Shape.of(c))) {
+            ops.launch(MODULE, "bn_grad_partial_act_f32", (c + CHANNELS_PER_BLOCK - 1) / CHANNELS_PER_BLOCK, splits, CHANNELS_PER_BLOCK,
+                    new KernelArgs().i32(rows).i32(c).i32(chunk).ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(dy))
+                            .ptr(CudaOps.ptr(mean)).ptr(pa).ptr(pb).i32(act));
+            ops.launch1d(MODULE, "bn_grad_finish_f32", c, new KernelArgs().i32(rows).i32(c).i32(splits)
+                    .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptr(variance)).f32(epsilon).i32(1)
+                    .ptr(CudaOps.ptr(dscale)).ptr(CudaOps.ptr(doffset)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0))
+                    .ptr(CudaOps.ptr(negK2)));
+            int n = x.numel();
+            ops.launch1d(MODULE, "bn_backward_apply_act_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy))
+                    .ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0)).ptr(CudaOps.ptr(negK2))
+                    .ptr(pa).ptr(pb).i32(act));
         }
         return new Grads(dx, dscale, doffset);
     }

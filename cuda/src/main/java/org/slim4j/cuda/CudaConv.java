@@ -13,22 +13,33 @@ import org.slim4j.tensor.Tensor;
  * as implicit GEMMs, and the inference convolution with a fused scale/shift/activation epilogue.
  * Input NHWC, filter HWIO [kh, kw, Cin, Cout]; SAME/VALID geometry (strides, dilations) from
  * {@link Padding#window}. The device's {@code --precision} picks the kernels: FP32 (float FMAs) or
- * TF32 (WMMA tensor cores, operands rounded to tf32, float accumulation); BF16/FP16 are not
- * implemented and say so. Also serves {@link CudaMatMul}'s TF32 matrix product.
+ * TF32 (tensor cores, operands rounded to tf32, float accumulation); BF16/FP16 are not
+ * implemented and say so. TF32 runs conv_tc.cu's mma.sync kernels (3-stage cp.async pipeline)
+ * where every 16-byte piece of the operands is contiguous (gathered channels and N multiples of 4,
+ * 16-byte aligned tensors), conv.cu's WMMA kernels otherwise (e.g. a 3-channel first layer);
+ * {@code -Dslim4j.cuda.tf32Conv=wmma} forces the WMMA kernels (for comparing the two). Also serves
+ * {@link CudaMatMul}'s TF32 matrix product.
  */
 final class CudaConv implements ConvKernels, FusedConvKernels {
     private static final String MODULE = "conv";
+    private static final String TC_MODULE = "conv_tc";
     private static final String FWD = "conv2d";
     private static final String BWD_INPUT = "conv2d_backprop_input";
     private static final String BWD_FILTER = "conv2d_backprop_filter";
     private static final String FUSED = "conv2d_scale_shift";
     private static final int BM = 128;
-    private static final int BK = 16;
+    /** K per split of the filter gradient is a multiple of this: the k step of both kernel sets (16, 32). */
+    private static final int BK = 32;
+    /** conv_tc.cu's k step (see {@link #tensorCoreSharedBytes}). */
+    private static final int TC_BK = 32;
+    private static final int TC_STAGES = 3;
+    /** False when -Dslim4j.cuda.tf32Conv=wmma: TF32 always on conv.cu's WMMA kernels (GpuBench flips it to compare). */
+    static volatile boolean tensorCoreMma = !"wmma".equals(System.getProperty("slim4j.cuda.tf32Conv", "mma"));
     private static final int THREADS = 256;
     /** Blocks the filter gradient's split-K aims for: two per SM of the largest current GPUs. */
     private static final int TARGET_BLOCKS = 2 * 132;
-    /** Fewest K (output pixels) per split: 16 steps of the main loop. */
-    private static final int MIN_SPLIT_K = 16 * BK;
+    /** Fewest K (output pixels) per split: 256 pixels (8 steps of conv_tc's loop, 16 of conv.cu's). */
+    private static final int MIN_SPLIT_K = 8 * BK;
     /** Cap on the split-K workspace, in floats (256 MiB). */
     private static final long MAX_WORKSPACE = 1L << 26;
 
@@ -91,7 +102,13 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
             case RELU -> 1;
             case RELU6 -> 2;
         };
-        gemm(Mode.FWD, tf32, g, NO_PHASE, g.n * g.oh * g.ow, cout, g.kh * g.kw * g.c, Integer.MAX_VALUE, input, filter, y, scale, shift, actCode);
+        int m = g.n * g.oh * g.ow;
+        int k = g.kh * g.kw * g.c;
+        if (scale == null && shift == null && actCode == 0) {
+            splitGemm(Mode.FWD, tf32, g, NO_PHASE, m, cout, k, TARGET_BLOCKS / 2, input, filter, y);
+        } else {  // the epilogue needs whole sums: no split
+            gemm(Mode.FWD, tf32, g, NO_PHASE, m, cout, k, Integer.MAX_VALUE, input, filter, y, scale, shift, actCode);
+        }
         return y;
     }
 
@@ -127,7 +144,13 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
                     int[] ty = taps(py + g.padT, g.kh, g.dh, g.sh);
                     int[] tx = taps(px + g.padL, g.kw, g.dw, g.sw);
                     int[] phase = {py, px, hp, wp, ty[0], ty[1], ty[2], tx[0], tx[1], tx[2]};
-                    gemm(Mode.BWD_INPUT, tf32, g, phase, g.n * hp * wp, g.c, ty[2] * tx[2] * cout, Integer.MAX_VALUE, dy, wt, dx, null, null, 0);
+                    int m = g.n * hp * wp;
+                    int k = ty[2] * tx[2] * cout;
+                    if (g.sh == 1 && g.sw == 1) {  // one phase: its GEMM rows are dx's pixels, so split slabs are shaped as dx
+                        splitGemm(Mode.BWD_INPUT, tf32, g, phase, m, g.c, k, TARGET_BLOCKS / 2, dy, wt, dx);
+                    } else {
+                        gemm(Mode.BWD_INPUT, tf32, g, phase, m, g.c, k, Integer.MAX_VALUE, dy, wt, dx, null, null, 0);
+                    }
                 }
             }
         } finally {
@@ -155,25 +178,36 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         outBackprop(BWD_FILTER, dy, g, shapes);
         Tensor dw = ops.out(filterShape);
         if (dw.numel() == 0) return dw;
-        int m = g.kh * g.kw * g.c;
-        int k = g.n * g.oh * g.ow;
-        int bn = cout <= 64 ? 64 : 128;
-        long tiles = (long) ceilDiv(m, BM) * ceilDiv(cout, bn);
-        int splits = (int) Math.max(1, Math.min(ceilDiv(k, MIN_SPLIT_K), ceilDiv(TARGET_BLOCKS, tiles)));
-        splits = (int) Math.max(1, Math.min(splits, MAX_WORKSPACE / ((long) m * cout)));
-        if (splits == 1) {
-            gemm(Mode.BWD_FILTER, tf32, g, NO_PHASE, m, cout, k, Integer.MAX_VALUE, input, dy, dw, null, null, 0);
-            return dw;
-        }
-        int chunk = ceilDiv(ceilDiv(k, splits), BK) * BK;
-        splits = ceilDiv(k, chunk);
-        // Each split's partial [M, Cout] slab, then a fixed-order sum over the slabs: reproducible.
-        try (Tensor ws = ops.out(Shape.of(splits, m, cout))) {
-            gemm(Mode.BWD_FILTER, tf32, g, NO_PHASE, m, cout, k, chunk, input, dy, ws, null, null, 0);
-            int mn = m * cout;
-            ops.launch1d(MODULE, "conv_splitk_reduce", mn, new KernelArgs().ptr(CudaOps.ptr(ws)).ptr(CudaOps.ptr(dw)).i32(mn).i32(splits));
-        }
+        // K is every output pixel, M x N only the filter: split whenever the tiles leave block slots free.
+        splitGemm(Mode.BWD_FILTER, tf32, g, NO_PHASE, g.kh * g.kw * g.c, cout, g.n * g.oh * g.ow, TARGET_BLOCKS, input, dy, dw);
         return dw;
+    }
+
+    /**
+     * C[mm, nn] = A x B with K split over blocks (split-K) when the output has fewer than
+     * {@code fewTiles} tiles: enough splits of at least MIN_SPLIT_K for TARGET_BLOCKS blocks, each
+     * writing a partial [mm, nn] slab of a workspace that conv_splitk_reduce then sums in a fixed
+     * order (reproducible, no atomics). Deep layers (ResNet's 7x7 stage: 100 tiles) would otherwise
+     * leave most SMs idle. No epilogue: it needs the whole sums.
+     */
+    private void splitGemm(Mode mode, boolean tf32, Geom g, int[] phase, int mm, int nn, int kk, int fewTiles, Tensor a, Tensor b,
+                           Tensor c) {
+        int bn = nn <= 64 ? 64 : 128;
+        long tiles = (long) ceilDiv(mm, BM) * ceilDiv(nn, bn);
+        int splits = 1;
+        if (tiles < fewTiles) splits = (int) Math.max(1, Math.min(ceilDiv(kk, MIN_SPLIT_K), ceilDiv(TARGET_BLOCKS, tiles)));
+        splits = (int) Math.max(1, Math.min(splits, MAX_WORKSPACE / Math.max(1L, (long) mm * nn)));
+        if (splits == 1) {
+            gemm(mode, tf32, g, phase, mm, nn, kk, Integer.MAX_VALUE, a, b, c, null, null, 0);
+            return;
+        }
+        int chunk = ceilDiv(ceilDiv(kk, splits), BK) * BK;
+        splits = ceilDiv(kk, chunk);
+        try (Tensor ws = ops.out(Shape.of(splits, mm, nn))) {
+            gemm(mode, tf32, g, phase, mm, nn, kk, chunk, a, b, ws, null, null, 0);
+            int mn = mm * nn;
+            ops.launch1d(MODULE, "conv_splitk_reduce", mn, new KernelArgs().ptr(CudaOps.ptr(ws)).ptr(CudaOps.ptr(c)).i32(mn).i32(splits));
+        }
     }
 
     /**
@@ -239,7 +273,6 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         int splits = kChunk >= kk ? 1 : ceilDiv(kk, kChunk);
         int chunk = splits == 1 ? Math.max(kk, 1) : kChunk;
         int bn = nn <= 64 ? 64 : 128;
-        int gridX = ceilDiv(mm, BM);
         long gridY = (long) ceilDiv(nn, bn) * splits;
         if (gridY > 65535) {
             throw new IllegalArgumentException("conv2d: " + nn + " output columns x " + splits + " splits exceed the kernel's grid");
@@ -251,12 +284,29 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         boolean vecA = chans % 4 == 0 && pa % 16 == 0;
         boolean vecB = nn % 4 == 0 && pb % 16 == 0;
         boolean vecC = nn % 4 == 0 && pc % 16 == 0;
-        String kernel = "conv_" + mode.tag + (tf32 ? "_tf32" : "_f32") + "_n" + bn;
+        boolean mma = tf32 && tensorCoreMma && vecA && vecB;
+        int gridX = ceilDiv(mm, BM);
+        String kernel = mma ? "conv_tc_" + mode.tag + "_n" + bn : "conv_" + mode.tag + (tf32 ? "_tf32" : "_f32") + "_n" + bn;
         KernelArgs args = new KernelArgs().ptr(pa).ptr(pb).ptr(pc).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(shift))
                 .struct(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, g.padT, g.padL, g.cout,
                         mm, nn, kk, chunk, vecA ? 1 : 0, vecB ? 1 : 0, vecC ? 1 : 0, act)
                 .struct(phase);
-        ops.launch(MODULE, kernel, gridX, (int) gridY, THREADS, args);
+        if (mma) {
+            ops.launch(TC_MODULE, kernel, gridX, (int) gridY, THREADS, tensorCoreSharedBytes(mode, bn), args);
+        } else {
+            ops.launch(MODULE, kernel, gridX, (int) gridY, THREADS, args);
+        }
+    }
+
+    /**
+     * Dynamic shared memory of conv_tc.cu's kernel for a mode and column tile: 3 stages of an A tile
+     * ([128][32 + 8], or [32][128 + 4] for the filter gradient) and a B tile [32][bn + 4] (its TcTile;
+     * the emulator's exact-size shared buffer catches a mismatch).
+     */
+    static int tensorCoreSharedBytes(Mode mode, int bn) {
+        int aFloats = mode == Mode.BWD_FILTER ? TC_BK * (BM + 4) : BM * (TC_BK + 8);
+        int bFloats = TC_BK * (bn + 4);
+        return TC_STAGES * (aFloats + bFloats) * Float.BYTES;
     }
 
     /** out[t][j][i] = in[t][i][j] for in [taps, rows, cols]. */

@@ -35,6 +35,8 @@ public final class CudaDevice implements Device {
     private final GpuDriver driver;
     private final CudaAllocator allocator;
     private final Object lock = new Object();
+    /** See {@link #hostWaitNanos()}; guarded by lock. */
+    private long hostWaitNanos;
     private final ThreadLocal<Boolean> skipZeroFill = ThreadLocal.withInitial(() -> Boolean.FALSE);
     private final GpuDriver.HostBuffer[] staging = new GpuDriver.HostBuffer[2];
     private final GpuDriver.GpuEvent[] stagingDone = new GpuDriver.GpuEvent[2];
@@ -273,7 +275,7 @@ public final class CudaDevice implements Device {
                 int n = Math.min(perChunk, length - done);
                 int slot = takeStaging();
                 driver.copyDeviceToHost(staging[slot], 0, s.pointer() + (long) (srcOffset + done) * es, (long) n * es);
-                driver.synchronize();
+                waitForStream();
                 ByteBuffer b = staging[slot].buffer();
                 b.clear();
                 get(b, hostArray, hostOffset + done, n);
@@ -348,9 +350,14 @@ public final class CudaDevice implements Device {
 
     /** Queues a kernel on this device's stream. */
     void launch(String module, String kernel, int gridX, int gridY, int blockX, KernelArgs args) {
+        launch(module, kernel, gridX, gridY, blockX, 0, args);
+    }
+
+    /** Queues a kernel that takes {@code sharedBytes} of dynamic shared memory on this device's stream. */
+    void launch(String module, String kernel, int gridX, int gridY, int blockX, int sharedBytes, KernelArgs args) {
         synchronized (lock) {
             checkOpen();
-            driver.launch(module, kernel, gridX, gridY, 1, blockX, 1, 1, args);
+            driver.launch(module, kernel, gridX, gridY, 1, blockX, 1, 1, sharedBytes, args);
         }
     }
 
@@ -358,7 +365,25 @@ public final class CudaDevice implements Device {
     public void sync() {
         synchronized (lock) {
             checkOpen();
-            driver.synchronize();
+            waitForStream();
+        }
+    }
+
+    /** Blocks until the stream is idle, counting the time in {@link #hostWaitNanos}. */
+    private void waitForStream() {
+        long t0 = System.nanoTime();
+        driver.synchronize();
+        hostWaitNanos += System.nanoTime() - t0;
+    }
+
+    /**
+     * Nanoseconds the host has spent blocked on this device's stream (syncs and reads back to the
+     * host) since the device opened: a step's time minus its share of this is the host's own work,
+     * so a benchmark can tell a GPU-bound step from a launch-bound one.
+     */
+    public long hostWaitNanos() {
+        synchronized (lock) {
+            return hostWaitNanos;
         }
     }
 

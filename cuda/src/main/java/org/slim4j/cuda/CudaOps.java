@@ -65,4 +65,9 @@ final class CudaOps {
     void launch(String module, String kernel, int gridX, int gridY, int blockX, KernelArgs args) {
         device.launch(module, kernel, gridX, gridY, blockX, args);
     }
+
+    /** A launch with {@code sharedBytes} of dynamic shared memory. */
+    void launch(String module, String kernel, int gridX, int gridY, int blockX, int sharedBytes, KernelArgs args) {
+        device.launch(module, kernel, gridX, gridY, blockX, sharedBytes, args);
+    }
 }

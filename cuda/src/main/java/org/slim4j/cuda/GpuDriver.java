@@ -44,9 +44,12 @@ public interface GpuDriver extends AutoCloseable {
     /** Sets {@code count} bytes at {@code dst} to {@code value}. */
     void memset8(long dst, byte value, long count);
 
-    /** Queues kernel {@code kernel} of PTX module {@code module} (a .cu file's base name). */
+    /**
+     * Queues kernel {@code kernel} of PTX module {@code module} (a .cu file's base name) with
+     * {@code sharedBytes} of dynamic shared memory (0 for kernels that declare none).
+     */
     void launch(String module, String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-                KernelArgs args);
+                int sharedBytes, KernelArgs args);
 
     /** Waits until everything queued has finished. */
     void synchronize();

@@ -14,6 +14,8 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuFuncGetAttribute;
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -51,6 +53,7 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
@@ -75,6 +78,12 @@ final class JCudaDriverApi implements GpuDriver {
     private final CUstream stream = new CUstream();
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** Dynamic shared memory each kernel has been allowed (module/kernel -> bytes), for those above 48 KiB. */
+    private final Map<String, Integer> sharedAllowed = new HashMap<>();
+    /** Dynamic shared memory a kernel may take without opting in. */
+    private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+    /** The device's shared memory per SM (bytes), read on the first opt-in. */
+    private int sharedPerSm;
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> Boolean.FALSE);
     private final String description;
 
@@ -291,9 +300,10 @@ final class JCudaDriverApi implements GpuDriver {
 
     @Override
     public void launch(String module, String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-                       KernelArgs args) {
+                       int sharedBytes, KernelArgs args) {
         bind();
         CUfunction f = function(module, kernel);
+        if (sharedBytes > DEFAULT_SHARED_LIMIT) allowSharedMemory(module + "/" + kernel, f, sharedBytes);
         List<KernelArgs.Arg> list = args.list();
         NativePointerObject[] params = new NativePointerObject[list.size()];
         for (int i = 0; i < params.length; i++) {
@@ -307,8 +317,31 @@ final class JCudaDriverApi implements GpuDriver {
                 default -> throw new IllegalArgumentException("unknown kernel argument kind " + a.kind());
             };
         }
-        check(cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, 0, stream, Pointer.to(params), null),
+        check(cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, Pointer.to(params), null),
                 "cuLaunchKernel(" + kernel + ")");
+    }
+
+    /**
+     * Lets {@code f} take {@code bytes} of dynamic shared memory (above 48 KiB a kernel must opt in),
+     * with the smallest shared-memory carveout that holds two such blocks per SM: the rest of the
+     * SM's 256 KiB stays L1 cache (cp.async.ca gathers reuse it).
+     */
+    private void allowSharedMemory(String key, CUfunction f, int bytes) {
+        Integer allowed = sharedAllowed.get(key);
+        if (allowed != null && allowed >= bytes) return;
+        check(cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+                "cuFuncSetAttribute(" + key + ", MAX_DYNAMIC_SHARED_SIZE_BYTES, " + bytes + ")");
+        if (sharedPerSm == 0) {
+            sharedPerSm = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
+        }
+        // A block also holds its static shared memory and 1 KiB the system reserves.
+        int[] staticBytes = new int[1];
+        check(cuFuncGetAttribute(staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f),
+                "cuFuncGetAttribute(" + key + ", SHARED_SIZE_BYTES)");
+        int carveout = (int) Math.min(100, Math.ceil(2.0 * (bytes + staticBytes[0] + 1024) * 100 / Math.max(sharedPerSm, 1)));
+        check(cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, carveout),
+                "cuFuncSetAttribute(" + key + ", PREFERRED_SHARED_MEMORY_CARVEOUT, " + carveout + ")");
+        sharedAllowed.put(key, bytes);
     }
 
     private CUfunction function(String module, String kernel) {

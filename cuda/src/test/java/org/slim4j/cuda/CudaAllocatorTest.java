@@ -86,7 +86,7 @@ class CudaAllocatorTest {
         }
 
         @Override
-        public void launch(String module, String kernel, int gx, int gy, int gz, int bx, int by, int bz, KernelArgs args) {
+        public void launch(String module, String kernel, int gx, int gy, int gz, int bx, int by, int bz, int shared, KernelArgs args) {
         }
 
         @Override

@@ -79,10 +79,27 @@ abstract class CudaConvContract {
             new Case(4, 28, 28, 64, 128, 1, 1, 2, Padding.SAME, 1),
             new Case(2, 56, 56, 3, 64, 7, 7, 2, Padding.SAME, 1));
 
-    /** The TF32 cases: emulated tensor-core ops cost a warp barrier each, so the emulator runs three small ones
-     * (vector and scalar loads, both column tiles, stride 2, dilation). */
-    private List<Case> tf32Cases() {
-        return fullTable() ? cases() : List.of(CASES.get(1), CASES.get(8), CASES.get(10));
+    /**
+     * Shapes for conv_tc.cu's mma.sync kernels (channels and Cout multiples of 4): several k steps,
+     * both column tiles and a partial one, stride-2 phases with TF's uneven SAME padding, dilation,
+     * a split-K filter gradient (512 output pixels), a 1x1 stride-2 with two column tiles, an input
+     * gradient on the 128-column tile (68 input channels), split-K forward and input gradient (K 576).
+     */
+    static final List<Case> TENSOR_CORE = List.of(
+            new Case(2, 9, 10, 8, 72, 5, 5, 1, Padding.SAME, 1),
+            new Case(2, 11, 9, 8, 36, 3, 3, 2, Padding.SAME, 1),
+            new Case(3, 10, 13, 8, 16, 3, 3, 1, Padding.SAME, 2),
+            new Case(2, 16, 16, 8, 16, 3, 3, 1, Padding.SAME, 1),
+            new Case(1, 8, 8, 12, 132, 1, 1, 2, Padding.SAME, 1),
+            new Case(1, 6, 7, 68, 8, 3, 3, 1, Padding.SAME, 1),
+            new Case(1, 5, 6, 64, 64, 3, 3, 1, Padding.SAME, 1));
+
+    /** The TF32 cases: emulated tensor-core ops cost a warp barrier each, so the emulator runs small ones
+     * (conv.cu's WMMA kernels: scalar loads, stride 2, dilation; conv_tc.cu's mma.sync kernels). */
+    List<Case> tf32Cases() {
+        List<Case> all = new ArrayList<>(fullTable() ? cases() : List.of(CASES.get(8), CASES.get(10)));
+        all.addAll(TENSOR_CORE);
+        return all;
     }
 
     private List<Case> cases() {
@@ -139,7 +156,7 @@ abstract class CudaConvContract {
     }
 
     /** Runs body with the device's precision set to p, restoring the previous options. */
-    private void withPrecision(CudaOptions.Precision p, Runnable body) {
+    void withPrecision(CudaOptions.Precision p, Runnable body) {
         CudaOptions before = device().options();
         device().configure(before.withPrecision(p));
         try {
@@ -155,7 +172,7 @@ abstract class CudaConvContract {
         return Shape.of(c.n(), wy.outSize(), wx.outSize(), c.cout());
     }
 
-    private void allThreeOps(List<Case> cases, double tol, String precision) {
+    void allThreeOps(List<Case> cases, double tol, String precision) {
         scoped(() -> {
             int s = 0;
             for (Case c : cases) {
@@ -182,6 +199,12 @@ abstract class CudaConvContract {
     @Test
     void tf32ForwardAndBothGradientsMatchTheCpuWithinTf32Rounding() {
         withPrecision(CudaOptions.Precision.TF32, () -> allThreeOps(tf32Cases(), TF32_TOL, "tf32"));
+    }
+
+    /** Few output tiles and a long K: forward and input gradient split K over blocks (FP32 kernels here). */
+    @Test
+    void splitKForwardAndInputGradientMatchTheCpu() {
+        allThreeOps(List.of(TENSOR_CORE.get(TENSOR_CORE.size() - 1)), TOL, "fp32 split-K");
     }
 
     @Test

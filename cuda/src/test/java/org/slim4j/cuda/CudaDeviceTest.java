@@ -110,6 +110,20 @@ class CudaDeviceTest {
         }
     }
 
+    /** Layers fuse batch norm with its activation only where it is hand-written: not under --kernels=vendor (cuDNN's). */
+    @Test
+    void fusedBatchNormIsOfferedExceptUnderVendorKernels() {
+        CudaDevice d = Emulator.device();
+        CudaOptions before = d.options();
+        try {
+            assertTrue(Backends.forDevice(d).supports(org.slim4j.kernels.FusedBatchNormKernels.class));
+            d.configure(new CudaOptions(CudaOptions.Kernels.VENDOR, CudaOptions.Precision.FP32));
+            assertFalse(Backends.forDevice(d).supports(org.slim4j.kernels.FusedBatchNormKernels.class));
+        } finally {
+            d.configure(before);
+        }
+    }
+
     @Test
     void theServiceLoaderFindsTheCudaBackendForACudaDevice() {
         CudaDevice d = Emulator.device();

@@ -16,6 +16,8 @@ import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.DepthwiseConvKernels;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.kernels.FusedBatchNormKernels;
+import org.slim4j.kernels.FusedConvKernels;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.kernels.Padding;
@@ -411,6 +413,58 @@ abstract class CudaKernelsContract {
                     close(ie.dscale(), ia.dscale(), "inference dscale " + what);
                     close(ie.doffset(), ia.doffset(), "inference doffset " + what);
                 }
+            }
+        });
+    }
+
+    /**
+     * Training batch norm with a fused relu / relu6 equals the two ops in a row on this device, bit for
+     * bit: the forward, and the backward's dx, dscale and doffset (the mask comes from z recomputed
+     * with the forward's own constants). z spreads across 0 and 6 so both masks cut.
+     */
+    @Test
+    void fusedBatchNormActivationEqualsBatchNormThenActivationBitForBit() {
+        scoped(() -> {
+            BatchNormKernels bn = gpu(BatchNormKernels.class);
+            FusedBatchNormKernels fused = gpu(FusedBatchNormKernels.class);
+            ElementwiseKernels el = gpu(ElementwiseKernels.class);
+            for (int[] dims : new int[][] {{2, 5, 6, 7}, {2000, 5}, {3, 70}}) {
+                int ch = dims[dims.length - 1];
+                Tensor x = up(rand(121, 9, 11, dims));
+                Tensor dy = up(rand(122, -1, 1, dims));
+                Tensor scale = up(rand(123, 1, 4, ch));
+                Tensor offset = up(rand(124, -1, 3, ch));
+                float eps = 0.001f;
+                for (FusedConvKernels.Activation act : FusedConvKernels.Activation.values()) {
+                    UnaryOp op = act == FusedConvKernels.Activation.RELU ? UnaryOp.RELU : UnaryOp.RELU6;
+                    for (boolean withAffine : new boolean[] {true, false}) {
+                        Tensor sc = withAffine ? scale : null;
+                        Tensor of = withAffine ? offset : null;
+                        String what = act + " " + java.util.Arrays.toString(dims) + (withAffine ? "" : " without scale/offset");
+                        FusedBatchNormKernels.Training f = fused.trainingForward(x, sc, of, eps, act);
+                        BatchNormKernels.Training u = bn.trainingForward(x, sc, of, eps);
+                        Tensor y = act == FusedConvKernels.Activation.NONE ? u.y() : el.unary(op, u.y());
+                        assertArrayEquals(y.toFloatArray(), f.y().toFloatArray(), "fused forward y " + what);
+                        assertArrayEquals(u.mean().toFloatArray(), f.mean().toFloatArray(), "fused forward mean " + what);
+                        assertArrayEquals(u.variance().toFloatArray(), f.variance().toFloatArray(), "fused forward variance " + what);
+                        Tensor g = act == FusedConvKernels.Activation.NONE ? dy : el.unaryGrad(op, u.y(), y, dy);
+                        BatchNormKernels.Grads ue = bn.trainingBackward(g, x, sc, u.mean(), u.variance(), eps);
+                        BatchNormKernels.Grads fe = fused.trainingBackward(dy, x, sc, f.mean(), f.variance(), f.affine(), eps, act);
+                        assertArrayEquals(ue.dx().toFloatArray(), fe.dx().toFloatArray(), "fused backward dx " + what);
+                        assertArrayEquals(ue.dscale().toFloatArray(), fe.dscale().toFloatArray(), "fused backward dscale " + what);
+                        assertArrayEquals(ue.doffset().toFloatArray(), fe.doffset().toFloatArray(), "fused backward doffset " + what);
+                        if (act != FusedConvKernels.Activation.NONE) {
+                            float[] gv = g.toFloatArray();
+                            int zeros = 0;
+                            for (float v : gv) if (v == 0f) zeros++;
+                            assertTrue(zeros > gv.length / 10 && zeros < gv.length, "the " + act + " mask cuts " + zeros + " of " + gv.length);
+                        }
+                    }
+                }
+                Tensor wrong = up(rand(125, 0, 1, 4, ch));
+                assertMessage(IllegalArgumentException.class, "fusedBatchNorm trainingBackward: affine shape [4, " + ch + "] != [2, " + ch + "]",
+                        () -> fused.trainingBackward(dy, x, scale, up(rand(126, 0, 1, ch)), up(rand(127, 1, 2, ch)), wrong, 1e-3f,
+                                FusedConvKernels.Activation.RELU));
             }
         });
     }

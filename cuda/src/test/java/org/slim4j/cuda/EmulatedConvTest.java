@@ -1,11 +1,16 @@
 package org.slim4j.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link CudaConvContract} in the CPU emulator: the real conv.cu kernels (FP32 and the WMMA TF32
- * path, through the emulated wmma API of src/test/emu/mma.h) driven by the real Java launcher, on
- * a reduced shape table so the suite stays well under a minute.
+ * path, through the emulated wmma API of src/test/emu/mma.h) and conv_tc.cu's mma.sync / cp.async
+ * kernels (src/test/emu/tensor_core_emu.h) driven by the real Java launcher, on a reduced shape
+ * table so the suite stays well under a minute.
  */
 class EmulatedConvTest extends CudaConvContract {
     private static CudaDevice device;
@@ -23,5 +28,28 @@ class EmulatedConvTest extends CudaConvContract {
     @Override
     protected boolean fullTable() {
         return false;
+    }
+
+    /** TF32 takes conv_tc.cu's kernels for 4-aligned channels, conv.cu's WMMA kernels for the rest. */
+    @Test
+    void tf32PicksTheMmaKernelsWhereOperandsAre16ByteAlignedAndWmmaElsewhere() {
+        String[] mma = {"conv_tc_fwd_n64", "conv_tc_bwdi_n64", "conv_tc_bwdf_n64", "conv_tc_fwd_n128", "conv_tc_bwdi_n128"};
+        String[] wmma = {"conv_fwd_tf32_n64", "conv_bwdi_tf32_n64", "conv_bwdf_tf32_n64"};
+        int[] before = new int[mma.length + wmma.length];
+        for (int i = 0; i < before.length; i++) before[i] = Emulator.launches(i < mma.length ? mma[i] : wmma[i - mma.length]);
+        withPrecision(CudaOptions.Precision.TF32, () -> allThreeOps(
+                List.of(TENSOR_CORE.get(1), TENSOR_CORE.get(4), TENSOR_CORE.get(5), CASES.get(10)), TF32_TOL, "tf32"));
+        for (int i = 0; i < before.length; i++) {
+            String k = i < mma.length ? mma[i] : wmma[i - mma.length];
+            assertTrue(Emulator.launches(k) > before[i], k + " did not run");
+        }
+    }
+
+    /** The split-K case (K 576, one output tile) sums slabs for both the forward and the input gradient. */
+    @Test
+    void fewTilesSplitKForTheForwardAndTheInputGradient() {
+        int before = Emulator.launches("conv_splitk_reduce");
+        allThreeOps(List.of(TENSOR_CORE.get(TENSOR_CORE.size() - 1)), TOL, "fp32 split-K");
+        assertTrue(Emulator.launches("conv_splitk_reduce") - before >= 2, "forward and input gradient did not split K");
     }
 }

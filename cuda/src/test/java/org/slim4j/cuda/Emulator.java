@@ -110,6 +110,13 @@ final class Emulator {
      * A CudaDevice whose kernels run in the emulator. Its blocks have the exact size of each tensor
      * (no size classes), so AddressSanitizer stops a kernel that touches one element past a tensor.
      */
+    /** Launches per kernel name since the JVM started, over every emulated device (tests check which kernels ran). */
+    private static final Map<String, Integer> LAUNCHES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static int launches(String kernel) {
+        return LAUNCHES.getOrDefault(kernel, 0);
+    }
+
     static CudaDevice device() {
         return CudaDevice.withDriver("cuda-emu", driver(1L << 34), true);
     }
@@ -412,13 +419,13 @@ final class Emulator {
         }
     }
 
-    synchronized void launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, KernelArgs args) {
+    synchronized void launch(String kernel, int gx, int gy, int gz, int bx, int by, int bz, int shared, KernelArgs args) {
         try {
             out.write('L');
             byte[] name = kernel.getBytes(StandardCharsets.UTF_8);
             writeShort(name.length);
             out.write(name);
-            writeInts(gx, gy, gz, bx, by, bz, 0);
+            writeInts(gx, gy, gz, bx, by, bz, shared);
             writeShort(args.list().size());
             for (KernelArgs.Arg a : args.list()) {
                 out.write(a.kind());
@@ -545,14 +552,15 @@ final class Emulator {
 
         @Override
         public void launch(String module, String kernel, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
-                           KernelArgs args) {
+                           int sharedBytes, KernelArgs args) {
+            LAUNCHES.merge(kernel, 1, Integer::sum);
             String defined = MODULE_OF.get(kernel);
             if (!module.equals(defined)) {
                 // The JCuda driver loads kernels from their module's PTX: a wrong module fails on a GPU.
                 throw new Emulator.EmulatorError("kernel " + kernel + " launched from module " + module + ", but it is defined in "
                         + (defined == null ? "no .cu file" : defined + ".cu"));
             }
-            emu.launch(kernel, gridX, gridY, gridZ, blockX, blockY, blockZ, args);
+            emu.launch(kernel, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
         }
 
         @Override

@@ -218,12 +218,18 @@ final class GpuBench {
     private static void convolutions(CudaDevice d, Backend b, PrintStream out, boolean tiny) {
         // name, batch, h, w, cin, cout, k, stride
         int[][] shapes = tiny ? new int[][] {{1, 4, 4, 4, 4, 3, 1}, {1, 5, 5, 3, 4, 3, 2}}
-                : new int[][] {{64, 56, 56, 64, 64, 3, 1}, {64, 56, 56, 256, 64, 1, 1}, {64, 56, 56, 128, 128, 3, 2}, {64, 224, 224, 3, 64, 7, 2}};
+                : new int[][] {{64, 56, 56, 64, 64, 3, 1}, {64, 56, 56, 256, 64, 1, 1}, {64, 56, 56, 64, 256, 1, 1}, {64, 56, 56, 128, 128, 3, 2},
+                    {64, 14, 14, 256, 256, 3, 1}, {64, 14, 14, 1024, 256, 1, 1}, {64, 7, 7, 512, 512, 3, 1}, {64, 224, 224, 3, 64, 7, 2}};
         CudaOptions before = d.options();
+        boolean mmaBefore = CudaConv.tensorCoreMma;
         ConvKernels conv = b.kernels(ConvKernels.class);
         try {
-            for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.FP32, CudaOptions.Precision.TF32}) {
+            // TF32 twice: conv_tc.cu's mma.sync kernels, then conv.cu's WMMA kernels.
+            String[] variants = {"fp32", "tf32", "tf32 wmma"};
+            for (String variant : variants) {
+                CudaOptions.Precision p = variant.equals("fp32") ? CudaOptions.Precision.FP32 : CudaOptions.Precision.TF32;
                 d.configure(before.withPrecision(p));
+                CudaConv.tensorCoreMma = !variant.endsWith("wmma");
                 for (int[] s : shapes) {
                     int n = s[0], h = s[1], w = s[2], cin = s[3], cout = s[4], k = s[5], stride = s[6];
                     Conv2dSpec spec = Conv2dSpec.of(stride, Padding.SAME);
@@ -233,7 +239,7 @@ final class GpuBench {
                     Tensor dy = rand(d, 22, n, oh, ow, cout);
                     double flop = 2.0 * n * oh * ow * k * k * cin * cout;
                     String shape = "[" + n + "," + h + "," + w + "," + cin + "] " + k + "x" + k + (stride > 1 ? "/" + stride : "") + " ->" + cout;
-                    String tag = " " + p.name().toLowerCase(Locale.ROOT);
+                    String tag = " " + variant;
                     double ms = time(d, () -> conv.conv2d(x, f, spec));
                     row(out, "conv fwd" + tag, shape, ms, flop / ms / 1e9, "TFLOP/s");
                     ms = time(d, () -> conv.conv2dBackpropInput(x.shape(), f, dy, spec));
@@ -247,6 +253,7 @@ final class GpuBench {
             }
         } finally {
             d.configure(before);
+            CudaConv.tensorCoreMma = mmaBefore;
         }
     }
 

@@ -88,7 +88,7 @@ public final class BenchmarkCommand implements Command {
     /** One benchmark's figures (what --output_json writes). */
     public record Result(String model, String mode, int batch, int imageSize, String device, String kernels, String precision, int steps,
                          double imagesPerSec, double msPerStepMedian, double msPerStepP10, double msPerStepP90, long peakBytes,
-                         String peakMemory, double gcPercent, Double gflopsPerStep, boolean withInputPipeline) {
+                         String peakMemory, double gcPercent, Double gflopsPerStep, boolean withInputPipeline, Double hostBusyMsMedian) {
         /** The JSON object's fields, in order. */
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -109,6 +109,7 @@ public final class BenchmarkCommand implements Command {
             m.put("gc_percent", gcPercent);
             if (gflopsPerStep != null) m.put("gflops_per_step", gflopsPerStep);
             m.put("with_input_pipeline", withInputPipeline);
+            if (hostBusyMsMedian != null) m.put("host_busy_ms_median", hostBusyMsMedian);
             return m;
         }
     }
@@ -194,6 +195,7 @@ public final class BenchmarkCommand implements Command {
             mode.get(), batch, size, size, channels, classes, DeviceFlags.describe(device), warmup.get(), steps.get(),
             dataset != null ? ", input pipeline " + dataset.name() + "/" + dataset.split() : ", synthetic input");
         double[] ms = new double[steps.get()];
+        double[] busy = new double[steps.get()];  // host work per step: its time minus the time blocked on the GPU
         long gcMillis;
         long peak;
         try (VariableStore store = new VariableStore(seed.get(), device);
@@ -221,10 +223,12 @@ public final class BenchmarkCommand implements Command {
                 resetPeaks(device);
                 long gc0 = gcMillis();
                 for (int i = 0; i < steps.get(); i++) {
+                    long w0 = device instanceof CudaDevice c ? c.hostWaitNanos() : 0;
                     long t0 = System.nanoTime();
                     runStep(fn, store, step, provider, images, oneHot, classes, device, warmup.get() + i);
                     device.sync();
                     ms[i] = (System.nanoTime() - t0) / 1e6;
+                    busy[i] = ms[i] - (device instanceof CudaDevice c ? (c.hostWaitNanos() - w0) / 1e6 : 0);
                 }
                 gcMillis = gcMillis() - gc0;
                 peak = peakBytes(device);
@@ -250,12 +254,15 @@ public final class BenchmarkCommand implements Command {
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         double median = percentile(sorted, 50);
+        double[] busySorted = busy.clone();
+        Arrays.sort(busySorted);
+        Double hostBusy = device instanceof CudaDevice ? percentile(busySorted, 50) : null;
         String precision = device instanceof CudaDevice c ? c.options().precision().name().toLowerCase(Locale.ROOT) : "fp32";
         String kernels = device instanceof CudaDevice c ? c.options().kernels().name().toLowerCase(Locale.ROOT) : "cpu";
         String peakText = CudaOutOfMemoryError.human(peak) + (device instanceof CudaDevice ? " (device)" : " (Java heap)");
         return new Result(fn.name(), mode.get(), batch, size, device.name(), kernels, precision, steps.get(), batch / (median / 1e3), median,
             percentile(sorted, 10), percentile(sorted, 90), peak, peakText, 100.0 * gcMillis / Math.max(total, 1e-9), gflops,
-            dataset != null);
+            dataset != null, hostBusy);
     }
 
     /** One step: a training step, or a forward pass without gradients; the pipeline's batch replaces the synthetic one. */
@@ -341,6 +348,10 @@ public final class BenchmarkCommand implements Command {
         sb.append(String.format(Locale.ROOT, "%s %s on %s%s: %.1f images/s%n", r.model(), r.mode(), r.device(), options, r.imagesPerSec()));
         sb.append(String.format(Locale.ROOT, "  %.2f ms/step median (p10 %.2f, p90 %.2f) over %d steps of batch %d%n", r.msPerStepMedian(),
             r.msPerStepP10(), r.msPerStepP90(), r.steps(), r.batch()));
+        if (r.hostBusyMsMedian() != null) {
+            sb.append(String.format(Locale.ROOT, "  host busy %.2f ms/step median (the rest of the step it waits for the GPU: near the step time"
+                + " means launch-bound)%n", r.hostBusyMsMedian()));
+        }
         sb.append(String.format(Locale.ROOT, "  peak memory %s, GC %.1f%% of step time", r.peakMemory(), r.gcPercent()));
         if (r.gflopsPerStep() != null) {
             double gflopsPerSec = r.gflopsPerStep() / (r.msPerStepMedian() / 1e3);
