@@ -4,6 +4,7 @@
 #include <mma.h>
 
 #include "../../main/cuda/common.cuh"
+#include "../../main/cuda/tensor_core.cuh"
 
 // out[i] = in[n - 1 - i] within one block of n threads: correct only if __syncthreads() really
 // waits for every thread's store.
@@ -75,4 +76,36 @@ extern "C" __global__ void emu_wmma_tf32(float* out, const float* a, const float
     wmma::store_matrix_sync(cs, acc, 16, wmma::mem_row_major);
     __syncwarp();
     for (int i = lane; i < 256; i += 32) out[i] = cs[i];
+}
+
+// One warp: d[16x8] = a[16x8] x b[8x8] through tensor_core.cuh's mma.sync, each lane loading its
+// fragment elements from row-major global memory by the PTX ISA's m16n8k8 layout (g = lane / 4,
+// t = lane % 4). convert = 0 passes the raw float bits (the emulator must reject them).
+extern "C" __global__ void emu_mma_m16n8k8(float* d, const float* a, const float* b, int convert) {
+    int lane = threadIdx.x, g = lane / 4, t = lane % 4;
+    auto bits = [&](float v) { return convert ? tc_to_tf32(v) : __float_as_uint(v); };
+    uint32_t af[4] = {bits(a[g * 8 + t]), bits(a[(g + 8) * 8 + t]), bits(a[g * 8 + t + 4]), bits(a[(g + 8) * 8 + t + 4])};
+    uint32_t bf[2] = {bits(b[t * 8 + g]), bits(b[(t + 4) * 8 + g])};
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    tc_mma_tf32(acc, af, bf);
+    d[g * 8 + 2 * t] = acc[0];
+    d[g * 8 + 2 * t + 1] = acc[1];
+    d[(g + 8) * 8 + 2 * t] = acc[2];
+    d[(g + 8) * 8 + 2 * t + 1] = acc[3];
+}
+
+// Each thread cp.asyncs in[4 t .. 4 t + 3] into dynamic shared memory (thread 0 with fill = false:
+// zeros). wait = 1: waits for its copies, passes a barrier and reads its neighbour's piece into out.
+// wait = 0: passes the barrier without waiting and reads its own piece, which in the emulator (a
+// thread's copies land at its wait) is still the NaN every block's shared memory starts as.
+extern "C" __global__ void emu_cp_async(float* out, const float* in, int wait) {
+    TC_DYNAMIC_SHARED(float, tile);
+    int t = threadIdx.x, n = blockDim.x;
+    tc_cp_async16(tile + 4 * t, in + 4 * t, t != 0);
+    tc_cp_commit();
+    if (wait) tc_cp_wait<0>();
+    __syncthreads();
+    int src = wait ? (t + 1) % n : t;
+    for (int i = 0; i < 4; i++) out[4 * t + i] = tile[4 * src + i];
+    tc_cp_wait<0>();
 }

@@ -117,6 +117,55 @@ class EmulatorSelfTest {
         }
     }
 
+    /** tensor_core.cuh's mma.sync follows the PTX fragment layout and, like wmma, rejects unconverted operands. */
+    @Test
+    void mmaSyncM16n8k8UsesThePtxFragmentLayout() {
+        CudaDevice d = Emulator.device();
+        float[] a = new float[128];
+        float[] b = new float[64];
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < a.length; i++) a[i] = r.nextFloat() * 2 - 1;
+        for (int i = 0; i < b.length; i++) b[i] = r.nextFloat() * 2 - 1;
+        try (Tensor ta = Tensor.of(a, 128).toDevice(d); Tensor tb = Tensor.of(b, 64).toDevice(d);
+             Tensor out = d.empty(org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(128))) {
+            d.launch("emu_selftest", "emu_mma_m16n8k8", 1, 1, 32, new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta))
+                    .ptr(CudaOps.ptr(tb)).i32(1));
+            float[] got = out.toFloatArray();
+            for (int i = 0; i < 16; i++) {
+                for (int j = 0; j < 8; j++) {
+                    float s = 0;
+                    for (int k = 0; k < 8; k++) s += tf32(a[i * 8 + k]) * tf32(b[k * 8 + j]);
+                    assertEquals(s, got[i * 8 + j], 1e-6f, "d[" + i + "][" + j + "]");
+                }
+            }
+            Emulator.EmulatorError e = assertThrows(Emulator.EmulatorError.class, () -> d.launch("emu_selftest", "emu_mma_m16n8k8", 1, 1, 32,
+                    new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta)).ptr(CudaOps.ptr(tb)).i32(0)));
+            assertTrue(e.getMessage().contains("nonzero low 13 bits"), e.getMessage());
+        }
+    }
+
+    /** cp.async copies land when their thread waits: read after the wait they are there, read before it they are not. */
+    @Test
+    void cpAsyncCopiesLandOnlyWhenWaitedFor() {
+        CudaDevice d = Emulator.device();
+        int n = 64;
+        try (Tensor in = Tensor.of(iota(4 * n), 4 * n).toDevice(d); Tensor out = d.empty(in.dtype(), in.shape())) {
+            d.launch("emu_selftest", "emu_cp_async", 1, 1, n, 4 * n * Float.BYTES,
+                    new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)).i32(1));
+            float[] o = out.toFloatArray();
+            for (int t = 0; t < n; t++) {
+                int src = (t + 1) % n;
+                for (int i = 0; i < 4; i++) assertEquals(src == 0 ? 0f : 4 * src + i + 1, o[4 * t + i], 0f, "thread " + t + " element " + i);
+            }
+            d.launch("emu_selftest", "emu_cp_async", 1, 1, n, 4 * n * Float.BYTES,
+                    new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)).i32(0));
+            for (float v : out.toFloatArray()) assertTrue(Float.isNaN(v), "a copy landed before its wait: " + v);
+            Emulator.EmulatorError e = assertThrows(Emulator.EmulatorError.class, () -> d.launch("emu_selftest", "emu_cp_async", 1, 1, n,
+                    new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(in)).i32(1)));
+            assertTrue(e.getMessage().contains("asked for none"), e.getMessage());
+        }
+    }
+
     @Test
     void divergentBarrierIsReported() {
         CudaDevice d = Emulator.device();
