@@ -45,6 +45,15 @@ class EmulatedConvTest extends CudaConvContract {
         }
     }
 
+    /** The TF32 matmul of multiples of 4 runs on the mma.sync kernels: forward mode, and filter-gradient mode for a transposed A. */
+    @Test
+    void tf32MatmulOfMultiplesOfFourUsesTheMmaKernels() {
+        int fwd = Emulator.launches("conv_tc_fwd_n64");
+        int bwdf = Emulator.launches("conv_tc_bwdf_n64");
+        tf32MatmulMatchesTheCpuForEveryTranspose();
+        assertTrue(Emulator.launches("conv_tc_fwd_n64") > fwd && Emulator.launches("conv_tc_bwdf_n64") > bwdf, "the mma.sync kernels did not run");
+    }
+
     /** The split-K case (K 576, one output tile) sums slabs for both the forward and the input gradient. */
     @Test
     void fewTilesSplitKForTheForwardAndTheInputGradient() {
