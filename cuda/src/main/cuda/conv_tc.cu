@@ -17,8 +17,8 @@
 // same for A and B, so the sum is unchanged): the row-major A fragment's (t, t + 4) pair becomes
 // one 8-byte shared load.
 // Warps: BN 128 as 2 (m) x 4 (n) warps of 64 x 32, BN 64 as 4 x 2 of 32 x 32; a warp's tile is
-// FM x 4 mma tiles of 16 x 8. Epilogue: out = act(acc * scale[n] + shift[n]) as in conv.cu.
-// Grid: x = ceil(M / 128), y = ceil(N / BN) * splits. Dynamic shared memory: TcTile<MODE, BN>::BYTES
+// FM x FN mma tiles of 16 x 8. Epilogue: out = act(acc * scale[n] + shift[n]) as in conv.cu.
+// Grid: x = ceil(M / 128), y = ceil(N / BN) * splits. Dynamic shared memory: TcTile<...>::BYTES
 // (CudaConv.tensorCoreSharedBytes mirrors it).
 #include "common.cuh"
 #include "conv_geom.cuh"
@@ -26,7 +26,7 @@
 
 #define TC_BK 32
 
-// Shared-memory layout of one configuration (CudaConv.TensorCoreConfig mirrors BYTES).
+// Shared-memory layout of one configuration (CudaConv.tensorCoreSharedBytes mirrors BYTES).
 template <int MODE, int BM, int BN, int STAGES>
 struct TcTile {
     static constexpr bool A_KMAJOR = MODE == MODE_BWDF;

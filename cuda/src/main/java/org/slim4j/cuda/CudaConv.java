@@ -28,7 +28,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
     private static final String BWD_FILTER = "conv2d_backprop_filter";
     private static final String FUSED = "conv2d_scale_shift";
     private static final int BM = 128;
-    /** K per split of the filter gradient is a multiple of this: the k step of both kernel sets (16, 32). */
+    /** K per split is a multiple of this: a multiple of both kernel sets' k steps (16, 32). */
     private static final int BK = 32;
     /** conv_tc.cu's k step (see {@link #tensorCoreSharedBytes}). */
     private static final int TC_BK = 32;
@@ -36,9 +36,9 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
     /** False when -Dslim4j.cuda.tf32Conv=wmma: TF32 always on conv.cu's WMMA kernels (GpuBench flips it to compare). */
     static volatile boolean tensorCoreMma = !"wmma".equals(System.getProperty("slim4j.cuda.tf32Conv", "mma"));
     private static final int THREADS = 256;
-    /** Blocks the filter gradient's split-K aims for: two per SM of the largest current GPUs. */
+    /** Blocks split-K aims for: two per SM of the largest current GPUs. */
     private static final int TARGET_BLOCKS = 2 * 132;
-    /** Fewest K (output pixels) per split: 256 pixels (8 steps of conv_tc's loop, 16 of conv.cu's). */
+    /** Fewest K per split: 256 (8 steps of conv_tc's loop, 16 of conv.cu's). */
     private static final int MIN_SPLIT_K = 8 * BK;
     /** Cap on the split-K workspace, in floats (256 MiB). */
     private static final long MAX_WORKSPACE = 1L << 26;
