@@ -108,6 +108,20 @@ public final class Var {
         return name;
     }
 
+    /**
+     * Adds {@code g} (same shape, on this leaf's device; ownership passes to the leaf) to the
+     * accumulated gradient, as a backward pass reaching this leaf would: how a gradient computed
+     * elsewhere (a model clone's replica on another device) joins the variable's.
+     */
+    public void accumulateGrad(Tensor g) {
+        if (!isLeaf()) throw new IllegalStateException("accumulateGrad: " + (name == null ? "the value" : name) + " is not a leaf");
+        if (!g.shape().equals(value.shape()) || g.device() != value.device()) {
+            throw new IllegalArgumentException("accumulateGrad: gradient " + g.shape() + " on " + g.device().name() + " for "
+                    + (name == null ? "a value" : name) + " " + value.shape() + " on " + value.device().name());
+        }
+        accumulate(g);
+    }
+
     /** Releases the accumulated gradient. */
     public void zeroGrad() {
         if (grad != null) {

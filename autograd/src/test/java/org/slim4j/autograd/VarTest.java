@@ -41,6 +41,23 @@ class VarTest {
         }
     }
 
+    /** A gradient computed elsewhere (a clone's replica) joins a leaf's as a backward pass's would; misuse names the variable. */
+    @Test
+    void accumulateGradAddsToTheLeafGradientAndChecksItsArgument() {
+        try (TensorScope s = TensorScope.open()) {
+            Var w = Var.param(Tensor.of(new double[] {2, -1}, 2), "w");
+            w.accumulateGrad(Tensor.of(new double[] {1, 2}, 2));
+            ReduceOps.sum(ElementwiseOps.scale(w, 4)).backward();
+            w.accumulateGrad(Tensor.of(new double[] {10, 20}, 2));
+            assertArrayEquals(new double[] {15, 26}, w.grad().toDoubleArray());
+            w.zeroGrad();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.accumulateGrad(Tensor.of(new double[] {1, 2, 3}, 3)));
+            assertTrue(e.getMessage().contains("for w [2]"), e.getMessage());
+            Var y = ElementwiseOps.scale(w, 2);
+            assertThrows(IllegalStateException.class, () -> y.accumulateGrad(Tensor.of(new double[] {1, 2}, 2)));
+        }
+    }
+
     @Test
     void noGradRecordsNothing() {
         try (TensorScope s = TensorScope.open()) {

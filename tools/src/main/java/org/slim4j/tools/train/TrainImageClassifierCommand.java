@@ -19,7 +19,8 @@ public final class TrainImageClassifierCommand implements Command {
     // ---- deployment and logging (TF-Slim's order) -----------------------------------------------
     final Flags.Flag<String> master = flags.string("master", "", "The address of the TensorFlow master to use (slim4j trains in-process: only \"\" is accepted)");
     final Flags.Flag<Path> trainDir = flags.path("train_dir", Path.of("/tmp/tfmodel/"), "Directory where checkpoints and event logs are written to.");
-    final Flags.Flag<Integer> numClones = flags.integer("num_clones", 1, "Number of model clones to deploy (on the CPU they run one after another; gradients are averaged)");
+    final Flags.Flag<Integer> numClones = flags.integer("num_clones", 1, "Number of model clones to deploy, gradients averaged (on the CPU or one GPU they run one after another; with --device=cuda[:N]"
+        + " and several GPUs, clone i runs on GPU N+i, wrapping around, with the variables and the update on GPU N)");
     final Flags.Flag<Boolean> cloneOnCpu = flags.bool("clone_on_cpu", false, "Use CPUs to deploy clones.");
     final Flags.Flag<Integer> workerReplicas = flags.integer("worker_replicas", 1, "Number of worker replicas (only 1 is supported).");
     final Flags.Flag<Integer> numPsTasks = flags.integer("num_ps_tasks", 0, "The number of parameter servers (only 0, local variables, is supported).");

@@ -20,6 +20,7 @@ import org.slim4j.autograd.Var;
 import org.slim4j.autograd.optim.LearningRateSchedule;
 import org.slim4j.autograd.optim.Optimizer;
 import org.slim4j.cuda.CudaDevice;
+import org.slim4j.cuda.CudaRuntime;
 import org.slim4j.cuda.CudaOutOfMemoryError;
 import org.slim4j.io.checkpoint.CheckpointReader;
 import org.slim4j.io.checkpoint.CheckpointSaver;
@@ -42,6 +43,7 @@ import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
 import org.slim4j.tools.DeviceFlags;
 import org.slim4j.tools.Main;
+import org.slim4j.tools.Devices;
 import org.slim4j.tools.UsageException;
 
 /**
@@ -103,6 +105,10 @@ final class Trainer {
     private LearningRateSchedule schedule;
 
     private Device device;
+    /** Clone c runs on cloneDevices[c % size]: the variables' device first, then further GPUs (--num_clones). */
+    private List<Device> cloneDevices;
+    /** The variables' replicas on the other clone devices; null when every clone runs on {@code device}. */
+    private CloneReplicas replicas;
     private VariableStore store;
     private TrainStep trainStep;
     private Optimizer optimizer;
@@ -116,20 +122,25 @@ final class Trainer {
     private Path lastCheckpoint;
     private boolean resumeReaderClosed;
 
-    /** Tests only: a device and network instead of --device and --model_name (null: the flags'). */
-    private final Device deviceOverride;
+    /** Tests only: devices and network instead of --device and --model_name (null: the flags'). */
+    private final List<Device> devicesOverride;
     private final NetworkFn netOverride;
 
     Trainer(TrainImageClassifierCommand flags, PrintStream out, PrintStream err) {
-        this(flags, out, err, null, null);
+        this(flags, out, err, (List<Device>) null, null);
     }
 
     /** With an explicit device and network (tests: the CUDA emulator, a network of the families it has). */
     Trainer(TrainImageClassifierCommand flags, PrintStream out, PrintStream err, Device device, NetworkFn net) {
+        this(flags, out, err, List.of(device), net);
+    }
+
+    /** With explicit clone devices (the first holds the variables) and network: tests of clones on several (emulated) GPUs. */
+    Trainer(TrainImageClassifierCommand flags, PrintStream out, PrintStream err, List<Device> devices, NetworkFn net) {
         this.f = flags;
         this.out = out;
         this.err = err;
-        this.deviceOverride = device;
+        this.devicesOverride = devices == null ? null : List.copyOf(devices);
         this.netOverride = net;
     }
 
@@ -141,8 +152,9 @@ final class Trainer {
     }
 
     int run() throws Exception {
-        device = deviceOverride != null ? deviceOverride : f.devices.open(f.name());
+        device = devicesOverride != null ? devicesOverride.get(0) : f.devices.open(f.name());
         resolveSetup();
+        cloneDevices = devicesOverride != null ? devicesOverride : cloneDevices(device, numClones);
         Path trainDir = f.trainDir.get();
         Files.createDirectories(trainDir);
         removeLeftoverTemporaries(trainDir);
@@ -158,6 +170,7 @@ final class Trainer {
                 err.println("slim4j " + f.name() + ": error: " + TrainStep.outOfMemoryAdvice(e, batchSize, "--batch_size"));
                 return Main.EXIT_FAILURE;
             } finally {
+                if (replicas != null) replicas.close();
                 if (optimizer != null) optimizer.close();
                 if (ema != null) ema.close();
             }
@@ -232,6 +245,10 @@ final class Trainer {
         optimizer.createSlots(paramsToTrain);
         if (optimizer instanceof ResumableAdam adam) adam.createNonSlots();
         trainStep = new TrainStep(fn, store, numClasses, weightDecay, labelSmoothing, numClones, optimizer, paramsToTrain);
+        if (cloneDevices.stream().anyMatch(d -> d != device)) {
+            replicas = new CloneReplicas(fn, store, cloneDevices.subList(0, Math.min(numClones, cloneDevices.size())), seed, numClasses,
+                weightDecay, labelSmoothing, numClones, imageSize, channels, optimizer);
+        }
 
         printSetup(trainDir);
         if (resume != null) {
@@ -354,6 +371,12 @@ final class Trainer {
         out.printf(Locale.ROOT, "train_image_classifier: %s on %s/%s (%d images, %d classes), images %dx%dx%d, batch %d x %d clone%s%s%n",
             fn.name(), dataset.name(), dataset.split(), dataset.numSamples(), numClasses, imageSize, imageSize, channels,
             batchSize, numClones, numClones == 1 ? "" : "s", device instanceof CudaDevice ? ", device " + DeviceFlags.describe(device) : "");
+        if (replicas != null) {
+            List<String> names = new ArrayList<>();
+            for (int c = 0; c < numClones; c++) names.add(cloneDevice(c).name());
+            out.println("  clones on " + String.join(", ", names) + ": variables and the update on " + device.name()
+                + ", replicas refreshed each step, gradients summed there (copies through host memory)");
+        }
         String decay = switch (f.learningRateDecayType.get()) {
             case "exponential" -> String.format(Locale.ROOT, ", x%s every %d steps", f.learningRateDecayFactor.get(),
                 ((LearningRateSchedule.Exponential) schedule).decaySteps());
@@ -525,15 +548,18 @@ final class Trainer {
         Map<String, Var> endPoints = Map.of();
         Tensor summaryImages = null;
         try (TensorScope scope = TensorScope.open()) {
+            if (replicas != null) replicas.refresh();
             for (int c = 0; c < numClones; c++) {
+                Device dc = cloneDevice(c);
+                TrainStep cloneStep = replicas == null ? trainStep : replicas.step(dc, trainStep);
                 Batch batch = provider.next();
                 if (batch == null) throw new IOException("the input pipeline ended");
                 long batchIndex = inputBatches++;
                 try {
                     Tensor images = f.useGrayscale.get() ? NetRunner.toGrayscale(batch.images()) : batch.images();
                     checkImages(images);
-                    Tensor oneHot = TrainStep.onDevice(NetRunner.oneHot(batch.labels(), numClasses, f.labelsOffset.get()), device);
-                    TrainStep.Losses l = trainStep.forward(TrainStep.onDevice(images, device), oneHot, c, NetRunner.mix(seed ^ DROPOUT_SALT, batchIndex));
+                    Tensor oneHot = TrainStep.onDevice(NetRunner.oneHot(batch.labels(), numClasses, f.labelsOffset.get()), dc);
+                    TrainStep.Losses l = cloneStep.forward(TrainStep.onDevice(images, dc), oneHot, c, NetRunner.mix(seed ^ DROPOUT_SALT, batchIndex));
                     // The one value read back per clone: the NaN/Inf check and the log need it.
                     double value = l.total().value().item();
                     if (!Double.isFinite(value)) throw diverged(value, l.named(), l.regularization(), c);
@@ -548,10 +574,12 @@ final class Trainer {
                         if (l.regularization() != null) scalars.put("Losses/regularization_loss", l.regularization().value().item());
                     }
                     l.total().backward();
-                    // TF runs the batch-norm updates of the first clone only: undo the later clones' ones.
+                    if (dc != device) replicas.gatherGradients(dc);
+                    // TF runs the batch-norm updates of the first clone only: undo the later clones' ones on the
+                    // variables' device (a replica's are overwritten by the next refresh).
                     if (numClones > 1) {
                         if (c == 0) movingStats = snapshotMovingStatistics();
-                        else restoreMovingStatistics(movingStats);
+                        else if (dc == device) restoreMovingStatistics(movingStats);
                     }
                 } finally {
                     batch.close();
@@ -569,6 +597,7 @@ final class Trainer {
             }
         } finally {
             trainStep.zeroGrad();
+            if (replicas != null) replicas.zeroGrad();
             if (movingStats != null) movingStats.forEach(Tensor::close);
         }
         globalStep++;
@@ -594,6 +623,28 @@ final class Trainer {
     }
 
     /** Copies of the non-trainable model variables (batch-norm moving statistics). */
+    private Device cloneDevice(int clone) {
+        return cloneDevices.get(clone % cloneDevices.size());
+    }
+
+    /**
+     * The clone devices for --num_clones on a GPU: the --device GPU and the next ones, wrapping around
+     * the GPUs there are (one GPU: every clone on it, one after another), each with --device's options.
+     */
+    private List<Device> cloneDevices(Device first, int numClones) throws UsageException {
+        if (!(first instanceof CudaDevice cuda) || numClones == 1) return List.of(first);
+        int gpus = CudaRuntime.probe().gpus().size();
+        int ordinal = f.devices.ordinal();
+        List<Device> devices = new ArrayList<>();
+        devices.add(first);
+        for (int i = 1; i < Math.min(numClones, gpus); i++) {
+            Device d = Devices.byName("cuda:" + (ordinal + i) % gpus, f.name());
+            if (d instanceof CudaDevice other) other.configure(cuda.options());
+            devices.add(d);
+        }
+        return devices;
+    }
+
     private List<Tensor> snapshotMovingStatistics() {
         List<Tensor> out = new ArrayList<>();
         for (Variable v : store.variables()) if (!v.trainable()) out.add(TensorScope.escape(v.value().copy()));

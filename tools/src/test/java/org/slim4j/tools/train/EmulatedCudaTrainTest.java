@@ -135,15 +135,70 @@ class EmulatedCudaTrainTest {
 
     static int trainCommand(Device device, Path data, Path trainDir, int steps, int imageSize, int batch, ByteArrayOutputStream out)
             throws Exception {
+        return trainCommand(List.of(device), 1, data, trainDir, steps, imageSize, batch, out);
+    }
+
+    /** With --num_clones={@code clones} over {@code devices} (clone c on devices[c % size], the variables on the first). */
+    static int trainCommand(List<Device> devices, int clones, Path data, Path trainDir, int steps, int imageSize, int batch,
+                            ByteArrayOutputStream out) throws Exception {
         TrainImageClassifierCommand cmd = new TrainImageClassifierCommand();
         cmd.flags().parse("--dataset_name=fashion_mnist", "--dataset_dir=" + data, "--train_dir=" + trainDir, "--model_name=tiny_fc_bn",
             "--preprocessing_name=lenet", "--train_image_size=" + imageSize, "--batch_size=" + batch, "--optimizer=momentum", "--learning_rate=0.05",
             "--learning_rate_decay_type=fixed", "--moving_average_decay=0.9", "--weight_decay=0.001", "--seed=5", "--num_readers=1",
             "--num_preprocessing_threads=1", "--save_interval_secs=0", "--save_summaries_secs=1", "--log_every_n_steps=1",
-            "--max_number_of_steps=" + steps);
+            "--max_number_of_steps=" + steps, "--num_clones=" + clones);
         cmd.validate();
         PrintStream p = new PrintStream(out, true, StandardCharsets.UTF_8);
-        return new Trainer(cmd, p, p, device, TinyFcNet.NET).run();
+        return new Trainer(cmd, p, p, devices, TinyFcNet.NET).run();
+    }
+
+    /**
+     * --num_clones=2 over two (emulated) GPUs: the second clone runs on its own device's replica and
+     * its gradients join the first's on the variables' device. The checkpoints equal those of the two
+     * clones run one after another on one device; no memory is left on either device.
+     */
+    @Test
+    void clonesOnTwoGpusMatchClonesOnOne(@TempDir Path tmp) throws Exception {
+        Path src = tmp.resolve("src");
+        SyntheticIdx.write(src, "train", 48);
+        SyntheticIdx.write(src, "t10k", 8);
+        Path data = tmp.resolve("data");
+        assertEquals(Main.EXIT_OK, Main.run(new String[] {"download_and_convert_data", "--dataset_name=fashion_mnist", "--dataset_dir=" + data,
+            "--source=" + src}, new PrintStream(new ByteArrayOutputStream()), System.err));
+        CudaDevice a = EmulatedCuda.device();
+        CudaDevice b = EmulatedCuda.device();
+        try {
+            ByteArrayOutputStream one = new ByteArrayOutputStream();
+            assertEquals(Main.EXIT_OK, trainCommand(List.of(a), 2, data, tmp.resolve("one"), 3, 8, 6, one), one.toString(StandardCharsets.UTF_8));
+            ByteArrayOutputStream two = new ByteArrayOutputStream();
+            assertEquals(Main.EXIT_OK, trainCommand(List.of(a, b), 2, data, tmp.resolve("two"), 3, 8, 6, two), two.toString(StandardCharsets.UTF_8));
+            String log = two.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("clones on " + a.name() + ", " + b.name()), log);
+            assertTrue(b.peakLiveBytes() > 0, "the second device held a replica");
+            a.sync();
+            b.sync();
+            assertEquals(0, a.liveBytes(), "device memory left on the variables' device");
+            assertEquals(0, b.liveBytes(), "device memory left on the replica's device");
+        } finally {
+            a.shutdown();
+            b.shutdown();
+        }
+        try (CheckpointReader c = CheckpointReader.open(tmp.resolve("one/model.ckpt-3"));
+             CheckpointReader g = CheckpointReader.open(tmp.resolve("two/model.ckpt-3"))) {
+            assertEquals(c.entries(), g.entries());
+            int compared = 0;
+            for (CheckpointEntry e : c.entries()) {
+                try (Tensor x = c.read(e.name()); Tensor y = g.read(e.name())) {
+                    if (!x.dtype().isFloating()) {
+                        assertArrayEquals(x.toLongArray(), y.toLongArray(), e.name());
+                        continue;
+                    }
+                    assertClose(e.name(), x.toFloatArray(), y.toFloatArray());
+                    compared++;
+                }
+            }
+            assertTrue(compared >= 3 * 6, "variables, momentum slots and moving averages compared: " + compared);
+        }
     }
 
     @Test
