@@ -20,8 +20,8 @@ import org.slim4j.autograd.Var;
 import org.slim4j.autograd.optim.LearningRateSchedule;
 import org.slim4j.autograd.optim.Optimizer;
 import org.slim4j.cuda.CudaDevice;
-import org.slim4j.cuda.CudaRuntime;
 import org.slim4j.cuda.CudaOutOfMemoryError;
+import org.slim4j.cuda.CudaRuntime;
 import org.slim4j.io.checkpoint.CheckpointReader;
 import org.slim4j.io.checkpoint.CheckpointSaver;
 import org.slim4j.io.checkpoint.CheckpointState;
@@ -42,8 +42,8 @@ import org.slim4j.tensor.Device;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
 import org.slim4j.tools.DeviceFlags;
-import org.slim4j.tools.Main;
 import org.slim4j.tools.Devices;
+import org.slim4j.tools.Main;
 import org.slim4j.tools.UsageException;
 
 /**
