@@ -295,6 +295,29 @@ public final class CudaDevice implements Device {
         }
     }
 
+    /**
+     * A peer copy from another GPU (both driven by the same kind of driver): the source GPU is
+     * synced first (its pending writes), and this one after the copy, so the source block may be
+     * reused at once. Other devices, or drivers that cannot, return false (the copy then goes
+     * through host memory).
+     */
+    @Override
+    public boolean copyFromDevice(Device source, Storage src, int srcOffset, Storage dst, int dstOffset, int length) {
+        if (!(source instanceof CudaDevice other) || other == this || !(src instanceof CudaStorage s)) return false;
+        CudaStorage d = cuda(dst, "copyFromDevice destination");
+        int es = s.dtype().byteSize();
+        if (length == 0) return true;
+        other.sync();
+        synchronized (lock) {
+            checkOpen();
+            if (!driver.copyFromPeer(d.pointer() + (long) dstOffset * es, other.driver, s.pointer() + (long) srcOffset * es, (long) length * es)) {
+                return false;
+            }
+            waitForStream();
+        }
+        return true;
+    }
+
     /** The next staging buffer, once the copy that last used it has completed. */
     private int takeStaging() {
         int slot = nextStaging;

@@ -38,6 +38,15 @@ public interface GpuDriver extends AutoCloseable {
 
     void copyDeviceToDevice(long dst, long src, long bytes);
 
+    /**
+     * Queues a copy of {@code bytes} from address {@code src} of another GPU, driven by
+     * {@code source}, into {@code dst} of this one (a peer copy; the caller orders it against both
+     * GPUs' queues). False when this driver cannot copy from that one directly.
+     */
+    default boolean copyFromPeer(long dst, GpuDriver source, long src, long bytes) {
+        return false;
+    }
+
     /** Sets {@code count} 32-bit words at {@code dst} to {@code value}. */
     void memset32(long dst, int value, long count);
 

@@ -26,6 +26,7 @@ import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
@@ -284,6 +285,14 @@ final class JCudaDriverApi implements GpuDriver {
     public void copyDeviceToDevice(long dst, long src, long bytes) {
         bind();
         check(cuMemcpyDtoDAsync(at(dst), at(src), bytes, stream), "cuMemcpyDtoDAsync");
+    }
+
+    @Override
+    public boolean copyFromPeer(long dst, GpuDriver source, long src, long bytes) {
+        if (!(source instanceof JCudaDriverApi other)) return false;
+        bind();
+        check(cuMemcpyPeerAsync(at(dst), context, at(src), other.context, bytes, stream), "cuMemcpyPeerAsync");
+        return true;
     }
 
     @Override

@@ -110,6 +110,28 @@ class CudaDeviceTest {
         }
     }
 
+    /** Tensors move between two GPUs by peer copies (no host round trip), both toDevice and copyFrom, offsets included. */
+    @Test
+    void tensorsMoveBetweenGpusByPeerCopies() {
+        CudaDevice a = Emulator.device();
+        CudaDevice b = Emulator.device();
+        try (Tensor host = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+             Tensor onA = host.toDevice(a);
+             Tensor row = onA.slice0(1, 2)) {
+            int before = Emulator.peerCopies();
+            try (Tensor onB = onA.toDevice(b); Tensor rowOnB = b.empty(row.dtype(), row.shape())) {
+                assertEquals(b, onB.device());
+                rowOnB.copyFrom(row);
+                assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, onB.toFloatArray());
+                assertArrayEquals(new float[] {4, 5, 6}, rowOnB.toFloatArray());
+            }
+            assertEquals(before + 2, Emulator.peerCopies(), "both copies went peer to peer");
+        } finally {
+            a.shutdown();
+            b.shutdown();
+        }
+    }
+
     /** Layers fuse batch norm with its activation only where it is hand-written: not under --kernels=vendor (cuDNN's). */
     @Test
     void fusedBatchNormIsOfferedExceptUnderVendorKernels() {

@@ -117,6 +117,13 @@ final class Emulator {
         return LAUNCHES.getOrDefault(kernel, 0);
     }
 
+    /** Peer copies between emulated devices since the JVM started. */
+    private static final java.util.concurrent.atomic.AtomicInteger PEER_COPIES = new java.util.concurrent.atomic.AtomicInteger();
+
+    static int peerCopies() {
+        return PEER_COPIES.get();
+    }
+
     static CudaDevice device() {
         return CudaDevice.withDriver("cuda-emu", driver(1L << 34), true);
     }
@@ -538,6 +545,15 @@ final class Emulator {
         @Override
         public void copyDeviceToDevice(long dst, long src, long bytes) {
             emu.copy(dst, src, bytes);
+        }
+
+        /** Emulated GPUs of one emulator process share its memory: a peer copy is a plain copy there. */
+        @Override
+        public boolean copyFromPeer(long dst, GpuDriver source, long src, long bytes) {
+            if (!(source instanceof Driver other) || other.emu != emu) return false;
+            emu.copy(dst, src, bytes);
+            PEER_COPIES.incrementAndGet();
+            return true;
         }
 
         @Override

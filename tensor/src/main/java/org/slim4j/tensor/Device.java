@@ -31,6 +31,16 @@ public interface Device {
     /** Waits until all work queued on this device has finished. */
     void sync();
 
+    /**
+     * Copies {@code length} elements of {@code src}, a storage of {@code source} (another device),
+     * into {@code dst} of this device without going through host memory (a GPU peer copy), once
+     * both devices' earlier work is done; returns when the copy is. False when this device cannot
+     * (the caller then copies through the host).
+     */
+    default boolean copyFromDevice(Device source, Storage src, int srcOffset, Storage dst, int dstOffset, int length) {
+        return false;
+    }
+
     /** Bytes currently allocated and not yet released; tests assert this returns to its start value. */
     long liveBytes();
 

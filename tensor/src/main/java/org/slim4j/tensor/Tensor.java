@@ -363,6 +363,8 @@ public final class Tensor implements AutoCloseable {
         }
         if (src.device() == device()) {
             device().copy(src.storage(), src.offset, storage(), offset, numel());
+        } else if (device().copyFromDevice(src.device(), src.storage(), src.offset, storage(), offset, numel())) {
+            return;
         } else {
             Tensor host = src.toDevice(CpuDevice.INSTANCE);
             device().copyFromHost(((CpuStorage) host.storage()).array(), host.offset, storage(), offset, numel());
@@ -379,6 +381,8 @@ public final class Tensor implements AutoCloseable {
             target.copyFromHost(((CpuStorage) storage()).array(), offset, t.storage, 0, numel());
         } else if (target instanceof CpuDevice) {
             device().copyToHost(storage(), offset, ((CpuStorage) t.storage).array(), 0, numel());
+        } else if (target.copyFromDevice(device(), storage(), offset, t.storage, 0, numel())) {
+            return t;
         } else {
             Tensor host = toDevice(CpuDevice.INSTANCE);
             Tensor r = host.toDevice(target);

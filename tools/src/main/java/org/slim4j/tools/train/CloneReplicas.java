@@ -20,7 +20,8 @@ import org.slim4j.tensor.Tensor;
  * master device, where the one optimizer update runs. The clone losses are scaled by 1/num_clones,
  * so the summed gradients are the clones' average, as TF-Slim's. Only the first clone (on the
  * master device) applies the regularisation losses and keeps its batch-norm statistics updates;
- * a replica's are overwritten by the next refresh. Copies between devices go through host memory.
+ * a replica's are overwritten by the next refresh. Copies between GPUs are peer copies
+ * ({@code Tensor.copyFrom} / {@code toDevice}: cuMemcpyPeer), each synchronous.
  */
 final class CloneReplicas implements AutoCloseable {
     /** One device's replica: its store, a TrainStep over it, and (master, replica) variable pairs. */

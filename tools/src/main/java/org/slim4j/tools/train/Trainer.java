@@ -375,7 +375,7 @@ final class Trainer {
             List<String> names = new ArrayList<>();
             for (int c = 0; c < numClones; c++) names.add(cloneDevice(c).name());
             out.println("  clones on " + String.join(", ", names) + ": variables and the update on " + device.name()
-                + ", replicas refreshed each step, gradients summed there (copies through host memory)");
+                + ", replicas refreshed each step, gradients summed there (peer copies)");
         }
         String decay = switch (f.learningRateDecayType.get()) {
             case "exponential" -> String.format(Locale.ROOT, ", x%s every %d steps", f.learningRateDecayFactor.get(),
