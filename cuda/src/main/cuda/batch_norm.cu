@@ -11,18 +11,30 @@
 //   backward (both):   grad partials -> bn_grad_finish_f32 -> bn_backward_apply_f32
 // The statistics are one-pass around a per-channel shift (the first row), which avoids the
 // cancellation of sum(x^2) - rows * mean^2 when |mean| >> std; the variance is the biased one.
-// With an activation (FusedBatchNormKernels; act 0 none, 1 relu, 2 relu6): the forward applies it in
-// its elementwise pass (bn_apply_act_f32) and the backward masks dy where it is flat, recomputing
+// With an activation (FusedBatchNormKernels; act 0 none, 1 relu, 2 relu6): bn_apply_f32 applies it,
+// and the backward's partial and apply passes mask dy where it is flat, recomputing
 // z = (x - mean) * a + b with the forward's own a, b (the "affine" [2][c]), so the mask matches the
-// forward bit for bit: training backward = bn_grad_partial_act_f32 -> bn_grad_finish_f32 ->
-// bn_backward_apply_act_f32, the same arithmetic as relu's gradient followed by the plain backward.
+// forward bit for bit: the same arithmetic as relu's gradient followed by the plain backward. With
+// act 0, a and b are not read (may be null).
 #include "common.cuh"
 
+__device__ __forceinline__ float bn_activate(float z, int act) {
+    if (act >= 1) z = fmaxf(z, 0.f);
+    if (act == 2) z = fminf(z, 6.f);
+    return z;
+}
+
+// dy where the activation passes z (relu: z > 0; relu6: 0 < z < 6), else 0: TF's ReluGrad / Relu6Grad.
+__device__ __forceinline__ float bn_masked(float dy, float z, int act) {
+    return z > 0.f && (act == 1 || z < 6.f) ? dy : 0.f;
+}
+
 // partial is [2][splits][c]. mode 0 (statistics): d = x - x[0, ch], sums d and d^2.
-// mode 1 (gradients): sums dy and dy * (x - mean). Grid: x covers channels, y the row slices.
+// mode 1 (gradients): sums g and g * (x - mean), g = dy masked by act. Grid: x covers channels, y the row slices.
 extern "C" __global__ void bn_partial_f32(int rows, int c, int chunk, float* __restrict__ partial,
                                           const float* __restrict__ x, const float* __restrict__ dy,
-                                          const float* __restrict__ mean, int mode) {
+                                          const float* __restrict__ mean, const float* __restrict__ a,
+                                          const float* __restrict__ b, int act, int mode) {
     int ch = blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c) return;  // no barriers below
     int splits = gridDim.y;
@@ -38,12 +50,14 @@ extern "C" __global__ void bn_partial_f32(int rows, int c, int chunk, float* __r
             s2 += d * d;
         }
     } else {
-        float m = mean[ch];
+        float m = mean[ch], ka = act ? a[ch] : 0.f, kb = act ? b[ch] : 0.f;
         for (int r = r0; r < r1; r++) {
             size_t p = (size_t)r * c + ch;
+            float xm = x[p] - m;
             float g = dy[p];
+            if (act) g = bn_masked(g, fmaf(xm, ka, kb), act);
             s1 += g;
-            s2 += g * (x[p] - m);
+            s2 += g * xm;
         }
     }
     partial[(size_t)s * c + ch] = s1;
@@ -84,13 +98,13 @@ extern "C" __global__ void bn_coeffs_f32(int c, const float* __restrict__ scale,
     }
 }
 
-// y = (x - mean[ch]) * a[ch] + b[ch]
+// y = act((x - mean[ch]) * a[ch] + b[ch])
 extern "C" __global__ void bn_apply_f32(int n, int c, float* __restrict__ y, const float* __restrict__ x,
                                         const float* __restrict__ mean, const float* __restrict__ a,
-                                        const float* __restrict__ b) {
+                                        const float* __restrict__ b, int act) {
     GRID_STRIDE_LOOP(i, n) {
         int ch = i % (unsigned int)c;
-        y[i] = fmaf(x[i] - mean[ch], a[ch], b[ch]);
+        y[i] = bn_activate(fmaf(x[i] - mean[ch], a[ch], b[ch]), act);
     }
 }
 
@@ -118,73 +132,18 @@ extern "C" __global__ void bn_grad_finish_f32(int rows, int c, int splits, const
     }
 }
 
+// dx = ((x - mean) * negK2 + (g - c0)) * k1, g = dy masked by act (as bn_partial_f32's).
 extern "C" __global__ void bn_backward_apply_f32(int n, int c, float* __restrict__ dx, const float* __restrict__ dy,
                                                  const float* __restrict__ x, const float* __restrict__ mean,
                                                  const float* __restrict__ k1, const float* __restrict__ c0,
-                                                 const float* __restrict__ negK2) {
-    GRID_STRIDE_LOOP(i, n) {
-        int ch = i % (unsigned int)c;
-        dx[i] = fmaf(x[i] - mean[ch], negK2[ch], dy[i] - c0[ch]) * k1[ch];
-    }
-}
-
-// ---- with a fused activation -------------------------------------------------------------------
-
-__device__ __forceinline__ float bn_activate(float z, int act) {
-    if (act >= 1) z = fmaxf(z, 0.f);
-    if (act == 2) z = fminf(z, 6.f);
-    return z;
-}
-
-// dy where the activation passes z (relu: z > 0; relu6: 0 < z < 6), else 0: TF's ReluGrad / Relu6Grad.
-__device__ __forceinline__ float bn_masked(float dy, float z, int act) {
-    return act == 0 || (z > 0.f && (act == 1 || z < 6.f)) ? dy : 0.f;
-}
-
-// y = act((x - mean[ch]) * a[ch] + b[ch])
-extern "C" __global__ void bn_apply_act_f32(int n, int c, float* __restrict__ y, const float* __restrict__ x,
-                                            const float* __restrict__ mean, const float* __restrict__ a,
-                                            const float* __restrict__ b, int act) {
-    GRID_STRIDE_LOOP(i, n) {
-        int ch = i % (unsigned int)c;
-        y[i] = bn_activate(fmaf(x[i] - mean[ch], a[ch], b[ch]), act);
-    }
-}
-
-// bn_partial_f32's gradient sums (mode 1) of the masked dy g: partial [2][splits][c] of g and g * (x - mean).
-extern "C" __global__ void bn_grad_partial_act_f32(int rows, int c, int chunk, float* __restrict__ partial,
-                                                   const float* __restrict__ x, const float* __restrict__ dy,
-                                                   const float* __restrict__ mean, const float* __restrict__ a,
-                                                   const float* __restrict__ b, int act) {
-    int ch = blockIdx.x * blockDim.x + threadIdx.x;
-    if (ch >= c) return;  // no barriers below
-    int splits = gridDim.y;
-    int s = blockIdx.y;
-    int r0 = s * chunk;
-    int r1 = min(rows, r0 + chunk);
-    float m = mean[ch], ka = a[ch], kb = b[ch];
-    float s1 = 0.f, s2 = 0.f;
-    for (int r = r0; r < r1; r++) {
-        size_t p = (size_t)r * c + ch;
-        float xm = x[p] - m;
-        float g = bn_masked(dy[p], fmaf(xm, ka, kb), act);
-        s1 += g;
-        s2 += g * xm;
-    }
-    partial[(size_t)s * c + ch] = s1;
-    partial[((size_t)splits + s) * c + ch] = s2;
-}
-
-// bn_backward_apply_f32 on the masked dy.
-extern "C" __global__ void bn_backward_apply_act_f32(int n, int c, float* __restrict__ dx, const float* __restrict__ dy,
-                                                     const float* __restrict__ x, const float* __restrict__ mean,
-                                                     const float* __restrict__ k1, const float* __restrict__ c0,
-                                                     const float* __restrict__ negK2, const float* __restrict__ a,
-                                                     const float* __restrict__ b, int act) {
+                                                 const float* __restrict__ negK2, const float* __restrict__ a,
+                                                 const float* __restrict__ b, int act) {
     GRID_STRIDE_LOOP(i, n) {
         int ch = i % (unsigned int)c;
         float xm = x[i] - mean[ch];
-        float g = bn_masked(dy[i], fmaf(xm, a[ch], b[ch]), act);
+        float g = dy[i];
+        if (act) g = bn_masked(g, fmaf(xm, a[ch], b[ch]), act);
         dx[i] = fmaf(xm, negK2[ch], g - c0[ch]) * k1[ch];
     }
 }
+

@@ -79,22 +79,27 @@ final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
         return Math.max(1, (rows + chunk - 1) / chunk);
     }
 
-    /** Queues the partial sums of mode 0 (statistics) or 1 (gradients) into a new [2, splits, c] tensor. */
-    private Tensor partials(int rows, int c, Tensor x, Tensor dy, Tensor mean, int mode) {
+    /**
+     * Queues the partial sums of mode 0 (statistics) or 1 (gradients of dy masked by activation
+     * {@code act}, with the forward's a, b at device addresses {@code pa}, {@code pb}; act 0: none,
+     * pa and pb unused) into a new [2, splits, c] tensor.
+     */
+    private Tensor partials(int rows, int c, Tensor x, Tensor dy, Tensor mean, long pa, long pb, int act, int mode) {
         int chunk = chunk(rows, c);
         int splits = splits(rows, chunk);
         Tensor partial = ops.out(Shape.of(2, splits, c));
         ops.launch(MODULE, "bn_partial_f32", (c + CHANNELS_PER_BLOCK - 1) / CHANNELS_PER_BLOCK, splits, CHANNELS_PER_BLOCK,
                 new KernelArgs().i32(rows).i32(c).i32(chunk).ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(x))
-                        .ptr(CudaOps.ptrOrNull(dy)).ptr(CudaOps.ptrOrNull(mean)).i32(mode));
+                        .ptr(CudaOps.ptrOrNull(dy)).ptr(CudaOps.ptrOrNull(mean)).ptr(pa).ptr(pb).i32(act).i32(mode));
         return partial;
     }
 
-    private void apply(Tensor y, Tensor x, Tensor mean, Tensor a, Tensor b) {
+    /** y = act((x - mean) * a + b), a and b at device addresses {@code pa}, {@code pb}. */
+    private void apply(Tensor y, Tensor x, Tensor mean, long pa, long pb, int act) {
         int n = x.numel();
         int c = x.dim(-1);
         ops.launch1d(MODULE, "bn_apply_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(y)).ptr(CudaOps.ptr(x))
-                .ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(a)).ptr(CudaOps.ptr(b)));
+                .ptr(CudaOps.ptr(mean)).ptr(pa).ptr(pb).i32(act));
     }
 
     // ---- forward -------------------------------------------------------------------------------
@@ -124,13 +129,11 @@ final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
         Tensor affine = ops.out(Shape.of(2, c));
         if (c == 0) return new FusedBatchNormKernels.Training(y, mean, variance, affine);
         long pa = CudaOps.ptr(affine), pb = pa + (long) c * Float.BYTES;
-        try (Tensor partial = partials(rows, c, x, null, null, 0)) {
+        try (Tensor partial = partials(rows, c, x, null, null, 0, 0, 0, 0)) {
             ops.launch1d(MODULE, "bn_stats_finish_f32", c, new KernelArgs().i32(rows).i32(c).i32(partial.dim(1))
                     .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(x)).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(offset))
                     .f32(epsilon).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(variance)).ptr(pa).ptr(pb));
-            int n = x.numel();
-            ops.launch1d(MODULE, "bn_apply_act_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(y)).ptr(CudaOps.ptr(x))
-                    .ptr(CudaOps.ptr(mean)).ptr(pa).ptr(pb).i32(code(act)));
+            apply(y, x, mean, pa, pb, code(act));
         }
         return new FusedBatchNormKernels.Training(y, mean, variance, affine);
     }
@@ -158,35 +161,51 @@ final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
              Tensor b = ops.out(Shape.of(c))) {
             ops.launch1d(MODULE, "bn_coeffs_f32", c, new KernelArgs().i32(c).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(offset))
                     .ptr(CudaOps.ptr(variance)).f32(epsilon).ptr(CudaOps.ptr(a)).ptr(CudaOps.ptr(b)));
-            apply(y, x, mean, a, b);
+            apply(y, x, mean, CudaOps.ptr(a), CudaOps.ptr(b), 0);
         }
         return y;
     }
 
     // ---- backward ------------------------------------------------------------------------------
 
-    private Grads backward(String op, Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon, boolean training) {
+    /**
+     * dx, dscale, doffset; training: the statistics are the batch's; {@code affine} (the forward's
+     * [2, c] a, b) and {@code activation}: dy is first masked by the fused activation's gradient.
+     */
+    private Grads backward(String op, Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon, boolean training,
+                           Tensor affine, Activation activation) {
         checkX(op, x);
         checkLike(op, "dy", dy, x);
         checkChannel(op, "scale", scale, x, true);
         checkChannel(op, "mean", mean, x, false);
         checkChannel(op, "variance", variance, x, false);
         int c = x.dim(-1), rows = rows(x);
+        int act = code(activation);
+        if (act != 0) {
+            if (affine == null) throw new IllegalArgumentException(op + ": affine is required (x " + x.shape() + ")");
+            ops.checkF32(op, "affine", affine);
+            if (!affine.shape().equals(Shape.of(2, c))) {
+                throw new IllegalArgumentException(op + ": affine shape " + affine.shape() + " != [2, " + c + "] (x " + x.shape()
+                        + "): pass the affine of this backend's trainingForward");
+            }
+        }
         Tensor dx = ops.out(x.shape());
         Tensor dscale = ops.out(Shape.of(c));
         Tensor doffset = ops.out(Shape.of(c));
         if (c == 0) return new Grads(dx, dscale, doffset);
-        try (Tensor partial = partials(rows, c, x, dy, mean, 1);
+        long pa = act == 0 ? 0 : CudaOps.ptr(affine), pb = act == 0 ? 0 : pa + (long) c * Float.BYTES;
+        try (Tensor partial = partials(rows, c, x, dy, mean, pa, pb, act, 1);
              Tensor k1 = ops.out(Shape.of(c));
              Tensor c0 = ops.out(Shape.of(c));
              Tensor negK2 = ops.out(Shape.of(c))) {
             ops.launch1d(MODULE, "bn_grad_finish_f32", c, new KernelArgs().i32(rows).i32(c).i32(partial.dim(1))
-                    .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptr(variance)).f32(epsilon).i32(training)
+                    .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptr(variance)).f32(epsilon).i32(training ? 1 : 0)
                     .ptr(CudaOps.ptr(dscale)).ptr(CudaOps.ptr(doffset)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0))
                     .ptr(CudaOps.ptr(negK2)));
             int n = x.numel();
             ops.launch1d(MODULE, "bn_backward_apply_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy))
-                    .ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0)).ptr(CudaOps.ptr(negK2)));
+                    .ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0)).ptr(CudaOps.ptr(negK2))
+                    .ptr(pa).ptr(pb).i32(act));
         }
         return new Grads(dx, dscale, doffset);
     }
@@ -196,52 +215,16 @@ final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
                                   Activation activation) {
         String op = "fusedBatchNorm trainingBackward";
         if (activation == null) throw new IllegalArgumentException(op + ": activation is required");
-        checkX(op, x);
-        checkLike(op, "dy", dy, x);
-        checkChannel(op, "scale", scale, x, true);
-        checkChannel(op, "mean", mean, x, false);
-        checkChannel(op, "variance", variance, x, false);
-        int c = x.dim(-1), rows = rows(x);
-        if (affine == null) throw new IllegalArgumentException(op + ": affine is required (x " + x.shape() + ")");
-        ops.checkF32(op, "affine", affine);
-        if (!affine.shape().equals(Shape.of(2, c))) {
-            throw new IllegalArgumentException(op + ": affine shape " + affine.shape() + " != [2, " + c + "] (x " + x.shape()
-                    + "): pass the affine of this backend's trainingForward");
-        }
-        Tensor dx = ops.out(x.shape());
-        Tensor dscale = ops.out(Shape.of(c));
-        Tensor doffset = ops.out(Shape.of(c));
-        if (c == 0) return new Grads(dx, dscale, doffset);
-        long pa = CudaOps.ptr(affine), pb = pa + (long) c * Float.BYTES;
-        int act = code(activation);
-        int chunk = chunk(rows, c);
-        int splits = splits(rows, chunk);
-        try (Tensor partial = ops.out(Shape.of(2, splits, c));
-             Tensor k1 = ops.out(Shape.of(c));
-             Tensor c0 = ops.out(Shape.of(c));
-             Tensor negK2 = ops.out(Shape.of(c))) {
-            ops.launch(MODULE, "bn_grad_partial_act_f32", (c + CHANNELS_PER_BLOCK - 1) / CHANNELS_PER_BLOCK, splits, CHANNELS_PER_BLOCK,
-                    new KernelArgs().i32(rows).i32(c).i32(chunk).ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(dy))
-                            .ptr(CudaOps.ptr(mean)).ptr(pa).ptr(pb).i32(act));
-            ops.launch1d(MODULE, "bn_grad_finish_f32", c, new KernelArgs().i32(rows).i32(c).i32(splits)
-                    .ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptr(variance)).f32(epsilon).i32(1)
-                    .ptr(CudaOps.ptr(dscale)).ptr(CudaOps.ptr(doffset)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0))
-                    .ptr(CudaOps.ptr(negK2)));
-            int n = x.numel();
-            ops.launch1d(MODULE, "bn_backward_apply_act_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy))
-                    .ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0)).ptr(CudaOps.ptr(negK2))
-                    .ptr(pa).ptr(pb).i32(act));
-        }
-        return new Grads(dx, dscale, doffset);
+        return backward(op, dy, x, scale, mean, variance, epsilon, true, affine, activation);
     }
 
     @Override
     public Grads trainingBackward(Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon) {
-        return backward("batchNorm trainingBackward", dy, x, scale, mean, variance, epsilon, true);
+        return backward("batchNorm trainingBackward", dy, x, scale, mean, variance, epsilon, true, null, Activation.NONE);
     }
 
     @Override
     public Grads inferenceBackward(Tensor dy, Tensor x, Tensor scale, Tensor mean, Tensor variance, float epsilon) {
-        return backward("batchNorm inferenceBackward", dy, x, scale, mean, variance, epsilon, false);
+        return backward("batchNorm inferenceBackward", dy, x, scale, mean, variance, epsilon, false, null, Activation.NONE);
     }
 }
