@@ -58,12 +58,8 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ A, const flo
     __shared__ __align__(32) float Bs[2][BK][BN + PAD];
 
     const int tid = threadIdx.x;
-    const int nTiles = (g.N + BN - 1) / BN;
-    const int split = blockIdx.y / nTiles;
-    const int m0 = blockIdx.x * BM;
-    const int n0 = (blockIdx.y % nTiles) * BN;
-    const int kBegin = split * g.kChunk;
-    const int kEnd = min(g.K, kBegin + g.kChunk);
+    const ConvTile tile = conv_tile(g, BM, BN);
+    const int split = tile.split, m0 = tile.m0, n0 = tile.n0, kBegin = tile.kBegin, kEnd = tile.kEnd;
     // Gathered channels of a tap: Cin forward, Cout backward-input.
     const int chans = MODE == MODE_BWDI ? g.cout : g.c;
 
@@ -214,24 +210,8 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ A, const flo
             *reinterpret_cast<float4*>(&Bs[buf][e / (BN / 4)][4 * (e % (BN / 4))]) = v;
         }
     };
-    // out = act(v * scale[n] + shift[n]) at C[split][m][n].
+    // out = act(v * scale[n] + shift[n]) at C[split][m][n] (conv_c_row, conv_finish).
     float* Cs = C + (size_t)split * g.M * g.N;
-    // C row of GEMM row m: row-major, except backward-input's phase rows, scattered over dx.
-    auto crow = [&](int m) {
-        if constexpr (MODE != MODE_BWDI) {
-            return Cs + (size_t)m * g.N;
-        } else {
-            int j = m % ph.wp, t = m / ph.wp, i = t % ph.hp, b = t / ph.hp;
-            return Cs + ((size_t)(b * g.h + ph.py + i * g.sh) * g.w + ph.px + j * g.sw) * g.N;
-        }
-    };
-    auto finish = [&](float v, int n) {
-        if (scale) v *= scale[n];
-        if (shift) v += shift[n];
-        if (g.act >= 1) v = fmaxf(v, 0.f);
-        if (g.act == 2) v = fminf(v, 6.f);
-        return v;
-    };
 
     if (kBegin < kEnd) {
         loadA(kBegin);
@@ -276,15 +256,16 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ A, const flo
         for (int i = 0; i < 8; i++) {
             int m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
             if (m >= g.M) continue;
-            float* row = crow(m);
+            float* row = conv_c_row<MODE>(Cs, g, ph, m);
             for (int j = 0; j < TN / 4; j++) {
                 int n = n0 + j * 64 + tx * 4;
                 if (g.vecC && n < g.N) {
-                    *reinterpret_cast<float4*>(row + n) = make_float4(finish(acc[i][j * 4], n), finish(acc[i][j * 4 + 1], n + 1),
-                                                                      finish(acc[i][j * 4 + 2], n + 2), finish(acc[i][j * 4 + 3], n + 3));
+                    *reinterpret_cast<float4*>(row + n) =
+                        make_float4(conv_finish(acc[i][j * 4], n, scale, shift, g.act), conv_finish(acc[i][j * 4 + 1], n + 1, scale, shift, g.act),
+                                    conv_finish(acc[i][j * 4 + 2], n + 2, scale, shift, g.act), conv_finish(acc[i][j * 4 + 3], n + 3, scale, shift, g.act));
                 } else {
                     for (int jj = 0; jj < 4; jj++)
-                        if (n + jj < g.N) row[n + jj] = finish(acc[i][j * 4 + jj], n + jj);
+                        if (n + jj < g.N) row[n + jj] = conv_finish(acc[i][j * 4 + jj], n + jj, scale, shift, g.act);
                 }
             }
         }
@@ -334,10 +315,10 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ A, const flo
                 int m = m0 + wm0 + i * 16 + (lane >> 1);
                 int nb = n0 + wn0 + j * 16 + (lane & 1) * 8;
                 if (m < g.M) {
-                    float* row = crow(m);
+                    float* row = conv_c_row<MODE>(Cs, g, ph, m);
                     const float* src = stage + (lane >> 1) * CLD + (lane & 1) * 8;
                     for (int c = 0; c < 8; c++)
-                        if (nb + c < g.N) row[nb + c] = finish(src[c], nb + c);
+                        if (nb + c < g.N) row[nb + c] = conv_finish(src[c], nb + c, scale, shift, g.act);
                 }
                 __syncwarp();  // the next store_matrix_sync overwrites the staging tile
             }

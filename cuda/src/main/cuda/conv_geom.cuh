@@ -52,3 +52,40 @@ __device__ __forceinline__ void conv_taps(const ConvGeom& g, const ConvPhase& ph
         ky = t / g.kw;
     }
 }
+
+// A block's tile of C (grid: x = row tiles of bm, y = column tiles of bn x K splits): its split, first
+// row and column, and K range [kBegin, kEnd).
+struct ConvTile {
+    int split, m0, n0, kBegin, kEnd;
+};
+
+__device__ __forceinline__ ConvTile conv_tile(const ConvGeom& g, int bm, int bn) {
+    int nTiles = (g.N + bn - 1) / bn;
+    ConvTile t;
+    t.split = blockIdx.y / nTiles;
+    t.m0 = blockIdx.x * bm;
+    t.n0 = (blockIdx.y % nTiles) * bn;
+    t.kBegin = t.split * g.kChunk;
+    t.kEnd = min(g.K, t.kBegin + g.kChunk);
+    return t;
+}
+
+// Row m of C in the split's slab Cs: row-major, except the input gradient's phase rows, scattered over dx.
+template <int MODE>
+__device__ __forceinline__ float* conv_c_row(float* Cs, const ConvGeom& g, const ConvPhase& ph, int m) {
+    if constexpr (MODE != MODE_BWDI) {
+        return Cs + (size_t)m * g.N;
+    } else {
+        int j = m % ph.wp, t = m / ph.wp, i = t % ph.hp, b = t / ph.hp;
+        return Cs + ((size_t)(b * g.h + ph.py + i * g.sh) * g.w + ph.px + j * g.sw) * g.N;
+    }
+}
+
+// The epilogue out = act(v * scale[n] + shift[n]): null scale = 1, null shift = 0; act 0 none, 1 relu, 2 relu6.
+__device__ __forceinline__ float conv_finish(float v, int n, const float* scale, const float* shift, int act) {
+    if (scale) v *= scale[n];
+    if (shift) v += shift[n];
+    if (act >= 1) v = fmaxf(v, 0.f);
+    if (act == 2) v = fminf(v, 6.f);
+    return v;
+}

@@ -55,12 +55,8 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
     __shared__ __align__(16) int rowAt[BM][4];
 
     const int tid = threadIdx.x;
-    const int nTiles = (g.N + BN - 1) / BN;
-    const int split = blockIdx.y / nTiles;
-    const int m0 = blockIdx.x * BM;
-    const int n0 = (blockIdx.y % nTiles) * BN;
-    const int kBegin = split * g.kChunk;
-    const int kEnd = min(g.K, kBegin + g.kChunk);
+    const ConvTile tile = conv_tile(g, BM, BN);
+    const int split = tile.split, m0 = tile.m0, n0 = tile.n0, kBegin = tile.kBegin, kEnd = tile.kEnd;
     const int chans = MODE == MODE_BWDI ? g.cout : g.c;
 
     // ---- gather state (no integer division per copy: the SM's ALU pipe would bound the kernel) ----
@@ -257,31 +253,19 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
 
     // ---- epilogue: lane (gq, tq) holds rows gq, gq + 8 and columns 2 tq, 2 tq + 1 of each mma tile ----
     float* Cs = C + (size_t)split * g.M * g.N;
-    auto finish = [&](float v, int n) {
-        if (scale) v *= scale[n];
-        if (shift) v += shift[n];
-        if (g.act >= 1) v = fmaxf(v, 0.f);
-        if (g.act == 2) v = fminf(v, 6.f);
-        return v;
-    };
 #pragma unroll
     for (int i = 0; i < FM; i++) {
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             int m = m0 + wm0 + i * 16 + gq + 8 * h;
             if (m >= g.M) continue;
-            float* row;
-            if constexpr (MODE != MODE_BWDI) {
-                row = Cs + (size_t)m * g.N;
-            } else {  // the phase's input pixel: rows scattered over dx
-                int jx = m % ph.wp, t = m / ph.wp, iy = t % ph.hp, b = t / ph.hp;
-                row = Cs + ((size_t)(b * g.h + ph.py + iy * g.sh) * g.w + ph.px + jx * g.sw) * g.N;
-            }
+            float* row = conv_c_row<MODE>(Cs, g, ph, m);
 #pragma unroll
             for (int j = 0; j < FN; j++) {
                 int n = n0 + wn0 + j * 8 + 2 * tq;  // N is a multiple of 4: n < N means n + 1 < N
                 if (n >= g.N) continue;
-                float2 v = make_float2(finish(acc[i][j][2 * h], n), finish(acc[i][j][2 * h + 1], n + 1));
+                float2 v = make_float2(conv_finish(acc[i][j][2 * h], n, scale, shift, g.act),
+                                       conv_finish(acc[i][j][2 * h + 1], n + 1, scale, shift, g.act));
                 if (g.vecC) {
                     *reinterpret_cast<float2*>(row + n) = v;
                 } else {
