@@ -81,6 +81,17 @@ class EmulatorSelfTest {
         return Float.intBitsToFloat((u + 0x1000) & 0xffffe000);
     }
 
+    /** got [rows x cols] = a [rows x 8] x b [8 x cols] (row-major) of the tf32-rounded operands, within float accumulation. */
+    private static void assertTf32Product(float[] got, float[] a, float[] b, int rows, int cols, String name) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                float s = 0;
+                for (int k = 0; k < 8; k++) s += tf32(a[i * 8 + k]) * tf32(b[k * cols + j]);
+                assertEquals(s, got[i * cols + j], 1e-6f, name + "[" + i + "][" + j + "]");
+            }
+        }
+    }
+
     @Test
     void wmmaTf32RoundsTiesAwayFromZeroAndRejectsMisuse() {
         CudaDevice d = Emulator.device();
@@ -101,13 +112,7 @@ class EmulatorSelfTest {
             float[] got = out.toFloatArray();
             assertEquals(1f + 0x1p-10f, tf32(a[0]));
             assertEquals(-(1f + 0x1p-10f), tf32(a[1]));
-            for (int i = 0; i < 16; i++) {
-                for (int j = 0; j < 16; j++) {
-                    float s = 0;
-                    for (int k = 0; k < 8; k++) s += tf32(a[i * 8 + k]) * tf32(b[k * 16 + j]);
-                    assertEquals(s, got[i * 16 + j], 1e-6f, "c[" + i + "][" + j + "]");
-                }
-            }
+            assertTf32Product(got, a, b, 16, 16, "c");
             Emulator.EmulatorError e = assertThrows(Emulator.EmulatorError.class, () -> d.launch("emu_selftest", "emu_wmma_tf32", 1, 1, 32,
                     new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta)).ptr(CudaOps.ptr(tb)).i32(0).i32(-1)));
             assertTrue(e.getMessage().contains("nonzero low 13 bits"), e.getMessage());
@@ -131,13 +136,7 @@ class EmulatorSelfTest {
             d.launch("emu_selftest", "emu_mma_m16n8k8", 1, 1, 32, new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta))
                     .ptr(CudaOps.ptr(tb)).i32(1));
             float[] got = out.toFloatArray();
-            for (int i = 0; i < 16; i++) {
-                for (int j = 0; j < 8; j++) {
-                    float s = 0;
-                    for (int k = 0; k < 8; k++) s += tf32(a[i * 8 + k]) * tf32(b[k * 8 + j]);
-                    assertEquals(s, got[i * 8 + j], 1e-6f, "d[" + i + "][" + j + "]");
-                }
-            }
+            assertTf32Product(got, a, b, 16, 8, "d");
             Emulator.EmulatorError e = assertThrows(Emulator.EmulatorError.class, () -> d.launch("emu_selftest", "emu_mma_m16n8k8", 1, 1, 32,
                     new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta)).ptr(CudaOps.ptr(tb)).i32(0)));
             assertTrue(e.getMessage().contains("nonzero low 13 bits"), e.getMessage());

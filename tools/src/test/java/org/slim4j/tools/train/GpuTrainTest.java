@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -152,12 +151,7 @@ class GpuTrainTest {
 
     @Test
     void trainAndEvalCommandLinesOnCuda(@TempDir Path tmp) throws IOException {
-        Path src = tmp.resolve("src");
-        SyntheticIdx.write(src, "train", 64);
-        SyntheticIdx.write(src, "t10k", 16);
-        Path data = tmp.resolve("data");
-        assertEquals(Main.EXIT_OK, Main.run(new String[] {"download_and_convert_data", "--dataset_name=fashion_mnist", "--dataset_dir=" + data,
-            "--source=" + src}, new PrintStream(OutputStream.nullOutputStream()), System.err));
+        Path data = SyntheticIdx.fashionMnist(tmp, 64, 16);
         Path dir = tmp.resolve("train");
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();

@@ -1,10 +1,15 @@
 package org.slim4j.tools.train;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
+import org.slim4j.tools.Main;
 
 /** MNIST-style gzip IDX files of patterned 28x28 images (labels 0..9 in turn), for download_and_convert_data --source. */
 public final class SyntheticIdx {
@@ -26,5 +31,23 @@ public final class SyntheticIdx {
             o.writeInt(n);
             for (int i = 0; i < n; i++) o.write(i % 10);
         }
+    }
+
+    /**
+     * A fashion_mnist dataset of {@code train} / {@code test} patterned examples in {@code tmp/data}:
+     * IDX files in {@code tmp/src} converted by {@code download_and_convert_data --source}.
+     */
+    public static Path fashionMnist(Path tmp, int train, int test) throws IOException {
+        Path src = tmp.resolve("src");
+        write(src, "train", train);
+        write(src, "t10k", test);
+        Path data = tmp.resolve("data");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(new String[] {"download_and_convert_data", "--dataset_name=fashion_mnist", "--dataset_dir=" + data,
+            "--source=" + src}, new PrintStream(OutputStream.nullOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        if (status != Main.EXIT_OK) {
+            throw new IllegalStateException("download_and_convert_data exited " + status + ": " + err.toString(StandardCharsets.UTF_8));
+        }
+        return data;
     }
 }
