@@ -99,14 +99,24 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean supports(Class<?> family) {
-        // Under --kernels=vendor batch norm is cuDNN's: layers then run it and the activation as two ops.
-        if (family == FusedBatchNormKernels.class && device.options().kernels() == CudaOptions.Kernels.VENDOR) return false;
+        // The fused batch norm extends the hand-written one: where batch norm is cuDNN's (--kernels=vendor),
+        // layers run cuDNN's and the activation as two ops.
+        if (family == FusedBatchNormKernels.class && fromVendor(BatchNormKernels.class)) return false;
         try {
             if (VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status)) return true;
         } catch (IllegalStateException e) {
             return false;  // --kernels=vendor without cuDNN: kernels() says why
         }
         return families.containsKey(family);
+    }
+
+    /** Whether the --kernels rule gives {@code family} to cuDNN (also when cuDNN was asked for and did not load). */
+    private boolean fromVendor(Class<?> family) {
+        try {
+            return VendorKernels.use(family, device.options().kernels(), CudnnLibrary::status);
+        } catch (IllegalStateException e) {
+            return true;
+        }
     }
 
     /** Simple names of the implemented families ({@link #FAMILIES}). */

@@ -109,6 +109,8 @@ final class Trainer {
     private List<Device> cloneDevices;
     /** The variables' replicas on the other clone devices; null when every clone runs on {@code device}. */
     private CloneReplicas replicas;
+    /** A later clone runs on {@code device}: its batch-norm statistics updates are undone (TF keeps the first clone's). */
+    private boolean restoresMovingStatistics;
     private VariableStore store;
     private TrainStep trainStep;
     private Optimizer optimizer;
@@ -245,6 +247,7 @@ final class Trainer {
         optimizer.createSlots(paramsToTrain);
         if (optimizer instanceof ResumableAdam adam) adam.createNonSlots();
         trainStep = new TrainStep(fn, store, numClasses, weightDecay, labelSmoothing, numClones, optimizer, paramsToTrain);
+        for (int c = 1; c < numClones; c++) restoresMovingStatistics |= cloneDevice(c) == device;
         if (cloneDevices.stream().anyMatch(d -> d != device)) {
             replicas = new CloneReplicas(fn, store, cloneDevices.subList(0, Math.min(numClones, cloneDevices.size())), seed, numClasses,
                 weightDecay, labelSmoothing, numClones, imageSize, channels, optimizer);
@@ -577,7 +580,7 @@ final class Trainer {
                     if (dc != device) replicas.gatherGradients(dc);
                     // TF runs the batch-norm updates of the first clone only: undo the later clones' ones on the
                     // variables' device (a replica's are overwritten by the next refresh).
-                    if (numClones > 1) {
+                    if (restoresMovingStatistics) {
                         if (c == 0) movingStats = snapshotMovingStatistics();
                         else if (dc == device) restoreMovingStatistics(movingStats);
                     }
