@@ -60,6 +60,8 @@ public final class Conv2dCpu implements ConvKernels {
      */
     static int WINOGRAD_MIN_PIXELS = 15 * 15;
     static int WINOGRAD_FILTER_MIN_PIXELS = 24 * 24;
+    /** Output pixels per image from which Winograd F(2x2, 5x5) is taken (see {@link Winograd5x5}). */
+    static int WINOGRAD5_MIN_PIXELS = 8 * 8;
 
     // ---- forward ------------------------------------------------------------------------------
 
@@ -100,6 +102,11 @@ public final class Conv2dCpu implements ConvKernels {
         final int c = g.c();
         if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD_MIN_PIXELS && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
             Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 3 + kx) * c + ci) * cout + co],
+                    y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
+            return;
+        }
+        if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD5_MIN_PIXELS && Winograd5x5.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
+            Winograd5x5.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 5 + kx) * c + ci) * cout + co],
                     y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
         }
@@ -258,6 +265,12 @@ public final class Conv2dCpu implements ConvKernels {
             Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
                     (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci],
                     dx, dxo, g.h(), g.w(), c, g.padTop() - 2, g.padLeft() - 2, null);
+            return;
+        }
+        if (WINOGRAD && g.h() * g.w() >= WINOGRAD5_MIN_PIXELS && Winograd5x5.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
+            Winograd5x5.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
+                    (ky, kx, ci, co) -> w[wo + (((4 - ky) * 5 + (4 - kx)) * c + co) * cout + ci],
+                    dx, dxo, g.h(), g.w(), c, g.padTop() - 4, g.padLeft() - 4, null);
             return;
         }
         if (g.pointwise()) {

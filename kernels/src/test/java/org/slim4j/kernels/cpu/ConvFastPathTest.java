@@ -21,7 +21,7 @@ import org.slim4j.tensor.testing.Close;
  * The speed paths at sizes where every blocking decision matters: implicit-GEMM convolution
  * (several M blocks per core, K blocks that end inside a kernel row, ragged N panels, windows
  * that hang over every border, the flipped-filter input gradient, pixel slices of the filter
- * gradient), the Winograd F(2x2, 3x3) path against both, the depthwise row kernels (3x3 interior fast path and the
+ * gradient), the Winograd F(2x2, 3x3) and F(2x2, 5x5) paths against both, the depthwise row kernels (3x3 interior fast path and the
  * generic borders, vector body + channel tail) and the GEMM drivers themselves, each against the
  * float64 reference or a plain triple loop.
  */
@@ -121,6 +121,49 @@ class ConvFastPathTest {
                 if (g == small) assertTrue(diff == 0, "7x7 output takes the implicit GEMM (same bits as WINOGRAD off)");
                 else assertTrue(diff > 0, "28x28 output takes Winograd (different rounding from the GEMM)");
             }
+        }
+    }
+
+    /** Geometries the Winograd F(2x2, 5x5) path takes (5x5, unit stride, vector-multiple channels). */
+    private static final List<Geo> WINOGRAD5 = List.of(
+            new Geo(2, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, Padding.SAME),    // LeNet's second layer, batch 2
+            new Geo(2, 13, 11, 16, 5, 5, 24, 1, 1, 1, 1, Padding.SAME),    // odd output: partial tiles at both edges
+            new Geo(1, 12, 15, 80, 5, 5, 16, 1, 1, 1, 1, Padding.VALID),   // Cin 80: a full and a partial K block
+            new Geo(3, 9, 10, 24, 5, 5, 40, 1, 1, 1, 1, Padding.SAME),     // padding on every side of most tiles
+            new Geo(2, 35, 33, 16, 5, 5, 16, 1, 1, 1, 1, Padding.SAME));   // several tile blocks per core
+
+    @Test
+    void winograd5x5MatchesFloat64AndTheImplicitGemm() {
+        int minPixels = Conv2dCpu.WINOGRAD5_MIN_PIXELS;
+        Conv2dCpu.WINOGRAD5_MIN_PIXELS = 0;
+        try {
+            long seed = 1300;
+            for (Geo g : WINOGRAD5) {
+                assertTrue(Winograd5x5.applies(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.c, g.cout), "Winograd 5x5 applies to " + g);
+                checkConv(g, seed += 3);
+                try (TensorScope scope = TensorScope.open()) {
+                    Tensor x = rnd(seed, DType.FLOAT32, g.n, g.h, g.w, g.c);
+                    Tensor f = rnd(seed + 1, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
+                    Tensor y = conv.conv2d(x, f, g.spec());
+                    Tensor dx = conv.conv2dBackpropInput(x.shape(), f, y, g.spec());
+                    boolean saved = Conv2dCpu.WINOGRAD;
+                    Tensor yGemm;
+                    Tensor dxGemm;
+                    try {
+                        Conv2dCpu.WINOGRAD = false;
+                        yGemm = conv.conv2d(x, f, g.spec());
+                        dxGemm = conv.conv2dBackpropInput(x.shape(), f, y, g.spec());
+                    } finally {
+                        Conv2dCpu.WINOGRAD = saved;
+                    }
+                    Close.assertClose(yGemm, y, 1e-5, "Winograd 5x5 vs implicit GEMM forward " + g);
+                    Close.assertClose(dxGemm, dx, 1e-5, "Winograd 5x5 vs implicit GEMM input gradient " + g);
+                    assertTrue(Close.maxAbsDiff(yGemm.toDoubleArray(), y.toDoubleArray()) > 0, "distinct forward paths " + g);
+                    assertTrue(Close.maxAbsDiff(dxGemm.toDoubleArray(), dx.toDoubleArray()) > 0, "distinct input-gradient paths " + g);
+                }
+            }
+        } finally {
+            Conv2dCpu.WINOGRAD5_MIN_PIXELS = minPixels;
         }
     }
 

@@ -1,0 +1,279 @@
+package org.slim4j.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 5x5, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
+ * filtering F(2x2, 5x5): Y = A^T [ (G g G^T) . (B^T d B) ] A on 6x6 input tiles with stride 2, so
+ * 36 multiplies make 4 outputs instead of 100. NHWC source and destination, channels multiples of
+ * the vector length. Used for the forward pass and, with the filter flipped and its channels
+ * swapped, for the input gradient (LeNet's and CifarNet's second layers, Inception's 5x5 branch);
+ * {@link Conv2dCpu} picks it when it applies. The work is laid out as in {@link Winograd3x3}:
+ * filter transformed once per call into 36 Cin x Cout matrices packed as Sgemm B panels; output
+ * tiles in blocks per task; per block the input transform writes row-major A panels, 36 small GEMMs
+ * run on {@link Sgemm#kernelRows}, and the output transform writes NHWC (then the epilogue).
+ *
+ * <p>The matrices are Toom-Cook's for the interpolation points 0, 1, -1, 1/2, -1/2 and infinity
+ * (Lavin and Gray's construction). With +-1/2 instead of +-2 the entries of B^T stay within 5/4,
+ * which keeps the float32 error to a few 1e-6 of the output scale (about 7x F(2x2, 3x3)'s; with
+ * +-2 it is twice that).
+ */
+final class Winograd5x5 {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    private static final int NR = Sgemm.NR;
+    private static final int KS = Sgemm.KS;
+    private static final int MR4 = Sgemm.MR4;
+    /** Tile side (input) and the number of Winograd positions. */
+    private static final int T = 6;
+    private static final int P = T * T;
+    /** Floats of V plus M per tile block (~768 KiB: L2). */
+    private static final int BLOCK_FLOATS = 192 * 1024;
+
+    /** G (6 x 5): U = G g G^T. Rows are the points 0, 1, -1, 1/2, -1/2, infinity. */
+    private static final double[][] G = {
+        {4, 0, 0, 0, 0},
+        {2.0 / 3, 2.0 / 3, 2.0 / 3, 2.0 / 3, 2.0 / 3},
+        {2.0 / 3, -2.0 / 3, 2.0 / 3, -2.0 / 3, 2.0 / 3},
+        {-8.0 / 3, -4.0 / 3, -2.0 / 3, -1.0 / 3, -1.0 / 6},
+        {-8.0 / 3, 4.0 / 3, -2.0 / 3, 1.0 / 3, -1.0 / 6},
+        {0, 0, 0, 0, 1},
+    };
+
+    private static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> M_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR4 * NR]);
+    /** Per worker: an edge tile's zero-padded 6x6 input, the half-transformed tile, and 2x2 outputs. */
+    private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[3 * P * VL]);
+
+    private Winograd5x5() {
+    }
+
+    /** Whether the Winograd path handles this convolution (5x5, unit strides and dilations, vector-multiple channels). */
+    static boolean applies(int kh, int kw, int sh, int sw, int dh, int dw, int cin, int cout) {
+        return kh == 5 && kw == 5 && sh == 1 && sw == 1 && dh == 1 && dw == 1
+                && cin % VL == 0 && cout % VL == 0 && cin >= 16 && cout >= 16;
+    }
+
+    /**
+     * dst[n, oy, ox, co] = sum over (ky, kx, ci) of src[n, oy + offY + ky, ox + offX + kx, ci] *
+     * g(ky, kx, ci, co), source cells outside [0, srcH) x [0, srcW) counting as zero; src is
+     * [n, srcH, srcW, cin], dst [n, dstH, dstW, cout], every element of dst written.
+     */
+    static void correlate(float[] src, int so, int n, int srcH, int srcW, int cin, Winograd3x3.Taps g,
+                          float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
+        final int np = Sgemm.panels(cout);
+        final float[] u = transformFilter(g, cin, cout, np);
+        final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
+        final int tiles = n * tH * tW;
+        final int kbs = Sgemm.ceilDiv(cin, KS);
+        int tb = BLOCK_FLOATS / (P * (kbs * KS + cout)) / MR4 * MR4;
+        final int tbMax = Math.max(2 * MR4, Math.min(64, tb));
+        final int units = Sgemm.ceilDiv(tiles, tbMax);
+        Parallel.forRange(units, 1, (u0, u1) -> {
+            float[] v = ThreadBuffers.floats(V_BUF, P * kbs * tbMax * KS);
+            float[] m = ThreadBuffers.floats(M_BUF, P * tbMax * cout);
+            float[] scratch = SCRATCH.get();
+            float[] patch = ThreadBuffers.floats(PATCH, 3 * P * VL);
+            for (int unit = u0; unit < u1; unit++) {
+                int t0 = unit * tbMax;
+                int tb1 = Math.min(tbMax, tiles - t0);
+                inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
+                for (int xi = 0; xi < P; xi++) {
+                    for (int kb = 0; kb < kbs; kb++) {
+                        int kc = Math.min(KS, cin - kb * KS);
+                        int vBase = (xi * kbs + kb) * tbMax * KS;
+                        for (int q = 0; q < np; q++) {
+                            int nr = Math.min(NR, cout - q * NR);
+                            int bo = (xi * np + q) * cin * NR + kb * KS * NR;
+                            int co = xi * tbMax * cout + q * NR;
+                            for (int ir = 0; ir < tb1; ir += MR4) {
+                                Sgemm.kernelRows(kc, v, vBase + ir * KS, u, bo, m, co + ir * cout, cout,
+                                        Math.min(MR4, tb1 - ir), nr, kb > 0, scratch);
+                            }
+                        }
+                    }
+                }
+                outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
+            }
+        });
+    }
+
+    /**
+     * U[xi nu] = G g G^T for every (ci, co), packed per position xi*6+nu as NR-wide B panels over
+     * the whole Cin: element (ci, co) at ((xi*6+nu) * np + co / NR) * cin * NR + ci * NR + co % NR.
+     * Computed in double, rounded once. The buffer belongs to the calling thread.
+     */
+    private static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
+        int size = P * np * cin * NR;
+        float[] u = ThreadBuffers.floats(U_BUF, size);
+        java.util.Arrays.fill(u, 0, size, 0f);
+        Parallel.forRange(cin, Math.max(1, 1024 / Math.max(1, cout)), (c0, c1) -> {
+            double[] gg = new double[25];
+            double[] t = new double[T * 5];
+            for (int ci = c0; ci < c1; ci++) {
+                for (int co = 0; co < cout; co++) {
+                    for (int a = 0; a < 5; a++) {
+                        for (int b = 0; b < 5; b++) gg[a * 5 + b] = g.get(a, b, ci, co);
+                    }
+                    // t = G g (6 x 5), then U = t G^T (6 x 6).
+                    for (int xi = 0; xi < T; xi++) {
+                        for (int b = 0; b < 5; b++) {
+                            double s = 0;
+                            for (int a = 0; a < 5; a++) s += G[xi][a] * gg[a * 5 + b];
+                            t[xi * 5 + b] = s;
+                        }
+                    }
+                    int base = (co / NR) * cin * NR + ci * NR + co % NR;
+                    int stride = np * cin * NR;
+                    for (int xi = 0; xi < T; xi++) {
+                        for (int nu = 0; nu < T; nu++) {
+                            double s = 0;
+                            for (int b = 0; b < 5; b++) s += t[xi * 5 + b] * G[nu][b];
+                            u[base + (xi * T + nu) * stride] = (float) s;
+                        }
+                    }
+                }
+            }
+        });
+        return u;
+    }
+
+    /**
+     * V[xi nu] = B^T d B for tiles [t0, t0 + tb) and every channel vector, written as row-major A
+     * panels: position p, K block kb, tile row tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS.
+     * A tile that touches the padding is first copied into a zero-filled 6 x 6 x VL patch.
+     */
+    private static void inputTransform(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int offY, int offX,
+                                       int t0, int tb, int tbMax, int kbs, float[] v, float[] patch) {
+        int plane = kbs * tbMax * KS;
+        int rowStride = srcW * cin;
+        int half = P * VL;  // patch: [0, half) the edge tile, [half, 2 half) the row-transformed tile
+        for (int tt = 0; tt < tb; tt++) {
+            int t = t0 + tt;
+            int img = t / (tH * tW);
+            int rem = t - img * tH * tW;
+            int ty = rem / tW;
+            int tx = rem - ty * tW;
+            int y0 = 2 * ty + offY;
+            int x0 = 2 * tx + offX;
+            boolean inside = y0 >= 0 && y0 + T <= srcH && x0 >= 0 && x0 + T <= srcW;
+            int base = so + ((img * srcH + y0) * srcW + x0) * cin;
+            for (int cb = 0; cb < cin; cb += VL) {
+                int kb = cb / KS;
+                int dstBase = (kb * tbMax + tt) * KS + cb - kb * KS;
+                float[] arr = src;
+                int a0 = base + cb, rs = rowStride, cs = cin;
+                if (!inside) {
+                    for (int a = 0; a < T; a++) {
+                        int iy = y0 + a;
+                        for (int b = 0; b < T; b++) {
+                            int ix = x0 + b;
+                            int d = (a * T + b) * VL;
+                            if (iy < 0 || iy >= srcH || ix < 0 || ix >= srcW) {
+                                java.util.Arrays.fill(patch, d, d + VL, 0f);
+                            } else {
+                                System.arraycopy(src, so + ((img * srcH + iy) * srcW + ix) * cin + cb, patch, d, VL);
+                            }
+                        }
+                    }
+                    arr = patch;
+                    a0 = 0;
+                    rs = T * VL;
+                    cs = VL;
+                }
+                // Rows: e[xi][b] = sum_a B^T[xi][a] d[a][b], one column b at a time.
+                for (int b = 0; b < T; b++) bt(arr, a0 + b * cs, rs, patch, half + b * VL, T * VL);
+                // Columns: V[xi][nu] = sum_b e[xi][b] B^T[nu][b].
+                for (int xi = 0; xi < T; xi++) bt(patch, half + xi * T * VL, VL, v, xi * T * plane + dstBase, plane);
+            }
+        }
+    }
+
+    /**
+     * out[j * outStride] = sum_i B^T[j][i] in[i0 + i * inStride] for j, i in 0..5, one vector each:
+     * B^T rows (1/4, 0, -5/4, 0, 1, 0), (0, -1/4, -1/4, 1, 1, 0), (0, 1/4, -1/4, -1, 1, 0),
+     * (0, -1/2, -1, 1/2, 1, 0), (0, 1/2, -1, -1/2, 1, 0), (0, 1/4, 0, -5/4, 0, 1).
+     */
+    private static void bt(float[] in, int i0, int inStride, float[] out, int o0, int outStride) {
+        FloatVector d0 = FloatVector.fromArray(S, in, i0);
+        FloatVector d1 = FloatVector.fromArray(S, in, i0 + inStride);
+        FloatVector d2 = FloatVector.fromArray(S, in, i0 + 2 * inStride);
+        FloatVector d3 = FloatVector.fromArray(S, in, i0 + 3 * inStride);
+        FloatVector d4 = FloatVector.fromArray(S, in, i0 + 4 * inStride);
+        FloatVector d5 = FloatVector.fromArray(S, in, i0 + 5 * inStride);
+        FloatVector quarter = FloatVector.broadcast(S, 0.25f);
+        FloatVector minusQuarter = FloatVector.broadcast(S, -0.25f);
+        FloatVector minusFiveQuarters = FloatVector.broadcast(S, -1.25f);
+        FloatVector p = d2.fma(minusQuarter, d4);    // d4 - d2/4
+        FloatVector q = d1.fma(minusQuarter, d3);    // d3 - d1/4
+        FloatVector r = d4.sub(d2);
+        FloatVector s = d3.sub(d1).mul(0.5f);
+        d0.fma(quarter, d2.fma(minusFiveQuarters, d4)).intoArray(out, o0);
+        p.add(q).intoArray(out, o0 + outStride);
+        p.sub(q).intoArray(out, o0 + 2 * outStride);
+        r.add(s).intoArray(out, o0 + 3 * outStride);
+        r.sub(s).intoArray(out, o0 + 4 * outStride);
+        d1.fma(quarter, d3.fma(minusFiveQuarters, d5)).intoArray(out, o0 + 5 * outStride);
+    }
+
+    /**
+     * out[o0] = m0 + m1 + m2 + m3 + m4 and out[o1] = m1 - m2 + (m3 - m4) / 2 + m5 (A^T's rows), with
+     * m_i = in[i0 + i * inStride].
+     */
+    private static void at(float[] in, int i0, int inStride, float[] out, int o0, int o1) {
+        FloatVector m0 = FloatVector.fromArray(S, in, i0);
+        FloatVector m1 = FloatVector.fromArray(S, in, i0 + inStride);
+        FloatVector m2 = FloatVector.fromArray(S, in, i0 + 2 * inStride);
+        FloatVector m3 = FloatVector.fromArray(S, in, i0 + 3 * inStride);
+        FloatVector m4 = FloatVector.fromArray(S, in, i0 + 4 * inStride);
+        FloatVector m5 = FloatVector.fromArray(S, in, i0 + 5 * inStride);
+        FloatVector sum = m1.add(m2);
+        FloatVector dif = m1.sub(m2);
+        m0.add(sum).add(m3.add(m4)).intoArray(out, o0);
+        m3.sub(m4).fma(FloatVector.broadcast(S, 0.5f), dif.add(m5)).intoArray(out, o1);
+    }
+
+    /** Y = A^T M A for tiles [t0, t0 + tb), clipped to the destination, plus the epilogue per pixel. */
+    private static void outputTransform(float[] m, int cout, int tH, int tW, int t0, int tb, int tbMax,
+                                        float[] dst, int dOff, int dstH, int dstW, Sgemm.Epilogue epi, float[] patch) {
+        int plane = tbMax * cout;
+        int s0 = 2 * P * VL;           // patch: the row-transformed tile, 2 x 6 vectors
+        int y0 = s0 + 2 * T * VL;      // then the 2 x 2 output vectors
+        for (int tt = 0; tt < tb; tt++) {
+            int t = t0 + tt;
+            int img = t / (tH * tW);
+            int rem = t - img * tH * tW;
+            int ty = rem / tW;
+            int tx = rem - ty * tW;
+            int oy = 2 * ty, ox = 2 * tx;
+            boolean down = oy + 1 < dstH, right = ox + 1 < dstW;
+            int p00 = (img * dstH + oy) * dstW + ox;
+            int p10 = p00 + dstW;
+            for (int cb = 0; cb < cout; cb += VL) {
+                int mb = tt * cout + cb;
+                // Rows: s[i][nu] = sum_xi A^T[i][xi] M[xi][nu], one column nu at a time.
+                for (int nu = 0; nu < T; nu++) at(m, nu * plane + mb, T * plane, patch, s0 + nu * VL, s0 + (T + nu) * VL);
+                // Columns: y[i][j] = sum_nu s[i][nu] A^T[j][nu].
+                at(patch, s0, VL, patch, y0, y0 + VL);
+                at(patch, s0 + T * VL, VL, patch, y0 + 2 * VL, y0 + 3 * VL);
+                System.arraycopy(patch, y0, dst, dOff + p00 * cout + cb, VL);
+                if (right) System.arraycopy(patch, y0 + VL, dst, dOff + (p00 + 1) * cout + cb, VL);
+                if (down) {
+                    System.arraycopy(patch, y0 + 2 * VL, dst, dOff + p10 * cout + cb, VL);
+                    if (right) System.arraycopy(patch, y0 + 3 * VL, dst, dOff + (p10 + 1) * cout + cb, VL);
+                }
+            }
+            if (epi != null) {
+                epi.apply(dst, dOff, cout, p00, 1, 0, cout);
+                if (right) epi.apply(dst, dOff, cout, p00 + 1, 1, 0, cout);
+                if (down) {
+                    epi.apply(dst, dOff, cout, p10, 1, 0, cout);
+                    if (right) epi.apply(dst, dOff, cout, p10 + 1, 1, 0, cout);
+                }
+            }
+        }
+    }
+}
