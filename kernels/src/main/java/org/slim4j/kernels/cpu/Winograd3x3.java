@@ -419,20 +419,32 @@ final class Winograd3x3 {
         e31.sub(e33).intoArray(v, 15 * plane + dstBase);
     }
 
+    /** The top-left output pixel (index in [n, dstH, dstW]) of 2x2 output tile t of tH x tW tiles per image. */
+    static int tilePixel(int t, int tH, int tW, int dstH, int dstW) {
+        int img = t / (tH * tW);
+        int rem = t - img * tH * tW;
+        int ty = rem / tW;
+        return (img * dstH + 2 * ty) * dstW + 2 * (rem - ty * tW);
+    }
+
+    /** The epilogue on each output pixel of a 2x2 tile at p00 (those inside the image: right, down). */
+    static void tileEpilogue(Sgemm.Epilogue epi, float[] dst, int dOff, int cout, int p00, int dstW, boolean right, boolean down) {
+        epi.apply(dst, dOff, cout, p00, 1, 0, cout);
+        if (right) epi.apply(dst, dOff, cout, p00 + 1, 1, 0, cout);
+        if (down) {
+            epi.apply(dst, dOff, cout, p00 + dstW, 1, 0, cout);
+            if (right) epi.apply(dst, dOff, cout, p00 + dstW + 1, 1, 0, cout);
+        }
+    }
+
     /** Y = A^T M A for tiles [t0, t0 + tb), clipped to the destination, plus the epilogue per pixel. */
     private static void outputTransform(float[] m, int cout, int tH, int tW, int t0, int tb, int tbMax,
                                         float[] dst, int dOff, int dstH, int dstW, Sgemm.Epilogue epi) {
         int plane = tbMax * cout;
         for (int tt = 0; tt < tb; tt++) {
-            int t = t0 + tt;
-            int img = t / (tH * tW);
-            int rem = t - img * tH * tW;
-            int ty = rem / tW;
-            int tx = rem - ty * tW;
-            int oy = 2 * ty, ox = 2 * tx;
-            boolean down = oy + 1 < dstH, right = ox + 1 < dstW;
-            int p00 = (img * dstH + oy) * dstW + ox;
+            int p00 = tilePixel(t0 + tt, tH, tW, dstH, dstW);
             int p10 = p00 + dstW;
+            boolean right = p00 % dstW + 1 < dstW, down = p00 / dstW % dstH + 1 < dstH;
             for (int cb = 0; cb < cout; cb += VL) {
                 int mb = tt * cout + cb;
                 // Rows: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 for each column nu.
@@ -469,14 +481,7 @@ final class Winograd3x3 {
                     if (right) s11.sub(s12).sub(s13).intoArray(dst, dOff + (p10 + 1) * cout + cb);
                 }
             }
-            if (epi != null) {
-                epi.apply(dst, dOff, cout, p00, 1, 0, cout);
-                if (right) epi.apply(dst, dOff, cout, p00 + 1, 1, 0, cout);
-                if (down) {
-                    epi.apply(dst, dOff, cout, p10, 1, 0, cout);
-                    if (right) epi.apply(dst, dOff, cout, p10 + 1, 1, 0, cout);
-                }
-            }
+            if (epi != null) tileEpilogue(epi, dst, dOff, cout, p00, dstW, right, down);
         }
     }
 }

@@ -198,24 +198,24 @@ final class Winograd5x5 {
      * (0, -1/2, -1, 1/2, 1, 0), (0, 1/2, -1, -1/2, 1, 0), (0, 1/4, 0, -5/4, 0, 1).
      */
     private static void bt(float[] in, int i0, int inStride, float[] out, int o0, int outStride) {
-        FloatVector d0 = FloatVector.fromArray(S, in, i0);
-        FloatVector d1 = FloatVector.fromArray(S, in, i0 + inStride);
-        FloatVector d2 = FloatVector.fromArray(S, in, i0 + 2 * inStride);
-        FloatVector d3 = FloatVector.fromArray(S, in, i0 + 3 * inStride);
-        FloatVector d4 = FloatVector.fromArray(S, in, i0 + 4 * inStride);
-        FloatVector d5 = FloatVector.fromArray(S, in, i0 + 5 * inStride);
         FloatVector quarter = FloatVector.broadcast(S, 0.25f);
         FloatVector minusQuarter = FloatVector.broadcast(S, -0.25f);
         FloatVector minusFiveQuarters = FloatVector.broadcast(S, -1.25f);
+        FloatVector d2 = FloatVector.fromArray(S, in, i0 + 2 * inStride);
+        FloatVector d4 = FloatVector.fromArray(S, in, i0 + 4 * inStride);
         FloatVector p = d2.fma(minusQuarter, d4);    // d4 - d2/4
-        FloatVector q = d1.fma(minusQuarter, d3);    // d3 - d1/4
         FloatVector r = d4.sub(d2);
-        FloatVector s = d3.sub(d1).mul(0.5f);
+        FloatVector d0 = FloatVector.fromArray(S, in, i0);
         d0.fma(quarter, d2.fma(minusFiveQuarters, d4)).intoArray(out, o0);
+        FloatVector d1 = FloatVector.fromArray(S, in, i0 + inStride);
+        FloatVector d3 = FloatVector.fromArray(S, in, i0 + 3 * inStride);
+        FloatVector q = d1.fma(minusQuarter, d3);    // d3 - d1/4
+        FloatVector s = d3.sub(d1).mul(0.5f);
         p.add(q).intoArray(out, o0 + outStride);
         p.sub(q).intoArray(out, o0 + 2 * outStride);
         r.add(s).intoArray(out, o0 + 3 * outStride);
         r.sub(s).intoArray(out, o0 + 4 * outStride);
+        FloatVector d5 = FloatVector.fromArray(S, in, i0 + 5 * inStride);
         d1.fma(quarter, d3.fma(minusFiveQuarters, d5)).intoArray(out, o0 + 5 * outStride);
     }
 
@@ -224,15 +224,14 @@ final class Winograd5x5 {
      * m_i = in[i0 + i * inStride].
      */
     private static void at(float[] in, int i0, int inStride, float[] out, int o0, int o1) {
-        FloatVector m0 = FloatVector.fromArray(S, in, i0);
         FloatVector m1 = FloatVector.fromArray(S, in, i0 + inStride);
         FloatVector m2 = FloatVector.fromArray(S, in, i0 + 2 * inStride);
-        FloatVector m3 = FloatVector.fromArray(S, in, i0 + 3 * inStride);
-        FloatVector m4 = FloatVector.fromArray(S, in, i0 + 4 * inStride);
-        FloatVector m5 = FloatVector.fromArray(S, in, i0 + 5 * inStride);
         FloatVector sum = m1.add(m2);
         FloatVector dif = m1.sub(m2);
-        m0.add(sum).add(m3.add(m4)).intoArray(out, o0);
+        FloatVector m3 = FloatVector.fromArray(S, in, i0 + 3 * inStride);
+        FloatVector m4 = FloatVector.fromArray(S, in, i0 + 4 * inStride);
+        FloatVector.fromArray(S, in, i0).add(sum).add(m3.add(m4)).intoArray(out, o0);
+        FloatVector m5 = FloatVector.fromArray(S, in, i0 + 5 * inStride);
         m3.sub(m4).fma(FloatVector.broadcast(S, 0.5f), dif.add(m5)).intoArray(out, o1);
     }
 
@@ -243,15 +242,9 @@ final class Winograd5x5 {
         int s0 = 2 * P * VL;           // patch: the row-transformed tile, 2 x 6 vectors
         int y0 = s0 + 2 * T * VL;      // then the 2 x 2 output vectors
         for (int tt = 0; tt < tb; tt++) {
-            int t = t0 + tt;
-            int img = t / (tH * tW);
-            int rem = t - img * tH * tW;
-            int ty = rem / tW;
-            int tx = rem - ty * tW;
-            int oy = 2 * ty, ox = 2 * tx;
-            boolean down = oy + 1 < dstH, right = ox + 1 < dstW;
-            int p00 = (img * dstH + oy) * dstW + ox;
+            int p00 = Winograd3x3.tilePixel(t0 + tt, tH, tW, dstH, dstW);
             int p10 = p00 + dstW;
+            boolean right = p00 % dstW + 1 < dstW, down = p00 / dstW % dstH + 1 < dstH;
             for (int cb = 0; cb < cout; cb += VL) {
                 int mb = tt * cout + cb;
                 // Rows: s[i][nu] = sum_xi A^T[i][xi] M[xi][nu], one column nu at a time.
@@ -266,14 +259,7 @@ final class Winograd5x5 {
                     if (right) System.arraycopy(patch, y0 + 3 * VL, dst, dOff + (p10 + 1) * cout + cb, VL);
                 }
             }
-            if (epi != null) {
-                epi.apply(dst, dOff, cout, p00, 1, 0, cout);
-                if (right) epi.apply(dst, dOff, cout, p00 + 1, 1, 0, cout);
-                if (down) {
-                    epi.apply(dst, dOff, cout, p10, 1, 0, cout);
-                    if (right) epi.apply(dst, dOff, cout, p10 + 1, 1, 0, cout);
-                }
-            }
+            if (epi != null) Winograd3x3.tileEpilogue(epi, dst, dOff, cout, p00, dstW, right, down);
         }
     }
 }
