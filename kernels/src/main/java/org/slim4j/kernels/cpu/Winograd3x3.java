@@ -36,10 +36,10 @@ final class Winograd3x3 {
     /** Floats of dU partials the filter gradient allows itself beyond one per core. */
     private static final int GRAD_PARTIALS_FLOATS = 1 << 24;
 
-    private static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> M_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR4 * NR]);
+    static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    static final ThreadLocal<float[]> M_BUF = ThreadLocal.withInitial(() -> new float[0]);
+    static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR4 * NR]);
     private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[16 * VL]);
 
     private Winograd3x3() {
@@ -72,8 +72,7 @@ final class Winograd3x3 {
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
         final int tiles = n * tH * tW;
         final int kbs = Sgemm.ceilDiv(cin, KS);
-        int tb = BLOCK_FLOATS / (16 * (kbs * KS + cout)) / MR4 * MR4;
-        final int tbMax = Math.max(2 * MR4, Math.min(64, tb));
+        final int tbMax = blockTiles(BLOCK_FLOATS, 16, kbs, cout);
         final int units = Sgemm.ceilDiv(tiles, tbMax);
         Parallel.forRange(units, 1, (u0, u1) -> {
             float[] v = grow(V_BUF, 16 * kbs * tbMax * KS);
@@ -84,24 +83,40 @@ final class Winograd3x3 {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
                 inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
-                for (int xi = 0; xi < 16; xi++) {
-                    for (int kb = 0; kb < kbs; kb++) {
-                        int kc = Math.min(KS, cin - kb * KS);
-                        int vBase = (xi * kbs + kb) * tbMax * KS;
-                        for (int q = 0; q < np; q++) {
-                            int nr = Math.min(NR, cout - q * NR);
-                            int bo = (xi * np + q) * cin * NR + kb * KS * NR;
-                            int co = xi * tbMax * cout + q * NR;
-                            for (int ir = 0; ir < tb1; ir += MR4) {
-                                Sgemm.kernelRows(kc, v, vBase + ir * KS, u, bo, m, co + ir * cout, cout,
-                                        Math.min(MR4, tb1 - ir), nr, kb > 0, scratch);
-                            }
-                        }
-                    }
-                }
+                positionProducts(16, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi);
             }
         });
+    }
+
+    /** Tiles per block such that V and M of all positions fit in {@code floats}: a multiple of MR4, 8 to 64. */
+    static int blockTiles(int floats, int positions, int kbs, int cout) {
+        int tb = floats / (positions * (kbs * KS + cout)) / MR4 * MR4;
+        return Math.max(2 * MR4, Math.min(64, tb));
+    }
+
+    /**
+     * The per-position products of a tile block: M[xi] (tb x Cout) = V[xi] (tb x Cin) x U[xi] for
+     * each of the positions, V as row-major A panels (K blocks of KS channels), U as B panels, on
+     * {@link Sgemm#kernelRows}.
+     */
+    static void positionProducts(int positions, int kbs, int cin, int cout, int np, int tb1, int tbMax,
+                                 float[] v, float[] u, float[] m, float[] scratch) {
+        for (int xi = 0; xi < positions; xi++) {
+            for (int kb = 0; kb < kbs; kb++) {
+                int kc = Math.min(KS, cin - kb * KS);
+                int vBase = (xi * kbs + kb) * tbMax * KS;
+                for (int q = 0; q < np; q++) {
+                    int nr = Math.min(NR, cout - q * NR);
+                    int bo = (xi * np + q) * cin * NR + kb * KS * NR;
+                    int co = xi * tbMax * cout + q * NR;
+                    for (int ir = 0; ir < tb1; ir += MR4) {
+                        Sgemm.kernelRows(kc, v, vBase + ir * KS, u, bo, m, co + ir * cout, cout,
+                                Math.min(MR4, tb1 - ir), nr, kb > 0, scratch);
+                    }
+                }
+            }
+        }
     }
 
     /**

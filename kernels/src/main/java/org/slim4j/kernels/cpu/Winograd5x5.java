@@ -24,7 +24,6 @@ final class Winograd5x5 {
     private static final int VL = S.length();
     private static final int NR = Sgemm.NR;
     private static final int KS = Sgemm.KS;
-    private static final int MR4 = Sgemm.MR4;
     /** Tile side (input) and the number of Winograd positions. */
     private static final int T = 6;
     private static final int P = T * T;
@@ -41,10 +40,8 @@ final class Winograd5x5 {
         {0, 0, 0, 0, 1},
     };
 
-    private static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> M_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR4 * NR]);
+    // U, V, M and the ragged-tile scratch are Winograd3x3's per-thread buffers: a thread runs one
+    // convolution at a time, and sharing them keeps one set of L2-sized arrays per thread.
     /** Per worker: an edge tile's zero-padded 6x6 input, the half-transformed tile, and 2x2 outputs. */
     private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[3 * P * VL]);
 
@@ -65,37 +62,22 @@ final class Winograd5x5 {
     static void correlate(float[] src, int so, int n, int srcH, int srcW, int cin, Winograd3x3.Taps g,
                           float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
         final int np = Sgemm.panels(cout);
-        final float[] u = transformFilter(g, cin, cout, np);
+        final int kbs = Sgemm.ceilDiv(cin, KS);
+        final int tbMax = Winograd3x3.blockTiles(BLOCK_FLOATS, P, kbs, cout);
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
         final int tiles = n * tH * tW;
-        final int kbs = Sgemm.ceilDiv(cin, KS);
-        int tb = BLOCK_FLOATS / (P * (kbs * KS + cout)) / MR4 * MR4;
-        final int tbMax = Math.max(2 * MR4, Math.min(64, tb));
         final int units = Sgemm.ceilDiv(tiles, tbMax);
+        final float[] u = transformFilter(g, cin, cout, np);
         Parallel.forRange(units, 1, (u0, u1) -> {
-            float[] v = ThreadBuffers.floats(V_BUF, P * kbs * tbMax * KS);
-            float[] m = ThreadBuffers.floats(M_BUF, P * tbMax * cout);
-            float[] scratch = SCRATCH.get();
+            float[] v = ThreadBuffers.floats(Winograd3x3.V_BUF, P * kbs * tbMax * KS);
+            float[] m = ThreadBuffers.floats(Winograd3x3.M_BUF, P * tbMax * cout);
+            float[] scratch = Winograd3x3.SCRATCH.get();
             float[] patch = ThreadBuffers.floats(PATCH, 3 * P * VL);
             for (int unit = u0; unit < u1; unit++) {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
                 inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
-                for (int xi = 0; xi < P; xi++) {
-                    for (int kb = 0; kb < kbs; kb++) {
-                        int kc = Math.min(KS, cin - kb * KS);
-                        int vBase = (xi * kbs + kb) * tbMax * KS;
-                        for (int q = 0; q < np; q++) {
-                            int nr = Math.min(NR, cout - q * NR);
-                            int bo = (xi * np + q) * cin * NR + kb * KS * NR;
-                            int co = xi * tbMax * cout + q * NR;
-                            for (int ir = 0; ir < tb1; ir += MR4) {
-                                Sgemm.kernelRows(kc, v, vBase + ir * KS, u, bo, m, co + ir * cout, cout,
-                                        Math.min(MR4, tb1 - ir), nr, kb > 0, scratch);
-                            }
-                        }
-                    }
-                }
+                Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
             }
         });
@@ -108,7 +90,7 @@ final class Winograd5x5 {
      */
     private static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
         int size = P * np * cin * NR;
-        float[] u = ThreadBuffers.floats(U_BUF, size);
+        float[] u = ThreadBuffers.floats(Winograd3x3.U_BUF, size);
         java.util.Arrays.fill(u, 0, size, 0f);
         Parallel.forRange(cin, Math.max(1, 1024 / Math.max(1, cout)), (c0, c1) -> {
             double[] gg = new double[25];
@@ -154,11 +136,9 @@ final class Winograd5x5 {
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
-            int rem = t - img * tH * tW;
-            int ty = rem / tW;
-            int tx = rem - ty * tW;
-            int y0 = 2 * ty + offY;
-            int x0 = 2 * tx + offX;
+            // Tile row and column; the input tile starts 2 pixels per tile in, shifted by the offsets.
+            int y0 = 2 * (t % (tH * tW) / tW) + offY;
+            int x0 = 2 * (t % tW) + offX;
             boolean inside = y0 >= 0 && y0 + T <= srcH && x0 >= 0 && x0 + T <= srcW;
             int base = so + ((img * srcH + y0) * srcW + x0) * cin;
             for (int cb = 0; cb < cin; cb += VL) {
