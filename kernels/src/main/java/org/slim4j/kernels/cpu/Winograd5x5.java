@@ -42,8 +42,8 @@ final class Winograd5x5 {
 
     // U, V, M and the ragged-tile scratch are Winograd3x3's per-thread buffers: a thread runs one
     // convolution at a time, and sharing them keeps one set of L2-sized arrays per thread.
-    /** Per worker: an edge tile's zero-padded 6x6 input, the half-transformed tile, and 2x2 outputs. */
-    private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[3 * P * VL]);
+    /** Per worker: a half-transformed input tile (6 x 6 vectors), then an output tile's 2 x 6 and 2 x 2. */
+    private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[P * VL + 16 * VL]);
 
     private Winograd5x5() {
     }
@@ -59,7 +59,7 @@ final class Winograd5x5 {
      * g(ky, kx, ci, co), source cells outside [0, srcH) x [0, srcW) counting as zero; src is
      * [n, srcH, srcW, cin], dst [n, dstH, dstW, cout], every element of dst written.
      */
-    static void correlate(float[] src, int so, int n, int srcH, int srcW, int cin, Winograd3x3.Taps g,
+    static void correlate(float[] x, int xo, int n, int h, int w, int cin, Winograd3x3.Taps g,
                           float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
         final int np = Sgemm.panels(cout);
         final int kbs = Sgemm.ceilDiv(cin, KS);
@@ -67,16 +67,35 @@ final class Winograd5x5 {
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
         final int tiles = n * tH * tW;
         final int units = Sgemm.ceilDiv(tiles, tbMax);
+        // Every 6x6 input tile inside the source: a zero-padded copy when some hang over its edge.
+        // On small maps most tiles do (LeNet's 14x14: 24 of 49), and gathering each of them cell by
+        // cell into a patch cost more than copying the whole input once.
+        int top = Math.max(0, -offY), left = Math.max(0, -offX);
+        int needH = 2 * (tH - 1) + offY + T, needW = 2 * (tW - 1) + offX + T;
+        final float[] src;
+        final int so, srcH, srcW;
+        if (top > 0 || left > 0 || needH > h || needW > w) {
+            srcH = Math.max(h, needH) + top;
+            srcW = Math.max(w, needW) + left;
+            src = ImplicitGemmConv.padded(x, xo, n, h, w, cin, top, left, srcH, srcW);
+            so = 0;
+        } else {
+            src = x;
+            so = xo;
+            srcH = h;
+            srcW = w;
+        }
+        final int tileY = offY + top, tileX = offX + left;
         final float[] u = transformFilter(g, cin, cout, np);
         Parallel.forRange(units, 1, (u0, u1) -> {
             float[] v = ThreadBuffers.floats(Winograd3x3.V_BUF, P * kbs * tbMax * KS);
             float[] m = ThreadBuffers.floats(Winograd3x3.M_BUF, P * tbMax * cout);
             float[] scratch = Winograd3x3.SCRATCH.get();
-            float[] patch = ThreadBuffers.floats(PATCH, 3 * P * VL);
+            float[] patch = ThreadBuffers.floats(PATCH, P * VL + 16 * VL);
             for (int unit = u0; unit < u1; unit++) {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
-                inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
+                inputTransform(src, so, srcH, srcW, cin, tH, tW, tileY, tileX, t0, tb1, tbMax, kbs, v, patch);
                 Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
             }
@@ -126,48 +145,26 @@ final class Winograd5x5 {
     /**
      * V[xi nu] = B^T d B for tiles [t0, t0 + tb) and every channel vector, written as row-major A
      * panels: position p, K block kb, tile row tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS.
-     * A tile that touches the padding is first copied into a zero-filled 6 x 6 x VL patch.
+     * Every tile lies inside src (see {@link #correlate}); patch takes the row-transformed tile.
      */
     private static void inputTransform(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int offY, int offX,
                                        int t0, int tb, int tbMax, int kbs, float[] v, float[] patch) {
         int plane = kbs * tbMax * KS;
         int rowStride = srcW * cin;
-        int half = P * VL;  // patch: [0, half) the edge tile, [half, 2 half) the row-transformed tile
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
             // Tile row and column; the input tile starts 2 pixels per tile in, shifted by the offsets.
             int y0 = 2 * (t % (tH * tW) / tW) + offY;
             int x0 = 2 * (t % tW) + offX;
-            boolean inside = y0 >= 0 && y0 + T <= srcH && x0 >= 0 && x0 + T <= srcW;
             int base = so + ((img * srcH + y0) * srcW + x0) * cin;
             for (int cb = 0; cb < cin; cb += VL) {
                 int kb = cb / KS;
                 int dstBase = (kb * tbMax + tt) * KS + cb - kb * KS;
-                float[] arr = src;
-                int a0 = base + cb, rs = rowStride, cs = cin;
-                if (!inside) {
-                    for (int a = 0; a < T; a++) {
-                        int iy = y0 + a;
-                        for (int b = 0; b < T; b++) {
-                            int ix = x0 + b;
-                            int d = (a * T + b) * VL;
-                            if (iy < 0 || iy >= srcH || ix < 0 || ix >= srcW) {
-                                java.util.Arrays.fill(patch, d, d + VL, 0f);
-                            } else {
-                                System.arraycopy(src, so + ((img * srcH + iy) * srcW + ix) * cin + cb, patch, d, VL);
-                            }
-                        }
-                    }
-                    arr = patch;
-                    a0 = 0;
-                    rs = T * VL;
-                    cs = VL;
-                }
                 // Rows: e[xi][b] = sum_a B^T[xi][a] d[a][b], one column b at a time.
-                for (int b = 0; b < T; b++) bt(arr, a0 + b * cs, rs, patch, half + b * VL, T * VL);
+                for (int b = 0; b < T; b++) bt(src, base + cb + b * cin, rowStride, patch, b * VL, T * VL);
                 // Columns: V[xi][nu] = sum_b e[xi][b] B^T[nu][b].
-                for (int xi = 0; xi < T; xi++) bt(patch, half + xi * T * VL, VL, v, xi * T * plane + dstBase, plane);
+                for (int xi = 0; xi < T; xi++) bt(patch, xi * T * VL, VL, v, xi * T * plane + dstBase, plane);
             }
         }
     }
@@ -219,7 +216,7 @@ final class Winograd5x5 {
     private static void outputTransform(float[] m, int cout, int tH, int tW, int t0, int tb, int tbMax,
                                         float[] dst, int dOff, int dstH, int dstW, Sgemm.Epilogue epi, float[] patch) {
         int plane = tbMax * cout;
-        int s0 = 2 * P * VL;           // patch: the row-transformed tile, 2 x 6 vectors
+        int s0 = P * VL;               // patch: the row-transformed tile, 2 x 6 vectors
         int y0 = s0 + 2 * T * VL;      // then the 2 x 2 output vectors
         for (int tt = 0; tt < tb; tt++) {
             int p00 = Winograd3x3.tilePixel(t0 + tt, tH, tW, dstH, dstW);
@@ -230,6 +227,12 @@ final class Winograd5x5 {
                 // Rows: s[i][nu] = sum_xi A^T[i][xi] M[xi][nu], one column nu at a time.
                 for (int nu = 0; nu < T; nu++) at(m, nu * plane + mb, T * plane, patch, s0 + nu * VL, s0 + (T + nu) * VL);
                 // Columns: y[i][j] = sum_nu s[i][nu] A^T[j][nu].
+                if (right && down) {
+                    at(patch, s0, VL, dst, dOff + p00 * cout + cb, dOff + (p00 + 1) * cout + cb);
+                    at(patch, s0 + T * VL, VL, dst, dOff + p10 * cout + cb, dOff + (p10 + 1) * cout + cb);
+                    continue;
+                }
+                // A tile clipped by the edge: through the patch, then its pixels inside.
                 at(patch, s0, VL, patch, y0, y0 + VL);
                 at(patch, s0 + T * VL, VL, patch, y0 + 2 * VL, y0 + 3 * VL);
                 System.arraycopy(patch, y0, dst, dOff + p00 * cout + cb, VL);
