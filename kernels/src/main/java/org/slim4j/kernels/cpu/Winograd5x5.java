@@ -95,7 +95,7 @@ final class Winograd5x5 {
             for (int unit = u0; unit < u1; unit++) {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
-                inputTransform(src, so, srcH, srcW, cin, tH, tW, tileY, tileX, t0, tb1, tbMax, kbs, v, patch);
+                transformInputTiles(src, so, srcH, srcW, cin, tH, tW, tileY, tileX, t0, tb1, tbMax, kbs, v, patch);
                 Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
             }
@@ -143,28 +143,29 @@ final class Winograd5x5 {
     }
 
     /**
-     * V[xi nu] = B^T d B for tiles [t0, t0 + tb) and every channel vector, written as row-major A
-     * panels: position p, K block kb, tile row tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS.
-     * Every tile lies inside src (see {@link #correlate}); patch takes the row-transformed tile.
+     * The input transform of tiles [t0, t0 + tb): for each channel vector, V[xi nu] = B^T d B of
+     * the 6x6 input cells starting at (2 ty + tileY, 2 tx + tileX), all inside src (see
+     * {@link #correlate}). V is stored as Winograd3x3 stores it: position p, K block kb, tile row
+     * tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS. rowPass holds B^T d.
      */
-    private static void inputTransform(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int offY, int offX,
-                                       int t0, int tb, int tbMax, int kbs, float[] v, float[] patch) {
-        int plane = kbs * tbMax * KS;
+    private static void transformInputTiles(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int tileY,
+                                            int tileX, int t0, int tb, int tbMax, int kbs, float[] v, float[] rowPass) {
         int rowStride = srcW * cin;
+        int plane = kbs * tbMax * KS;
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
             // Tile row and column; the input tile starts 2 pixels per tile in, shifted by the offsets.
-            int y0 = 2 * (t % (tH * tW) / tW) + offY;
-            int x0 = 2 * (t % tW) + offX;
+            int y0 = 2 * (t % (tH * tW) / tW) + tileY;
+            int x0 = 2 * (t % tW) + tileX;
             int base = so + ((img * srcH + y0) * srcW + x0) * cin;
             for (int cb = 0; cb < cin; cb += VL) {
                 int kb = cb / KS;
                 int dstBase = (kb * tbMax + tt) * KS + cb - kb * KS;
                 // Rows: e[xi][b] = sum_a B^T[xi][a] d[a][b], one column b at a time.
-                for (int b = 0; b < T; b++) bt(src, base + cb + b * cin, rowStride, patch, b * VL, T * VL);
+                for (int b = 0; b < T; b++) bt(src, base + cb + b * cin, rowStride, rowPass, b * VL, T * VL);
                 // Columns: V[xi][nu] = sum_b e[xi][b] B^T[nu][b].
-                for (int xi = 0; xi < T; xi++) bt(patch, xi * T * VL, VL, v, xi * T * plane + dstBase, plane);
+                for (int xi = 0; xi < T; xi++) bt(rowPass, xi * T * VL, VL, v, xi * T * plane + dstBase, plane);
             }
         }
     }
