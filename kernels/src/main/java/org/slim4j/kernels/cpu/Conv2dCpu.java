@@ -54,11 +54,25 @@ public final class Conv2dCpu implements ConvKernels {
     /**
      * Output pixels per image from which Winograd beats the implicit GEMM, measured on ResNet-50's
      * 3x3 layers (1 thread, batch 8): at 7x7 it is 2x slower in every pass (2x2 tiles waste a third
-     * of a 7x7 map and the filter transform is as big as the work), at 14x14 about even, at 28x28
-     * ahead; its filter gradient only pulls ahead of the whole-im2col GEMM at 28x28. Tests lower
-     * these to reach the path on small images.
+     * of a 7x7 map and the filter transform is as big as the work), at 28x28 ahead; its filter
+     * gradient only pulls ahead of the whole-im2col GEMM at 28x28. Tests lower these to reach the
+     * path on small images. 14x14 maps (see {@link #winogradPays}) are taken at up to
+     * {@link #WINOGRAD_14_MAX_CHANNELS} channels since the input is padded once rather than half
+     * the tiles gathered cell by cell: alternated in one JVM, two threads, means of 4 medians,
+     * ResNet's 256->256 at 14x14, batch 8, forward 16.2 -> 13.7 ms and input gradient 18.1 ->
+     * 13.4 ms; VGG's 512->512 (batch 4) stays on the GEMM (30.4 against 37.4 ms), where tile
+     * blocks of 8 reuse each filter panel too little.
      */
     static int WINOGRAD_MIN_PIXELS = 15 * 15;
+    /** Smaller maps (14x14) on which Winograd still pays with at most {@link #WINOGRAD_14_MAX_CHANNELS} channels. */
+    static int WINOGRAD_NARROW_MIN_PIXELS = 14 * 14;
+    private static final int WINOGRAD_14_MAX_CHANNELS = 256;
+
+    /** Whether Winograd F(2x2, 3x3) beats the implicit GEMM for the forward or input-gradient pass. */
+    private static boolean winogradPays(int pixels, int cin, int cout) {
+        return pixels >= WINOGRAD_MIN_PIXELS
+                || (pixels >= WINOGRAD_NARROW_MIN_PIXELS && Math.max(cin, cout) <= WINOGRAD_14_MAX_CHANNELS);
+    }
     static int WINOGRAD_FILTER_MIN_PIXELS = 24 * 24;
     /** Output pixels per image from which Winograd F(2x2, 5x5) is taken (see {@link Winograd5x5}). */
     static int WINOGRAD5_MIN_PIXELS = 8 * 8;
@@ -100,7 +114,7 @@ public final class Conv2dCpu implements ConvKernels {
     /** The float32 forward pass with an optional epilogue on each finished output block (fused kernels). */
     static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout, Sgemm.Epilogue epi) {
         final int c = g.c();
-        if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD_MIN_PIXELS && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
+        if (WINOGRAD && winogradPays(g.ho() * g.wo(), c, cout) && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
             Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 3 + kx) * c + ci) * cout + co],
                     y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
@@ -260,7 +274,7 @@ public final class Conv2dCpu implements ConvKernels {
      */
     private static void stride1BackpropInputF(float[] w, int wo, float[] dy, int dyo, float[] dx, int dxo, Geometry g, int cout) {
         final int c = g.c(), kh = g.kh(), kw = g.kw();
-        if (WINOGRAD && g.h() * g.w() >= WINOGRAD_MIN_PIXELS && Winograd3x3.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
+        if (WINOGRAD && winogradPays(g.h() * g.w(), cout, c) && Winograd3x3.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
             // The flipped, channel-swapped filter: g(ky, kx, dy channel, dx channel) = W[2-ky, 2-kx, dx channel, dy channel].
             Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
                     (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci],

@@ -61,15 +61,33 @@ final class Winograd3x3 {
     }
 
     /**
+     * A source in which every input tile (side {@code tile}, 2 pixels apart, the first at (offY,
+     * offX)) lies whole: x itself, or a zero-padded copy when some tile hangs over its edge. Tiles
+     * start at (2 ty + tileY, 2 tx + tileX) of {@code a} ([n, h, w, c] at {@code off}). Gathering
+     * the edge tiles cell by cell instead cost more than one copy of the input: on a 14x14 map
+     * half the tiles touch the edge.
+     */
+    record TileSource(float[] a, int off, int h, int w, int tileY, int tileX) {
+        static TileSource of(float[] x, int xo, int n, int h, int w, int c, int tH, int tW, int offY, int offX, int tile) {
+            int top = Math.max(0, -offY), left = Math.max(0, -offX);
+            int needH = 2 * (tH - 1) + offY + tile, needW = 2 * (tW - 1) + offX + tile;
+            if (top == 0 && left == 0 && needH <= h && needW <= w) return new TileSource(x, xo, h, w, offY, offX);
+            int hp = Math.max(h, needH) + top, wp = Math.max(w, needW) + left;
+            return new TileSource(ImplicitGemmConv.padded(x, xo, n, h, w, c, top, left, hp, wp), 0, hp, wp, offY + top, offX + left);
+        }
+    }
+
+    /**
      * dst[n, oy, ox, co] = sum over (ky, kx, ci) of src[n, oy + offY + ky, ox + offX + kx, ci] *
      * g(ky, kx, ci, co), source cells outside [0, srcH) x [0, srcW) counting as zero; src is
      * [n, srcH, srcW, cin], dst [n, dstH, dstW, cout], every element of dst written.
      */
-    static void correlate(float[] src, int so, int n, int srcH, int srcW, int cin, Taps g,
+    static void correlate(float[] x, int xo, int n, int h, int w, int cin, Taps g,
                           float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
         final int np = Sgemm.panels(cout);
         final float[] u = transformFilter(g, cin, cout, np);
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
+        final TileSource in = TileSource.of(x, xo, n, h, w, cin, tH, tW, offY, offX, 4);
         final int tiles = n * tH * tW;
         final int kbs = Sgemm.ceilDiv(cin, KS);
         final int tbMax = blockTiles(BLOCK_FLOATS, 16, kbs, cout);
@@ -78,11 +96,10 @@ final class Winograd3x3 {
             float[] v = grow(V_BUF, 16 * kbs * tbMax * KS);
             float[] m = grow(M_BUF, 16 * tbMax * cout);
             float[] scratch = SCRATCH.get();
-            float[] patch = grow(PATCH, 16 * VL);
             for (int unit = u0; unit < u1; unit++) {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
-                inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
+                inputTransform(in, cin, tH, tW, t0, tb1, tbMax, kbs, v);
                 positionProducts(16, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi);
             }
@@ -127,10 +144,11 @@ final class Winograd3x3 {
      * zero past the edge), then dW = G^T dU G. The tile blocks are split into a few slices per core,
      * each summing its 16 small GEMMs (K = the block's tiles) into its own dU partial.
      */
-    static void filterGradient(float[] src, int so, int n, int srcH, int srcW, int cin,
+    static void filterGradient(float[] x, int xo, int n, int h, int w, int cin,
                                float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX,
                                float[] dw, int dwo) {
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
+        final TileSource in = TileSource.of(x, xo, n, h, w, cin, tH, tW, offY, offX, 4);
         final int tiles = n * tH * tW;
         final int kbs = Sgemm.ceilDiv(cin, KS);
         // The tiles of a block are the K of its 16 GEMMs, each of which reads and writes the whole
@@ -156,7 +174,7 @@ final class Winograd3x3 {
                 for (int unit = (int) ((long) units * sl / slices); unit < u1; unit++) {
                     int t0 = unit * tbMax;
                     int tb1 = Math.min(tbMax, tiles - t0);
-                    inputTransform(src, so, srcH, srcW, cin, tH, tW, offY, offX, t0, tb1, tbMax, kbs, v, patch);
+                    inputTransform(in, cin, tH, tW, t0, tb1, tbMax, kbs, v);
                     gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb1, tbMax, m, patch);
                     for (int xi = 0; xi < 16; xi++) {
                         for (int kb = 0; kb < kbs; kb++) {
@@ -335,44 +353,23 @@ final class Winograd3x3 {
     /**
      * V[xi nu] = B^T d B for tiles [t0, t0 + tb) and every channel vector, written as row-major A
      * panels: position p, K block kb, tile row tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS.
-     * Interior tiles load straight from the source; a tile that touches the padding is first
-     * copied into a zero-filled 4 x 4 x VL patch, so the transform's loads are unconditional
-     * (a vector chosen by a branch would make C2 box it).
+     * Every tile lies inside the source ({@link TileSource}), so the transform's loads are
+     * unconditional (a vector chosen by a branch would make C2 box it).
      */
-    private static void inputTransform(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int offY, int offX,
-                                       int t0, int tb, int tbMax, int kbs, float[] v, float[] patch) {
+    private static void inputTransform(TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs, float[] v) {
         int plane = kbs * tbMax * KS;
-        int rowStride = srcW * cin;
+        int rowStride = in.w() * cin;
+        float[] src = in.a();
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
             int rem = t - img * tH * tW;
             int ty = rem / tW;
             int tx = rem - ty * tW;
-            int y0 = 2 * ty + offY;
-            int x0 = 2 * tx + offX;
-            boolean inside = y0 >= 0 && y0 + 3 < srcH && x0 >= 0 && x0 + 3 < srcW;
-            int base = so + ((img * srcH + y0) * srcW + x0) * cin;
+            int base = in.off() + ((img * in.h() + 2 * ty + in.tileY()) * in.w() + 2 * tx + in.tileX()) * cin;
             for (int cb = 0; cb < cin; cb += VL) {
                 int kb = cb / KS;
-                int dstBase = (kb * tbMax + tt) * KS + cb - kb * KS;
-                if (inside) {
-                    transformTile(src, base + cb, rowStride, cin, v, dstBase, plane);
-                } else {
-                    for (int a = 0; a < 4; a++) {
-                        int iy = y0 + a;
-                        for (int b = 0; b < 4; b++) {
-                            int ix = x0 + b;
-                            int d = (a * 4 + b) * VL;
-                            if (iy < 0 || iy >= srcH || ix < 0 || ix >= srcW) {
-                                java.util.Arrays.fill(patch, d, d + VL, 0f);
-                            } else {
-                                System.arraycopy(src, so + ((img * srcH + iy) * srcW + ix) * cin + cb, patch, d, VL);
-                            }
-                        }
-                    }
-                    transformTile(patch, 0, 4 * VL, VL, v, dstBase, plane);
-                }
+                transformTile(src, base + cb, rowStride, cin, v, (kb * tbMax + tt) * KS + cb - kb * KS, plane);
             }
         }
     }
@@ -380,7 +377,7 @@ final class Winograd3x3 {
     /** One channel vector of one tile: d[a][b] at arr[base + a * rowStride + b * colStride]. */
     private static void transformTile(float[] arr, int base, int rowStride, int colStride, float[] v, int dstBase, int plane) {
         int b0 = base, b1 = b0 + rowStride, b2 = b1 + rowStride, b3 = b2 + rowStride;
-        // Rows first: e[.][b] = (B^T d)[.][b] for each column b of the 4x4 patch.
+        // Rows first: e[.][b] = (B^T d)[.][b] for each column b of the 4x4 tile.
         FloatVector e00, e01, e02, e03, e10, e11, e12, e13, e20, e21, e22, e23, e30, e31, e32, e33;
         {
             FloatVector d0 = FloatVector.fromArray(S, arr, b0), d1 = FloatVector.fromArray(S, arr, b1);

@@ -67,25 +67,7 @@ final class Winograd5x5 {
         final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
         final int tiles = n * tH * tW;
         final int units = Sgemm.ceilDiv(tiles, tbMax);
-        // Every 6x6 input tile inside the source: a zero-padded copy when some hang over its edge.
-        // On small maps most tiles do (LeNet's 14x14: 24 of 49), and gathering each of them cell by
-        // cell into a patch cost more than copying the whole input once.
-        int top = Math.max(0, -offY), left = Math.max(0, -offX);
-        int needH = 2 * (tH - 1) + offY + T, needW = 2 * (tW - 1) + offX + T;
-        final float[] src;
-        final int so, srcH, srcW;
-        if (top > 0 || left > 0 || needH > h || needW > w) {
-            srcH = Math.max(h, needH) + top;
-            srcW = Math.max(w, needW) + left;
-            src = ImplicitGemmConv.padded(x, xo, n, h, w, cin, top, left, srcH, srcW);
-            so = 0;
-        } else {
-            src = x;
-            so = xo;
-            srcH = h;
-            srcW = w;
-        }
-        final int tileY = offY + top, tileX = offX + left;
+        final Winograd3x3.TileSource in = Winograd3x3.TileSource.of(x, xo, n, h, w, cin, tH, tW, offY, offX, T);
         final float[] u = transformFilter(g, cin, cout, np);
         Parallel.forRange(units, 1, (u0, u1) -> {
             float[] v = ThreadBuffers.floats(Winograd3x3.V_BUF, P * kbs * tbMax * KS);
@@ -95,7 +77,7 @@ final class Winograd5x5 {
             for (int unit = u0; unit < u1; unit++) {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
-                transformInputTiles(src, so, srcH, srcW, cin, tH, tW, tileY, tileX, t0, tb1, tbMax, kbs, v, patch);
+                transformInputTiles(in, cin, tH, tW, t0, tb1, tbMax, kbs, v, patch);
                 Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
             }
@@ -144,21 +126,22 @@ final class Winograd5x5 {
 
     /**
      * The input transform of tiles [t0, t0 + tb): for each channel vector, V[xi nu] = B^T d B of
-     * the 6x6 input cells starting at (2 ty + tileY, 2 tx + tileX), all inside src (see
-     * {@link #correlate}). V is stored as Winograd3x3 stores it: position p, K block kb, tile row
-     * tt, channel c at ((p * kbs + kb) * tbMax + tt) * KS + c % KS. rowPass holds B^T d.
+     * the tile's 6x6 input cells, all inside the source ({@link Winograd3x3.TileSource}). V is
+     * stored as Winograd3x3 stores it: position p, K block kb, tile row tt, channel c at
+     * ((p * kbs + kb) * tbMax + tt) * KS + c % KS. rowPass holds B^T d.
      */
-    private static void transformInputTiles(float[] src, int so, int srcH, int srcW, int cin, int tH, int tW, int tileY,
-                                            int tileX, int t0, int tb, int tbMax, int kbs, float[] v, float[] rowPass) {
-        int rowStride = srcW * cin;
+    private static void transformInputTiles(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax,
+                                            int kbs, float[] v, float[] rowPass) {
+        int rowStride = in.w() * cin;
         int plane = kbs * tbMax * KS;
+        float[] src = in.a();
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
             // Tile row and column; the input tile starts 2 pixels per tile in, shifted by the offsets.
-            int y0 = 2 * (t % (tH * tW) / tW) + tileY;
-            int x0 = 2 * (t % tW) + tileX;
-            int base = so + ((img * srcH + y0) * srcW + x0) * cin;
+            int y0 = 2 * (t % (tH * tW) / tW) + in.tileY();
+            int x0 = 2 * (t % tW) + in.tileX();
+            int base = in.off() + ((img * in.h() + y0) * in.w() + x0) * cin;
             for (int cb = 0; cb < cin; cb += VL) {
                 int kb = cb / KS;
                 int dstBase = (kb * tbMax + tt) * KS + cb - kb * KS;
