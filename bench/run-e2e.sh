@@ -6,13 +6,15 @@
 #   | case | slim4j img/s | PyTorch img/s | slim4j GFLOP/s | % of peak | ratio |     (ratio = slim4j / PyTorch)
 # and a detail table (ms/step median [p10-p90], slim4j GC %, PyTorch's faster memory layout).
 #
-# Usage: bench/run-e2e.sh [--quick] [--cases LIST] [--rounds N] [--steps N] [--warmup N] [--threads N]
-#                         [--torch-only] [--no-peak] [--out DIR]
+# Usage: bench/run-e2e.sh [--quick] [--cases LIST] [--rounds N] [--steps N] [--warmup N] [--warmup-seconds S]
+#                         [--threads N] [--torch-only] [--no-peak] [--out DIR]
 #   --quick       smoke test: 1 warm-up + 3 timed steps per side (PyTorch NCHW only)
 #   --cases LIST  comma list of <model>_<train|inference>_b<batch> (default: the 12 cases below)
 #   --rounds N    repeat every case N times (default 1); each side reports its best round
 #   --steps N     timed steps per case and side (default: each side's own default)
-#   --warmup N    untimed steps first (default: each side's own default)
+#   --warmup N    untimed steps first (default: each side's own default, 5)
+#   --warmup-seconds S  and untimed steps until S seconds have passed (default: each side's own, 3:
+#                 the JVM compiles hot code in its first seconds, and 5 LeNet steps take half a second)
 #   --threads N   compute threads on both sides (default 2: this project's reference machine has 2 cores)
 #   --torch-only  run the PyTorch side alone (the slim4j column stays empty)
 #   --no-peak     skip measuring the fp32 FMA peak (../shared/peers/fma_peak.c, ~10 s)
@@ -32,7 +34,7 @@ all_cases="lenet_train_b64,lenet_inference_b64,cifarnet_train_b128,cifarnet_infe
 mobilenet_v1_train_b16,mobilenet_v1_inference_b16,resnet_v1_50_train_b8,resnet_v1_50_inference_b8,\
 inception_v3_train_b4,inception_v3_inference_b4,vgg_16_train_b4,vgg_16_inference_b4"
 cases="$all_cases"
-quick=0 rounds=1 steps="" warmup="" threads=2 torch_only=0 do_peak=1 out=""
+quick=0 rounds=1 steps="" warmup="" warmup_s="" threads=2 torch_only=0 do_peak=1 out=""
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 while (($#)); do
     case "$1" in
@@ -41,6 +43,7 @@ while (($#)); do
         --rounds) rounds="$2"; shift 2 ;;
         --steps) steps="$2"; shift 2 ;;
         --warmup) warmup="$2"; shift 2 ;;
+        --warmup-seconds) warmup_s="$2"; shift 2 ;;
         --threads) threads="$2"; shift 2 ;;
         --torch-only) torch_only=1; shift ;;
         --no-peak) do_peak=0; shift ;;
@@ -53,6 +56,7 @@ log() { echo "[run-e2e $(date -u +%H:%M:%S)] $*" >&2; }
 for n in "$rounds" "$threads" ${steps:+"$steps"} ${warmup:+"$warmup"}; do
     [[ "$n" =~ ^[0-9]+$ ]] || { echo "run-e2e: expected a number, got '$n'" >&2; exit 2; }
 done
+[[ -z "$warmup_s" || "$warmup_s" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "run-e2e: expected seconds, got '$warmup_s'" >&2; exit 2; }
 
 # Image size per model: TF-Slim's default_image_size.
 image_size() {
@@ -137,9 +141,10 @@ slim4j_case() {  # slim4j_case CASE ROUND
     local json="$out/slim4j-$c-r$r.json" args=()
     args=(benchmark "--model_name=$model" "--batch_size=$batch" "--image_size=$size" "--mode=$mode" --device=cpu
           "--output_json=$json")
-    if ((quick)); then args+=(--steps=3 --warmup=1); fi
+    if ((quick)); then args+=(--steps=3 --warmup=1 --warmup_seconds=0); fi
     [[ -n "$steps" ]] && args+=("--steps=$steps")
     [[ -n "$warmup" ]] && args+=("--warmup=$warmup")
+    [[ -n "$warmup_s" ]] && args+=("--warmup_seconds=$warmup_s")
     log "slim4j  $c (round $r)"
     rm -f "$json"
     if ! timeout "$timeout_s" "$slim4j" "${args[@]}" > "$out/slim4j-$c-r$r.log" 2>&1 || [[ ! -s "$json" ]]; then
@@ -153,6 +158,7 @@ torch_case() {  # torch_case CASE ROUND
     if ((quick)); then args+=(--quick); fi
     [[ -n "$steps" ]] && args+=(--steps "$steps" --min-steps "$((steps < 5 ? steps : 5))")
     [[ -n "$warmup" ]] && args+=(--warmup "$warmup")
+    [[ -n "$warmup_s" ]] && args+=(--warmup-s "$warmup_s")
     log "PyTorch $c (round $r)"
     if ! PEERS="$peers" timeout "$timeout_s" "$python" "$here/peers/torch_e2e.py" "${args[@]}" \
             >> "$out/torch-r$r.jsonl" 2>> "$out/torch-r$r.log"; then

@@ -209,8 +209,13 @@ def run_case(args, model_name, mode, batch, image_size, layout):
                 return F.softmax(model(x), dim=1).sum()
         flop_per_img = 2 * macs
 
-    for _ in range(args.warmup):
+    # At least --warmup steps and --warmup-s seconds, as the slim4j side does (its JIT compiles
+    # in the first seconds; PyTorch's oneDNN primitive caches warm within a step or two).
+    w0 = time.perf_counter()
+    warmed = 0
+    while warmed < args.warmup or time.perf_counter() - w0 < args.warmup_s:
         step()
+        warmed += 1
     times = []
     t0 = time.perf_counter()
     while len(times) < args.steps:
@@ -229,7 +234,7 @@ def run_case(args, model_name, mode, batch, image_size, layout):
         "ms_per_step_median": round(med * 1e3, 3),
         "ms_per_step_p10": round(percentile(s, 0.1) * 1e3, 3),
         "ms_per_step_p90": round(percentile(s, 0.9) * 1e3, 3),
-        "steps": len(s), "warmup": args.warmup,
+        "steps": len(s), "warmup": warmed,
         "gflops_per_step": round(flop_per_img * batch / 1e9, 4),
         "params": params,
         "loss_finite": math.isfinite(float(out.detach())),
@@ -246,13 +251,15 @@ def main():
                     help="memory layouts to time, comma list of nchw, channels_last (run-e2e.sh takes the faster)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first (slim4j benchmark: 5)")
+    ap.add_argument("--warmup-s", type=float, default=3.0,
+                    help="warm-up goes on until this many seconds have passed too (slim4j benchmark: --warmup_seconds=3)")
     ap.add_argument("--steps", type=int, default=20, help="at most this many timed steps (slim4j benchmark: 20)")
     ap.add_argument("--min-steps", type=int, default=5, help="at least this many timed steps")
     ap.add_argument("--budget-s", type=float, default=30.0, help="stop after this many seconds once min-steps are done")
     ap.add_argument("--quick", action="store_true", help="smoke test: 1 warm-up, 3 timed steps, nchw only")
     args = ap.parse_args()
     if args.quick:
-        args.warmup, args.steps, args.min_steps, args.budget_s = 1, 3, 3, 0.0
+        args.warmup, args.warmup_s, args.steps, args.min_steps, args.budget_s = 1, 0.0, 3, 3, 0.0
         args.layouts = "nchw"
     for layout in args.layouts.split(","):
         if layout not in ("nchw", "channels_last"):

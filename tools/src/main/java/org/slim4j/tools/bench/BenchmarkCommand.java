@@ -70,6 +70,9 @@ public final class BenchmarkCommand implements Command {
     final DeviceFlags devices = new DeviceFlags(flags, "run");
     final Flags.Flag<Integer> steps = flags.integer("steps", 20, "timed steps");
     final Flags.Flag<Integer> warmup = flags.integer("warmup", 5, "untimed steps first (allocator, JIT and caches warm up)");
+    final Flags.Flag<Double> warmupSeconds = flags.decimal("warmup_seconds", 3.0,
+        "untimed steps go on until this many seconds have passed too: the JVM compiles hot code in the background during the"
+            + " first seconds, and LeNet's 5 warm-up steps take half a second (0 = exactly --warmup steps)");
     final Flags.Flag<Integer> profileSteps = flags.integer("profile_steps", 0,
         "after the timed steps, run this many more with every kernel call timed (device synced around each) and print where the time goes");
     final Flags.Flag<Path> outputJson = flags.path("output_json", null, "also write the results as one JSON object to this file");
@@ -87,7 +90,7 @@ public final class BenchmarkCommand implements Command {
 
     /** One benchmark's figures (what --output_json writes). */
     public record Result(String model, String mode, int batch, int imageSize, String device, String kernels, String precision, int steps,
-                         double imagesPerSec, double msPerStepMedian, double msPerStepP10, double msPerStepP90, long peakBytes,
+                         int warmupSteps, double imagesPerSec, double msPerStepMedian, double msPerStepP10, double msPerStepP90, long peakBytes,
                          String peakMemory, double gcPercent, Double gflopsPerStep, boolean withInputPipeline, Double hostBusyMsMedian) {
         /** The JSON object's fields, in order. */
         public Map<String, Object> toMap() {
@@ -100,6 +103,7 @@ public final class BenchmarkCommand implements Command {
             m.put("kernels", kernels);
             m.put("precision", precision);
             m.put("steps", steps);
+            m.put("warmup_steps", warmupSteps);
             m.put("images_per_sec", imagesPerSec);
             m.put("ms_per_step_median", msPerStepMedian);
             m.put("ms_per_step_p10", msPerStepP10);
@@ -133,6 +137,7 @@ public final class BenchmarkCommand implements Command {
         if (batchSize.get() < 1) throw bad("batch_size", batchSize.get(), "must be >= 1");
         if (steps.get() < 1) throw bad("steps", steps.get(), "must be >= 1");
         if (warmup.get() < 0) throw bad("warmup", warmup.get(), "must be >= 0");
+        if (!(warmupSeconds.get() >= 0)) throw bad("warmup_seconds", warmupSeconds.get(), "must be >= 0");
         if (profileSteps.get() < 0) throw bad("profile_steps", profileSteps.get(), "must be >= 0");
         if (numPreprocessingThreads.get() < 1) throw bad("num_preprocessing_threads", numPreprocessingThreads.get(), "must be >= 1");
         if (!(learningRate.get() >= 0)) throw bad("learning_rate", learningRate.get(), "must be >= 0");
@@ -191,12 +196,14 @@ public final class BenchmarkCommand implements Command {
             if (numClasses.get() == null) classes = dataset.numClasses();
         }
         Double gflops = gflopsPerStep(fn, classes, size, channels, batch, train);
-        out.printf(Locale.ROOT, "benchmark: %s %s, batch %d, images %dx%dx%d, %d classes, %s, %d warmup + %d timed steps%s%n", fn.name(),
-            mode.get(), batch, size, size, channels, classes, DeviceFlags.describe(device), warmup.get(), steps.get(),
+        out.printf(Locale.ROOT, "benchmark: %s %s, batch %d, images %dx%dx%d, %d classes, %s, %d+ warmup steps (%s s at least) + %d timed steps%s%n",
+            fn.name(), mode.get(), batch, size, size, channels, classes, DeviceFlags.describe(device), warmup.get(),
+            new java.text.DecimalFormat("0.###").format(warmupSeconds.get()), steps.get(),
             dataset != null ? ", input pipeline " + dataset.name() + "/" + dataset.split() : ", synthetic input");
         double[] ms = new double[steps.get()];
         double[] busy = new double[steps.get()];  // host work per step: its time minus the time blocked on the GPU
         long gcMillis;
+        int warmupSteps;
         long peak;
         try (VariableStore store = new VariableStore(seed.get(), device);
              Momentum optimizer = new Momentum(momentum.get());
@@ -218,14 +225,20 @@ public final class BenchmarkCommand implements Command {
                 .preprocessing(PreprocessingFactory.get(modelName.get(), train), size, size)
                 .build();
             try {
-                for (int i = 0; i < warmup.get(); i++) runStep(fn, store, step, provider, images, oneHot, classes, device, i);
+                int warm = 0;
+                long warm0 = System.nanoTime();
+                while (warm < warmup.get() || (System.nanoTime() - warm0) / 1e9 < warmupSeconds.get()) {
+                    runStep(fn, store, step, provider, images, oneHot, classes, device, warm++);
+                    if (warm >= warmup.get()) device.sync();
+                }
                 device.sync();
+                warmupSteps = warm;
                 resetPeaks(device);
                 long gc0 = gcMillis();
                 for (int i = 0; i < steps.get(); i++) {
                     long w0 = device instanceof CudaDevice c ? c.hostWaitNanos() : 0;
                     long t0 = System.nanoTime();
-                    runStep(fn, store, step, provider, images, oneHot, classes, device, warmup.get() + i);
+                    runStep(fn, store, step, provider, images, oneHot, classes, device, warmupSteps + i);
                     device.sync();
                     ms[i] = (System.nanoTime() - t0) / 1e6;
                     busy[i] = ms[i] - (device instanceof CudaDevice c ? (c.hostWaitNanos() - w0) / 1e6 : 0);
@@ -237,7 +250,7 @@ public final class BenchmarkCommand implements Command {
                     long p0 = System.nanoTime();
                     try {
                         for (int i = 0; i < profileSteps.get(); i++) {
-                            runStep(fn, store, step, provider, images, oneHot, classes, device, warmup.get() + steps.get() + i);
+                            runStep(fn, store, step, provider, images, oneHot, classes, device, warmupSteps + steps.get() + i);
                         }
                         device.sync();
                     } finally {
@@ -260,7 +273,8 @@ public final class BenchmarkCommand implements Command {
         String precision = device instanceof CudaDevice c ? c.options().precision().name().toLowerCase(Locale.ROOT) : "fp32";
         String kernels = device instanceof CudaDevice c ? c.options().kernels().name().toLowerCase(Locale.ROOT) : "cpu";
         String peakText = CudaOutOfMemoryError.human(peak) + (device instanceof CudaDevice ? " (device)" : " (Java heap)");
-        return new Result(fn.name(), mode.get(), batch, size, device.name(), kernels, precision, steps.get(), batch / (median / 1e3), median,
+        return new Result(fn.name(), mode.get(), batch, size, device.name(), kernels, precision, steps.get(), warmupSteps,
+            batch / (median / 1e3), median,
             percentile(sorted, 10), percentile(sorted, 90), peak, peakText, 100.0 * gcMillis / Math.max(total, 1e-9), gflops,
             dataset != null, hostBusy);
     }

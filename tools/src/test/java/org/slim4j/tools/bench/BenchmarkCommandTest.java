@@ -57,10 +57,11 @@ class BenchmarkCommandTest {
     @Test
     void trainAndInferenceOnTheCpuWriteSaneJson() throws IOException {
         Path json = tmp.resolve("out/lenet.json");
-        Run r = run("benchmark", "--model_name=lenet", "--batch_size=4", "--steps=5", "--warmup=1", "--output_json=" + json);
+        Run r = run("benchmark", "--model_name=lenet", "--batch_size=4", "--steps=5", "--warmup=1", "--warmup_seconds=0", "--output_json=" + json);
         assertEquals(Main.EXIT_OK, r.status(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         assertSane(j, "train", 4, 5);
+        assertEquals(1, j.get("warmup_steps").asInt(), "--warmup_seconds=0: exactly --warmup steps");
         assertEquals("lenet", j.get("model").asText());
         assertEquals(28, j.get("image_size").asInt());
         assertEquals("cpu", j.get("device").asText());
@@ -71,11 +72,13 @@ class BenchmarkCommandTest {
         assertTrue(r.out().contains("images/s") && r.out().contains("ms/step median") && r.out().contains("GC"), r.out());
 
         Path inf = tmp.resolve("inf.json");
-        Run i = run("benchmark", "--model_name=lenet", "--batch_size=3", "--steps=4", "--warmup=0", "--mode=inference", "--image_size=32",
-            "--num_classes=5", "--output_json=" + inf);
+        Run i = run("benchmark", "--model_name=lenet", "--batch_size=3", "--steps=4", "--warmup=0", "--warmup_seconds=0.5", "--mode=inference",
+            "--image_size=32", "--num_classes=5", "--output_json=" + inf);
         assertEquals(Main.EXIT_OK, i.status(), i.err());
         JsonNode k = new ObjectMapper().readTree(inf.toFile());
         assertSane(k, "inference", 3, 4);
+        // Half a second of warm-up is many LeNet steps at batch 3, however slow the machine.
+        assertTrue(k.get("warmup_steps").asInt() > 1, "warm-up goes on for --warmup_seconds: " + k);
         assertEquals(32, k.get("image_size").asInt());
     }
 
@@ -88,7 +91,7 @@ class BenchmarkCommandTest {
         Run c = run("download_and_convert_data", "--dataset_name=fashion_mnist", "--dataset_dir=" + data, "--source=" + src);
         assertEquals(Main.EXIT_OK, c.status(), c.err());
         Path json = tmp.resolve("p.json");
-        Run r = run("benchmark", "--model_name=lenet", "--batch_size=4", "--steps=3", "--warmup=1", "--with_input_pipeline",
+        Run r = run("benchmark", "--model_name=lenet", "--batch_size=4", "--steps=3", "--warmup=1", "--warmup_seconds=0", "--with_input_pipeline",
             "--dataset_name=fashion_mnist", "--dataset_dir=" + data, "--num_preprocessing_threads=1", "--output_json=" + json);
         assertEquals(Main.EXIT_OK, r.status(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
@@ -111,6 +114,9 @@ class BenchmarkCommandTest {
         Run d = run("benchmark", "--model_name=lenet", "--steps=0");
         assertEquals(Main.EXIT_USAGE, d.status());
         assertTrue(d.err().contains("--steps"), d.err());
+        Run w = run("benchmark", "--model_name=lenet", "--warmup_seconds=-1");
+        assertEquals(Main.EXIT_USAGE, w.status());
+        assertTrue(w.err().contains("--warmup_seconds"), w.err());
         Run e = run("benchmark", "--model_name=lenet", "--with_input_pipeline");
         assertEquals(Main.EXIT_USAGE, e.status());
         assertTrue(e.err().contains("--dataset_dir"), e.err());
@@ -120,7 +126,7 @@ class BenchmarkCommandTest {
         Run h = run("benchmark", "--help");
         assertEquals(Main.EXIT_OK, h.status());
         for (String flag : new String[] {"--model_name", "--batch_size", "--image_size", "--mode", "--device", "--kernels", "--precision",
-            "--steps", "--warmup", "--num_classes", "--output_json", "--with_input_pipeline"}) {
+            "--steps", "--warmup", "--warmup_seconds", "--num_classes", "--output_json", "--with_input_pipeline"}) {
             assertTrue(h.out().contains(flag), flag + " missing from --help:\n" + h.out());
         }
     }
@@ -139,7 +145,7 @@ class BenchmarkCommandTest {
         CudaDevice emu = EmulatedCuda.device();
         try {
             BenchmarkCommand c = new BenchmarkCommand();
-            c.flags().parse("--model_name=tiny_fc_bn", "--batch_size=4", "--steps=2", "--warmup=1");
+            c.flags().parse("--model_name=tiny_fc_bn", "--batch_size=4", "--steps=2", "--warmup=1", "--warmup_seconds=0");
             ByteArrayOutputStream o = new ByteArrayOutputStream();
             BenchmarkCommand.Result r = c.measure(TinyFcNet.NET, emu, new PrintStream(o, true, StandardCharsets.UTF_8));
             assertEquals("cuda-emu", r.device());
