@@ -78,9 +78,9 @@ final class Winograd3x3 {
     }
 
     /**
-     * dst[n, oy, ox, co] = sum over (ky, kx, ci) of src[n, oy + offY + ky, ox + offX + kx, ci] *
-     * g(ky, kx, ci, co), source cells outside [0, srcH) x [0, srcW) counting as zero; src is
-     * [n, srcH, srcW, cin], dst [n, dstH, dstW, cout], every element of dst written.
+     * dst[n, oy, ox, co] = sum over (ky, kx, ci) of x[n, oy + offY + ky, ox + offX + kx, ci] *
+     * g(ky, kx, ci, co), cells outside [0, h) x [0, w) counting as zero; x is [n, h, w, cin] at
+     * xo, dst [n, dstH, dstW, cout], every element of dst written.
      */
     static void correlate(float[] x, int xo, int n, int h, int w, int cin, Taps g,
                           float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
@@ -137,9 +137,9 @@ final class Winograd3x3 {
     }
 
     /**
-     * The filter gradient of {@link #correlate} (same src, offsets and dst geometry, dy the gradient
+     * The filter gradient of {@link #correlate} (same x, offsets and dst geometry, dy the gradient
      * of dst): dW[ky, kx, ci, co] (HWIO, written to dw) = sum over dst pixels of
-     * src[.., oy + offY + ky, ox + offX + kx, ci] * dy[.., oy, ox, co]. In the Winograd domain this is
+     * x[.., oy + offY + ky, ox + offX + kx, ci] * dy[.., oy, ox, co]. In the Winograd domain this is
      * dU[xi nu] (Cin x Cout) = sum over tiles of V[xi nu]^T dM[xi nu] with dM = A dY A^T (dy tiles,
      * zero past the edge), then dW = G^T dU G. The tile blocks are split into a few slices per core,
      * each summing its 16 small GEMMs (K = the block's tiles) into its own dU partial.

@@ -55,9 +55,9 @@ final class Winograd5x5 {
     }
 
     /**
-     * dst[n, oy, ox, co] = sum over (ky, kx, ci) of src[n, oy + offY + ky, ox + offX + kx, ci] *
-     * g(ky, kx, ci, co), source cells outside [0, srcH) x [0, srcW) counting as zero; src is
-     * [n, srcH, srcW, cin], dst [n, dstH, dstW, cout], every element of dst written.
+     * dst[n, oy, ox, co] = sum over (ky, kx, ci) of x[n, oy + offY + ky, ox + offX + kx, ci] *
+     * g(ky, kx, ci, co), cells outside [0, h) x [0, w) counting as zero; x is [n, h, w, cin] at
+     * xo, dst [n, dstH, dstW, cout], every element of dst written.
      */
     static void correlate(float[] x, int xo, int n, int h, int w, int cin, Winograd3x3.Taps g,
                           float[] dst, int dOff, int dstH, int dstW, int cout, int offY, int offX, Sgemm.Epilogue epi) {
