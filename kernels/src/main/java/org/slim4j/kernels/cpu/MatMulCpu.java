@@ -80,10 +80,19 @@ public final class MatMulCpu implements MatMulKernels {
      * a block at a time ({@link #SWAP_MAX_B}): packing the transposed weights then walks a new
      * cache line for every five values ([4 x 25088] x [25088 x 4096], VGG's fc6 as a matmul at
      * batch 4: 420 ms swapped, 63 ms streamed once by Sgemm's skinny path; medians, two threads).
+     *
+     * <p>Since Sgemm packs an untransposed B group by group inside its tasks when M is short
+     * ({@link Sgemm#multiplyByPanelGroups}), the swap is only kept where that path does not apply:
+     * an untransposed B with more rows than {@link Sgemm#SHORT_M}, and a transposed B up to 64 rows.
+     * Alternated in one JVM (best of 8, two threads, a slow hour): [64 x 3136] x [3136 x 1024] 5.5 /
+     * 6.0 ms unswapped against 7.3 / 8.1 swapped, [100 x 1024] x [1024 x 1024] 2.4 / 2.6 against
+     * 2.9 / 3.6; with a transposed B, [64 x 1024] x [1024 x 3136] 7.9 / 7.4 unswapped against 5.8 /
+     * 4.7 swapped, but [128 x 384] x [384 x 2304] 2.3 / 2.8 against 3.0 / 3.7.
      */
     static boolean swapOperands(int m, int n, int k, boolean transposeB) {
         long b = (long) k * n;
-        return m >= 3 && m <= 128 && n >= 2 * m && b >= 1 << 18 && b <= SWAP_MAX_B;
+        boolean shortEnough = transposeB ? m <= 64 : m > Sgemm.SHORT_M && m <= 128;
+        return m >= 3 && shortEnough && n >= 2 * m && b >= 1 << 18 && b <= SWAP_MAX_B;
     }
 
     /** Largest op(B), in floats (64 MB), for which {@link #swapOperands} swaps. */

@@ -3,6 +3,7 @@ package org.slim4j.kernels.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -128,13 +129,15 @@ class MatMulCpuTest {
 
     @Test
     void swappedProductUsesOffsets() {
-        assertTrue(MatMulCpu.swapOperands(7, 600, 700, false), "the shape below must take the swapped path");
+        assertTrue(MatMulCpu.swapOperands(7, 600, 700, true), "the shape below must take the swapped path");
+        assertTrue(MatMulCpu.swapOperands(125, 600, 700, false), "an untransposed B is swapped past Sgemm.SHORT_M rows");
+        assertFalse(MatMulCpu.swapOperands(7, 600, 700, false), "short rows and an untransposed B stay with Sgemm's panel groups");
         Tensor a = own(rand32(50, 10, 700).slice0(2, 9));
-        Tensor b = own(rand32(51, 703, 600).slice0(3, 703));
-        Tensor got = own(K.matmul(a, b, false, false));
-        Tensor ref = own(K.matmul(own(a.copy()), own(b.copy()), false, false));
+        Tensor b = own(rand32(51, 603, 700).slice0(3, 603));
+        Tensor got = own(K.matmul(a, b, false, true));
+        Tensor ref = own(K.matmul(own(a.copy()), own(b.copy()), false, true));
         assertArrayEquals(ref.toFloatArray(), got.toFloatArray());
-        Close.assertClose(own(K.matmul(f64(a), f64(b), false, false)), got, 1e-5, "swapped, sliced operands");
+        Close.assertClose(own(K.matmul(f64(a), f64(b), false, true)), got, 1e-5, "swapped, sliced operands");
     }
 
     @Test

@@ -103,7 +103,8 @@ class SgemmTest {
     void alphaBetaOffsetsAndPaddedLeadingDimensions() {
         long seed = 100;
         float[][] ab = {{1.5f, 1f}, {-0.5f, -0.75f}, {2f, 0f}, {1f, 2.5f}};
-        int[][] shapes = {{7, 13, 5}, {33, 65, 17}, {129, 31, 257}, {1, 1000, 700}, {97, 83, 600}};
+        // 97 x 83 x 600 and 64 x 530 x 520: short M, B packed per panel group and K block inside the tasks.
+        int[][] shapes = {{7, 13, 5}, {33, 65, 17}, {129, 31, 257}, {1, 1000, 700}, {97, 83, 600}, {64, 530, 520}};
         for (int[] s : shapes) {
             for (float[] alphaBeta : ab) {
                 for (int t = 0; t < 4; t++) {
