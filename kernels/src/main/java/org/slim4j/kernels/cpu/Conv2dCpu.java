@@ -140,7 +140,7 @@ public final class Conv2dCpu implements ConvKernels {
         float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
         // Pointwise: the input is the GEMM's A as stored; with few output panels it is read in place.
         Sgemm.PackA pa = g.pointwise()
-                ? Sgemm.rowMajorA(x, xo, c, cout)
+                ? Sgemm.rowMajorA(x, xo, c, cout, c)
                 : new ConvSupport.Im2colA(x, xo, g.h(), g.w(), g.c(), g.ho(), g.wo(), g.kh(), g.kw(),
                         g.sh(), g.sw(), -g.padTop(), -g.padLeft(), g.dh(), g.dw());
         Sgemm.multiplyParallel(g.outPixels(), cout, k, pa, bp, y, yo, cout, false, epi);
@@ -290,7 +290,7 @@ public final class Conv2dCpu implements ConvKernels {
         if (g.pointwise()) {
             // dx [pixels, Cin] = dy [pixels, Cout] x W^T: a plain GEMM on the tensors as stored.
             float[] bp = Sgemm.packAllB(cout, 0, c, Sgemm.packerB(true, w, wo, cout));
-            Sgemm.PackA pa = Sgemm.rowMajorA(dy, dyo, cout, c);
+            Sgemm.PackA pa = Sgemm.rowMajorA(dy, dyo, cout, c, cout);
             Sgemm.multiplyParallel(g.outPixels(), c, cout, pa, bp, dx, dxo, c, false, null);
             return;
         }
