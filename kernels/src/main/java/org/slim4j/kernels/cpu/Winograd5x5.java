@@ -70,15 +70,15 @@ final class Winograd5x5 {
         final Winograd3x3.TileSource in = Winograd3x3.TileSource.of(x, xo, n, h, w, cin, tH, tW, offY, offX, T);
         final float[] u = transformFilter(g, cin, cout, np);
         Parallel.forRange(units, 1, (u0, u1) -> {
-            float[] v = ThreadBuffers.floats(Winograd3x3.V_BUF, P * kbs * tbMax * KS);
-            float[] m = ThreadBuffers.floats(Winograd3x3.M_BUF, P * tbMax * cout);
+            float[] v = ThreadBuffers.floats(Winograd3x3.V_BUF, P * Winograd3x3.vPlane(kbs, tbMax));
+            float[] m = ThreadBuffers.floats(Winograd3x3.M_BUF, P * Winograd3x3.mPlane(tbMax, cout));
             float[] scratch = Winograd3x3.SCRATCH.get();
             float[] patch = ThreadBuffers.floats(PATCH, P * VL + 16 * VL);
             for (int unit = u0; unit < u1; unit++) {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
                 transformInputTiles(in, cin, tH, tW, t0, tb1, tbMax, kbs, v, patch);
-                Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
+                Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, Winograd3x3.vPlane(kbs, tbMax), u, m, Winograd3x3.mPlane(tbMax, cout), scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
             }
         });
@@ -127,13 +127,13 @@ final class Winograd5x5 {
     /**
      * The input transform of tiles [t0, t0 + tb): for each channel vector, V[xi nu] = B^T d B of
      * the tile's 6x6 input cells, all inside the source ({@link Winograd3x3.TileSource}). V is
-     * stored as Winograd3x3 stores it: position p, K block kb, tile row tt, channel c at
-     * ((p * kbs + kb) * tbMax + tt) * KS + c % KS. rowPass holds B^T d.
+     * stored as Winograd3x3 stores it, but with padded planes: position p, K block kb, tile row tt,
+     * channel c at p * vPlane + (kb * tbMax + tt) * KS + c % KS (Winograd3x3.vPlane). rowPass holds B^T d.
      */
     private static void transformInputTiles(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax,
                                             int kbs, float[] v, float[] rowPass) {
         int rowStride = in.w() * cin;
-        int plane = kbs * tbMax * KS;
+        int plane = Winograd3x3.vPlane(kbs, tbMax);
         float[] src = in.a();
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
@@ -199,7 +199,7 @@ final class Winograd5x5 {
     /** Y = A^T M A for tiles [t0, t0 + tb), clipped to the destination, plus the epilogue per pixel. */
     private static void outputTransform(float[] m, int cout, int tH, int tW, int t0, int tb, int tbMax,
                                         float[] dst, int dOff, int dstH, int dstW, Sgemm.Epilogue epi, float[] patch) {
-        int plane = tbMax * cout;
+        int plane = Winograd3x3.mPlane(tbMax, cout);
         int s0 = P * VL;               // patch: the row-transformed tile, 2 x 6 vectors
         int y0 = s0 + 2 * T * VL;      // then the 2 x 2 output vectors
         for (int tt = 0; tt < tb; tt++) {
