@@ -138,7 +138,7 @@ public final class Conv2dCpu implements ConvKernels {
             return;
         }
         float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
-        // Pointwise: the input is the GEMM's A as stored; with few output panels it is read in place.
+        // Pointwise: the input is the GEMM's A as stored, read in place or packed (Sgemm.rowMajorA).
         Sgemm.PackA pa = g.pointwise()
                 ? Sgemm.rowMajorA(x, xo, c, cout, c)
                 : new ConvSupport.Im2colA(x, xo, g.h(), g.w(), g.c(), g.ho(), g.wo(), g.kh(), g.kw(),

@@ -100,7 +100,7 @@ final class Winograd3x3 {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
                 inputTransform(in, cin, tH, tW, t0, tb1, tbMax, kbs, v);
-                positionProducts(16, kbs, cin, cout, np, tb1, tbMax, v, vPlane(kbs, tbMax), u, m, mPlane(tbMax, cout), scratch);
+                positionProducts(16, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi);
             }
         });
@@ -142,7 +142,9 @@ final class Winograd3x3 {
      * xi * vPlane), U as B panels, on {@link Sgemm#kernelRows}; M[xi] from xi * mPlane.
      */
     static void positionProducts(int positions, int kbs, int cin, int cout, int np, int tb1, int tbMax,
-                                 float[] v, int vPlane, float[] u, float[] m, int mPlane, float[] scratch) {
+                                 float[] v, float[] u, float[] m, float[] scratch) {
+        int vPlane = vPlane(kbs, tbMax);
+        int mPlane = mPlane(tbMax, cout);
         for (int xi = 0; xi < positions; xi++) {
             for (int kb = 0; kb < kbs; kb++) {
                 int kc = Math.min(KS, cin - kb * KS);
@@ -187,9 +189,11 @@ final class Winograd3x3 {
         final int slices = Math.max(1, Math.min(units, Math.max(Parallel.threads(),
                 Math.min(4 * Parallel.threads(), GRAD_PARTIALS_FLOATS / size))));
         final float[][] parts = partials(slices, size);
+        final int vPlane = vPlane(kbs, tbMax);
+        final int mPlane = mPlane(tbMax, cout);
         Parallel.forRange(slices, 1, (s0, s1) -> {
-            float[] v = grow(V_BUF, 16 * vPlane(kbs, tbMax));
-            float[] m = grow(M_BUF, 16 * mPlane(tbMax, cout));
+            float[] v = grow(V_BUF, 16 * vPlane);
+            float[] m = grow(M_BUF, 16 * mPlane);
             float[] patch = grow(PATCH, 16 * VL);
             for (int sl = s0; sl < s1; sl++) {
                 float[] part = parts[sl];
@@ -205,8 +209,8 @@ final class Winograd3x3 {
                             int mc = Math.min(KS, cin - kb * KS);
                             // dU[xi][kb*KS .., :] += V^T (channels x tiles) dM (tiles x Cout)
                             Sgemm.multiplyStreamed(mc, cout, tb1,
-                                    Sgemm.packerA(true, 1f, v, xi * vPlane(kbs, tbMax) + kb * tbMax * KS, KS),
-                                    Sgemm.packerB(false, m, xi * mPlane(tbMax, cout), cout),
+                                    Sgemm.packerA(true, 1f, v, xi * vPlane + kb * tbMax * KS, KS),
+                                    Sgemm.packerB(false, m, xi * mPlane, cout),
                                     part, xi * cin * cout + kb * KS * cout, cout, true);
                         }
                     }

@@ -78,7 +78,7 @@ final class Winograd5x5 {
                 int t0 = unit * tbMax;
                 int tb1 = Math.min(tbMax, tiles - t0);
                 transformInputTiles(in, cin, tH, tW, t0, tb1, tbMax, kbs, v, patch);
-                Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, Winograd3x3.vPlane(kbs, tbMax), u, m, Winograd3x3.mPlane(tbMax, cout), scratch);
+                Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
             }
         });
@@ -127,8 +127,8 @@ final class Winograd5x5 {
     /**
      * The input transform of tiles [t0, t0 + tb): for each channel vector, V[xi nu] = B^T d B of
      * the tile's 6x6 input cells, all inside the source ({@link Winograd3x3.TileSource}). V is
-     * stored as Winograd3x3 stores it, but with padded planes: position p, K block kb, tile row tt,
-     * channel c at p * vPlane + (kb * tbMax + tt) * KS + c % KS (Winograd3x3.vPlane). rowPass holds B^T d.
+     * stored as Winograd3x3 stores it: position p, K block kb, tile row tt, channel c at
+     * p * vPlane + (kb * tbMax + tt) * KS + c % KS ({@link Winograd3x3#vPlane}). rowPass holds B^T d.
      */
     private static void transformInputTiles(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax,
                                             int kbs, float[] v, float[] rowPass) {
