@@ -647,6 +647,78 @@ public final class Sgemm {
     }
 
     /**
+     * The MR x NR micro-kernel over an A stored transposed where it lies, KS floats per k: A's row
+     * r, column p at {@code ap[ao + p * KS + r]} (a Winograd filter gradient's V, tiles x channels,
+     * read as channels x tiles without packing). Otherwise {@link #kernel}; rows past a ragged
+     * panel's last read the next values of the same KS run (inside the array) and are clipped.
+     */
+    static void kernelTransposedA(int kc, float[] ap, int ao, float[] bp, int bo,
+                                  float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            int ai = ao + p * KS;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+        }
+        if (mr == MR && nr == NR) {
+            if (add) {
+                c00 = c00.add(FloatVector.fromArray(S, c, co));
+                c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
+                c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
+                c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + VL));
+                c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
+                c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
+                c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
+                c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
+                c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
+                c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + VL));
+            }
+            c00.intoArray(c, co);
+            c01.intoArray(c, co + VL);
+            c10.intoArray(c, co + ldc);
+            c11.intoArray(c, co + ldc + VL);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + VL);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + VL);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + VL);
+            return;
+        }
+        c00.intoArray(scratch, 0);
+        c01.intoArray(scratch, VL);
+        c10.intoArray(scratch, NR);
+        c11.intoArray(scratch, NR + VL);
+        c20.intoArray(scratch, 2 * NR);
+        c21.intoArray(scratch, 2 * NR + VL);
+        c30.intoArray(scratch, 3 * NR);
+        c31.intoArray(scratch, 3 * NR + VL);
+        c40.intoArray(scratch, 4 * NR);
+        c41.intoArray(scratch, 4 * NR + VL);
+        clip(scratch, c, co, ldc, mr, nr, add);
+    }
+
+    /**
      * The MR x NR micro-kernel over five rows of A read where they lie: row r's kc values at
      * {@code a[ar + p]} (see {@link RowMajorA} and {@link ImplicitGemmConv}, whose
      * rows are not evenly spaced). The same loop as {@link #kernel} with the five broadcasts taken

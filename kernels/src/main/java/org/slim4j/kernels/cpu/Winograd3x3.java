@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * 3x3, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
  * filtering F(2x2, 3x3) (Lavin and Gray): Y = A^T [ (G g G^T) . (B^T d B) ] A on 4x4 input tiles
  * with stride 2, so 16 multiplies make 4 outputs instead of 36. NHWC source and destination,
- * channels multiples of the vector length. Used for the forward pass and, with the filter flipped
- * and its channels swapped, for the input gradient; {@link Conv2dCpu} picks it when it applies.
+ * channels multiples of the vector length. Used for the forward pass, with the filter flipped and
+ * its channels swapped for the input gradient, and through {@link WinogradFilterGradient} for the
+ * filter gradient; {@link Conv2dCpu} picks it when it applies.
  *
  * <p>The filter is transformed once per call into 16 matrices U[xi nu] (Cin x Cout), packed as
  * {@link Sgemm} B panels. Output tiles are then processed in blocks of TB tiles per task: the
@@ -30,11 +31,6 @@ final class Winograd3x3 {
     private static final int MR4 = Sgemm.MR4;
     /** Floats of V plus M per tile block (~384 KiB: L2). */
     private static final int BLOCK_FLOATS = 96 * 1024;
-    /** The filter gradient's tile blocks: V plus M up to 4 MiB (L3), at most this many tiles. */
-    private static final int GRAD_BLOCK_FLOATS = 1 << 20;
-    private static final int GRAD_BLOCK_TILES = 128;
-    /** Floats of dU partials the filter gradient allows itself beyond one per core. */
-    private static final int GRAD_PARTIALS_FLOATS = 1 << 24;
 
     static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
     static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
@@ -162,74 +158,39 @@ final class Winograd3x3 {
         }
     }
 
-    /**
-     * The filter gradient of {@link #correlate} (same x, offsets and dst geometry, dy the gradient
-     * of dst): dW[ky, kx, ci, co] (HWIO, written to dw) = sum over dst pixels of
-     * x[.., oy + offY + ky, ox + offX + kx, ci] * dy[.., oy, ox, co]. In the Winograd domain this is
-     * dU[xi nu] (Cin x Cout) = sum over tiles of V[xi nu]^T dM[xi nu] with dM = A dY A^T (dy tiles,
-     * zero past the edge), then dW = G^T dU G. The tile blocks are split into a few slices per core,
-     * each summing its 16 small GEMMs (K = the block's tiles) into its own dU partial.
-     */
+    /** The filter gradient of {@link #correlate} (same x, offsets and dst geometry, dy the gradient of dst): see {@link WinogradFilterGradient}. */
     static void filterGradient(float[] x, int xo, int n, int h, int w, int cin,
                                float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX,
                                float[] dw, int dwo) {
-        final int tH = (dstH + 1) / 2, tW = (dstW + 1) / 2;
-        final TileSource in = TileSource.of(x, xo, n, h, w, cin, tH, tW, offY, offX, 4);
-        final int tiles = n * tH * tW;
-        final int kbs = Sgemm.ceilDiv(cin, KS);
-        // The tiles of a block are the K of its 16 GEMMs, each of which reads and writes the whole
-        // dU partial: blocks sized for L2 like the forward's (12 tiles at 256 channels) made that
-        // traffic the bottleneck. Deeper blocks spill V and M to L3, which costs far less.
-        int tb = GRAD_BLOCK_FLOATS / (16 * (kbs * KS + cout)) / MR4 * MR4;
-        final int tbMax = Math.max(2 * MR4, Math.min(GRAD_BLOCK_TILES, tb));
-        final int units = Sgemm.ceilDiv(tiles, tbMax);
-        final int size = 16 * cin * cout;
-        // A few slices per core for balance, fewer when the partials get big (16 MiB each at 512
-        // channels): zeroing, accumulating and summing them is traffic of its own.
-        final int slices = Math.max(1, Math.min(units, Math.max(Parallel.threads(),
-                Math.min(4 * Parallel.threads(), GRAD_PARTIALS_FLOATS / size))));
-        final float[][] parts = partials(slices, size);
-        final int vPlane = vPlane(kbs, tbMax);
-        final int mPlane = mPlane(tbMax, cout);
-        Parallel.forRange(slices, 1, (s0, s1) -> {
-            float[] v = grow(V_BUF, 16 * vPlane);
-            float[] m = grow(M_BUF, 16 * mPlane);
-            float[] patch = grow(PATCH, 16 * VL);
-            for (int sl = s0; sl < s1; sl++) {
-                float[] part = parts[sl];
-                java.util.Arrays.fill(part, 0, size, 0f);
-                int u1 = (int) ((long) units * (sl + 1) / slices);
-                for (int unit = (int) ((long) units * sl / slices); unit < u1; unit++) {
-                    int t0 = unit * tbMax;
-                    int tb1 = Math.min(tbMax, tiles - t0);
-                    inputTransform(in, cin, tH, tW, t0, tb1, tbMax, kbs, v);
-                    gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb1, tbMax, m, patch);
-                    for (int xi = 0; xi < 16; xi++) {
-                        for (int kb = 0; kb < kbs; kb++) {
-                            int mc = Math.min(KS, cin - kb * KS);
-                            // dU[xi][kb*KS .., :] += V^T (channels x tiles) dM (tiles x Cout)
-                            Sgemm.multiplyStreamed(mc, cout, tb1,
-                                    Sgemm.packerA(true, 1f, v, xi * vPlane + kb * tbMax * KS, KS),
-                                    Sgemm.packerB(false, m, xi * mPlane, cout),
-                                    part, xi * cin * cout + kb * KS * cout, cout, true);
-                        }
-                    }
-                }
-            }
-        });
-        // Slices summed into the first partial as streams (vectorised), then dW = G^T dU G per
-        // (ci, co) reads 16 streams of one partial rather than 16 x slices.
-        if (slices > 1) {
-            Parallel.forRange(size / VL, 4096, (v0, v1) -> {
-                float[] dst = parts[0];
-                for (int i = v0 * VL; i < v1 * VL; i += VL) {
-                    FloatVector acc = FloatVector.fromArray(S, dst, i);
-                    for (int sl = 1; sl < slices; sl++) acc = acc.add(FloatVector.fromArray(S, parts[sl], i));
-                    acc.intoArray(dst, i);
-                }
-            });
+        WinogradFilterGradient.compute(GRADIENT, x, xo, n, h, w, cin, dy, dyo, dstH, dstW, cout, offY, offX, dw, dwo);
+    }
+
+    private static final WinogradFilterGradient.Scheme GRADIENT = new WinogradFilterGradient.Scheme() {
+        @Override
+        public int tile() {
+            return 4;
         }
-        final float[] du = parts[0];
+
+        @Override
+        public void inputTransform(TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs,
+                                   float[] v, float[] patch) {
+            Winograd3x3.inputTransform(in, cin, tH, tW, t0, tb, tbMax, kbs, v);
+        }
+
+        @Override
+        public void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW, int t0, int tb,
+                                  int tbMax, float[] m, float[] patch) {
+            Winograd3x3.gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb, tbMax, m, patch);
+        }
+
+        @Override
+        public void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
+            Winograd3x3.filterFromProducts(du, cin, cout, dw, dwo);
+        }
+    };
+
+    /** dW (HWIO, 3x3, at dwo) = G^T dU G for every (ci, co); dU[xi nu] (Cin x Cout) at (xi * 4 + nu) * cin * cout. */
+    private static void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
         Parallel.forRange(cin, Math.max(1, 4096 / Math.max(1, cout)), (c0, c1) -> {
             float[] u = new float[16];
             for (int ci = c0; ci < c1; ci++) {
@@ -265,21 +226,14 @@ final class Winograd3x3 {
         });
     }
 
-    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
-
-    /** The calling thread's partial-sum buffers: {@code count} arrays of at least {@code size}. */
-    private static float[][] partials(int count, int size) {
-        return ThreadBuffers.partials(PARTIALS, count, size);
-    }
-
     /**
      * dM[xi nu] = A dY A^T for tiles [t0, t0 + tb) and every channel vector of dy, written as
-     * [position][tile][Cout] (A = the 4 x 2 transpose of A^T: rows (1,0), (1,1), (1,-1), (0,-1)).
+     * {@link WinogradFilterGradient} lays it out (A = the 4 x 2 transpose of A^T: rows (1,0), (1,1), (1,-1), (0,-1)).
      * Tiles at the edge read their missing dy cells as zeros through a patch buffer.
      */
     private static void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW,
                                       int t0, int tb, int tbMax, float[] m, float[] patch) {
-        int plane = mPlane(tbMax, cout);
+        int plane = WinogradFilterGradient.gradPlane(tbMax, cout);
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
@@ -321,7 +275,7 @@ final class Winograd3x3 {
                 FloatVector r10 = d00.add(d10), r11 = d01.add(d11);
                 FloatVector r20 = d00.sub(d10), r21 = d01.sub(d11);
                 FloatVector r30 = d10.neg(), r31 = d11.neg();
-                int o = tt * cout + cb;
+                int o = WinogradFilterGradient.gradOffset(tt, cb, tbMax);
                 // Columns: dM[xi][.] = (r0, r0 + r1, r0 - r1, -r1), written out (no vector-argument helper).
                 d00.intoArray(m, o);
                 d00.add(d01).intoArray(m, plane + o);

@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
  * 5x5, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
  * filtering F(2x2, 5x5): Y = A^T [ (G g G^T) . (B^T d B) ] A on 6x6 input tiles with stride 2, so
  * 36 multiplies make 4 outputs instead of 100. NHWC source and destination, channels multiples of
- * the vector length. Used for the forward pass and, with the filter flipped and its channels
- * swapped, for the input gradient (LeNet's and CifarNet's second layers, Inception's 5x5 branch);
- * {@link Conv2dCpu} picks it when it applies. The work is laid out as in {@link Winograd3x3}:
+ * the vector length. Used for the forward pass, with the filter flipped and its channels swapped
+ * for the input gradient, and through {@link WinogradFilterGradient} for the filter gradient
+ * (LeNet's and CifarNet's second layers, Inception's 5x5 branch); {@link Conv2dCpu} picks it when
+ * it applies. The work is laid out as in {@link Winograd3x3}:
  * filter transformed once per call into 36 Cin x Cout matrices packed as Sgemm B panels; output
  * tiles in blocks per task; per block the input transform writes row-major A panels, 36 small GEMMs
  * run on {@link Sgemm#kernelRows}, and the output transform writes NHWC (then the epilogue).
@@ -80,6 +81,128 @@ final class Winograd5x5 {
                 transformInputTiles(in, cin, tH, tW, t0, tb1, tbMax, kbs, v, patch);
                 Winograd3x3.positionProducts(P, kbs, cin, cout, np, tb1, tbMax, v, u, m, scratch);
                 outputTransform(m, cout, tH, tW, t0, tb1, tbMax, dst, dOff, dstH, dstW, epi, patch);
+            }
+        });
+    }
+
+    /** The filter gradient of {@link #correlate} (same x, offsets and dst geometry, dy the gradient of dst): see {@link WinogradFilterGradient}. */
+    static void filterGradient(float[] x, int xo, int n, int h, int w, int cin,
+                               float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX,
+                               float[] dw, int dwo) {
+        WinogradFilterGradient.compute(GRADIENT, x, xo, n, h, w, cin, dy, dyo, dstH, dstW, cout, offY, offX, dw, dwo);
+    }
+
+    private static final WinogradFilterGradient.Scheme GRADIENT = new WinogradFilterGradient.Scheme() {
+        @Override
+        public int tile() {
+            return T;
+        }
+
+        @Override
+        public void inputTransform(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs,
+                                   float[] v, float[] patch) {
+            transformInputTiles(in, cin, tH, tW, t0, tb, tbMax, kbs, v, patch);
+        }
+
+        @Override
+        public void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW, int t0, int tb,
+                                  int tbMax, float[] m, float[] patch) {
+            Winograd5x5.gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb, tbMax, m, patch);
+        }
+
+        @Override
+        public void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
+            Winograd5x5.filterFromProducts(du, cin, cout, dw, dwo);
+        }
+    };
+
+    /**
+     * dM[xi nu] = A dY A^T for tiles [t0, t0 + tb) and every channel vector of dy, written as
+     * {@link WinogradFilterGradient} lays it out (A = the 6 x 2 transpose of A^T). Tiles at the edge read their
+     * missing dy cells as zeros through the patch: its first 4 vectors hold the 2x2 dy cells,
+     * the next 12 the row pass (A dY, 6 x 2).
+     */
+    private static void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW,
+                                      int t0, int tb, int tbMax, float[] m, float[] patch) {
+        int plane = WinogradFilterGradient.gradPlane(tbMax, cout);
+        int rows = 4 * VL;
+        for (int tt = 0; tt < tb; tt++) {
+            int p00 = Winograd3x3.tilePixel(t0 + tt, tH, tW, dstH, dstW);
+            boolean right = p00 % dstW + 1 < dstW, down = p00 / dstW % dstH + 1 < dstH;
+            int d00 = dyo + p00 * cout;
+            for (int cb = 0; cb < cout; cb += VL) {
+                float[] arr = dy;
+                int b00 = d00 + cb, colStride = cout, rowStride = dstW * cout;
+                if (!(right && down)) {
+                    for (int a = 0; a < 2; a++) {
+                        for (int b = 0; b < 2; b++) {
+                            int d = (a * 2 + b) * VL;
+                            if ((a == 0 || down) && (b == 0 || right)) {
+                                System.arraycopy(dy, b00 + a * rowStride + b * colStride, patch, d, VL);
+                            } else {
+                                java.util.Arrays.fill(patch, d, d + VL, 0f);
+                            }
+                        }
+                    }
+                    arr = patch;
+                    b00 = 0;
+                    colStride = VL;
+                    rowStride = 2 * VL;
+                }
+                // Rows: r[xi][j] = A[xi][0] dY[0][j] + A[xi][1] dY[1][j], one column j at a time.
+                expand(arr, b00, b00 + rowStride, patch, rows, 2 * VL);
+                expand(arr, b00 + colStride, b00 + rowStride + colStride, patch, rows + VL, 2 * VL);
+                // Columns: dM[xi][nu] = r[xi][0] A[nu][0] + r[xi][1] A[nu][1].
+                int o = WinogradFilterGradient.gradOffset(tt, cb, tbMax);
+                for (int xi = 0; xi < T; xi++) {
+                    expand(patch, rows + xi * 2 * VL, rows + xi * 2 * VL + VL, m, xi * T * plane + o, plane);
+                }
+            }
+        }
+    }
+
+    /**
+     * out[o0 + j * outStride] = A[j][0] * in[i0] + A[j][1] * in[i1] for j in 0..5, one vector each:
+     * A's rows (A^T's columns) are (1, 0), (1, 1), (1, -1), (1, 1/2), (1, -1/2), (0, 1).
+     */
+    private static void expand(float[] in, int i0, int i1, float[] out, int o0, int outStride) {
+        FloatVector d0 = FloatVector.fromArray(S, in, i0);
+        FloatVector d1 = FloatVector.fromArray(S, in, i1);
+        FloatVector half = d1.mul(0.5f);
+        d0.intoArray(out, o0);
+        d0.add(d1).intoArray(out, o0 + outStride);
+        d0.sub(d1).intoArray(out, o0 + 2 * outStride);
+        d0.add(half).intoArray(out, o0 + 3 * outStride);
+        d0.sub(half).intoArray(out, o0 + 4 * outStride);
+        d1.intoArray(out, o0 + 5 * outStride);
+    }
+
+    /**
+     * dW (HWIO, 5x5, at dwo) = G^T dU G for every (ci, co); dU[xi nu] (Cin x Cout) at
+     * (xi * 6 + nu) * cin * cout. Computed in double, rounded once.
+     */
+    private static void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
+        Parallel.forRange(cin, Math.max(1, 1024 / Math.max(1, cout)), (c0, c1) -> {
+            double[] t = new double[T * 5];
+            for (int ci = c0; ci < c1; ci++) {
+                for (int co = 0; co < cout; co++) {
+                    int e = ci * cout + co;
+                    // t = dU G (6 x 5), then dW = G^T t (5 x 5).
+                    for (int xi = 0; xi < T; xi++) {
+                        for (int b = 0; b < 5; b++) {
+                            double s = 0;
+                            for (int nu = 0; nu < T; nu++) s += du[(xi * T + nu) * cin * cout + e] * G[nu][b];
+                            t[xi * 5 + b] = s;
+                        }
+                    }
+                    for (int a = 0; a < 5; a++) {
+                        for (int b = 0; b < 5; b++) {
+                            double s = 0;
+                            for (int xi = 0; xi < T; xi++) s += G[xi][a] * t[xi * 5 + b];
+                            dw[dwo + ((a * 5 + b) * cin + ci) * cout + co] = (float) s;
+                        }
+                    }
+                }
             }
         });
     }

@@ -178,6 +178,44 @@ class SgemmTest {
         }
     }
 
+    /**
+     * The transposed-A micro-kernel (the Winograd filter gradient's V read in place): A's row r,
+     * column p at a[ao + p * KS + r], B packed, full and ragged tiles, storing and accumulating;
+     * cells of C outside the tile keep their sentinel.
+     */
+    @Test
+    void transposedAKernelMatchesTripleLoop() {
+        int kc = 37, ldc = Sgemm.NR + 5;
+        float[] a = random(31, 3 + kc * Sgemm.KS + Sgemm.MR);
+        float[] b = random(32, 7 + kc * Sgemm.NR);
+        float[] scratch = new float[Sgemm.MR * Sgemm.NR];
+        for (int[] tile : new int[][] {{Sgemm.MR, Sgemm.NR}, {2, Sgemm.NR}, {Sgemm.MR, 3}, {1, 1}}) {
+            int mr = tile[0], nr = tile[1];
+            for (boolean add : new boolean[] {false, true}) {
+                float[] c = new float[2 + Sgemm.MR * ldc];
+                java.util.Arrays.fill(c, SENTINEL);
+                float[] before = random(33, c.length);
+                for (int r = 0; r < mr; r++) {
+                    for (int j = 0; j < nr; j++) c[2 + r * ldc + j] = before[r * ldc + j];
+                }
+                float[] c0 = c.clone();
+                Sgemm.kernelTransposedA(kc, a, 3, b, 7, c, 2, ldc, mr, nr, add, scratch);
+                for (int r = 0; r < Sgemm.MR; r++) {
+                    for (int j = 0; j < ldc; j++) {
+                        int at = 2 + r * ldc + j;
+                        if (r >= mr || j >= nr) {
+                            assertEquals(SENTINEL, c[at], "outside the " + mr + "x" + nr + " tile at " + r + "," + j);
+                            continue;
+                        }
+                        double s = add ? c0[at] : 0;
+                        for (int p = 0; p < kc; p++) s += (double) a[3 + p * Sgemm.KS + r] * b[7 + p * Sgemm.NR + j];
+                        assertEquals(s, c[at], 1e-4, "C[" + r + "," + j + "] of a " + mr + "x" + nr + " tile, add=" + add);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void timing1024() {
         // Reports throughput only; correctness of a few sampled entries is asserted.
