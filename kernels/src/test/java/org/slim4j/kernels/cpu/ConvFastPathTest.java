@@ -46,6 +46,7 @@ class ConvFastPathTest {
             new Geo(2, 21, 20, 16, 3, 3, 17, 1, 1, 2, 2, Padding.SAME),    // dilated, flipped-filter gradient
             new Geo(1, 30, 26, 8, 5, 3, 9, 1, 1, 1, 2, Padding.SAME),      // asymmetric window and dilation
             new Geo(2, 25, 24, 3, 7, 7, 16, 2, 2, 1, 1, Padding.SAME),     // stem
+            new Geo(3, 13, 12, 1, 5, 5, 20, 1, 1, 1, 1, Padding.SAME),     // one channel: 5-float runs, shorter than a vector (LeNet's first layer)
             new Geo(2, 32, 33, 6, 3, 3, 10, 1, 1, 1, 1, Padding.SAME),     // many pixels, narrow field: sliced, streamed filter gradient
             new Geo(3, 5, 4, 40, 5, 4, 70, 1, 1, 1, 1, Padding.VALID));    // window = image (VGG's fc6): plain GEMMs
 
