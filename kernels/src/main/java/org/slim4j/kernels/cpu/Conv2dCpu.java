@@ -400,13 +400,13 @@ public final class Conv2dCpu implements ConvKernels {
     private static void backpropFilterF(float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo, Geometry g, int cout) {
         if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD_FILTER_MIN_PIXELS
                 && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.c(), cout)) {
-            Winograd3x3.filterGradient(x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
+            WinogradFilterGradient.compute(Winograd3x3.GRADIENT, x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
                     -g.padTop(), -g.padLeft(), dw, dwo);
             return;
         }
         if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD5_FILTER_MIN_PIXELS
                 && Winograd5x5.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.c(), cout)) {
-            Winograd5x5.filterGradient(x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
+            WinogradFilterGradient.compute(Winograd5x5.GRADIENT, x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
                     -g.padTop(), -g.padLeft(), dw, dwo);
             return;
         }

@@ -158,36 +158,10 @@ final class Winograd3x3 {
         }
     }
 
-    /** The filter gradient of {@link #correlate} (same x, offsets and dst geometry, dy the gradient of dst): see {@link WinogradFilterGradient}. */
-    static void filterGradient(float[] x, int xo, int n, int h, int w, int cin,
-                               float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX,
-                               float[] dw, int dwo) {
-        WinogradFilterGradient.compute(GRADIENT, x, xo, n, h, w, cin, dy, dyo, dstH, dstW, cout, offY, offX, dw, dwo);
-    }
-
-    private static final WinogradFilterGradient.Scheme GRADIENT = new WinogradFilterGradient.Scheme() {
-        @Override
-        public int tile() {
-            return 4;
-        }
-
-        @Override
-        public void inputTransform(TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs,
-                                   float[] v, float[] patch) {
-            Winograd3x3.inputTransform(in, cin, tH, tW, t0, tb, tbMax, kbs, v);
-        }
-
-        @Override
-        public void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW, int t0, int tb,
-                                  int tbMax, float[] m, float[] patch) {
-            Winograd3x3.gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb, tbMax, m, patch);
-        }
-
-        @Override
-        public void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
-            Winograd3x3.filterFromProducts(du, cin, cout, dw, dwo);
-        }
-    };
+    /** The filter gradient of {@link #correlate}'s scheme ({@link WinogradFilterGradient}). */
+    static final WinogradFilterGradient.Scheme GRADIENT = new WinogradFilterGradient.Scheme(4,
+            (in, cin, tH, tW, t0, tb, tbMax, kbs, v, patch) -> inputTransform(in, cin, tH, tW, t0, tb, tbMax, kbs, v),
+            Winograd3x3::gradTransform, Winograd3x3::filterFromProducts);
 
     /** dW (HWIO, 3x3, at dwo) = G^T dU G for every (ci, co); dU[xi nu] (Cin x Cout) at (xi * 4 + nu) * cin * cout. */
     private static void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
@@ -228,8 +202,9 @@ final class Winograd3x3 {
 
     /**
      * dM[xi nu] = A dY A^T for tiles [t0, t0 + tb) and every channel vector of dy, written as
-     * {@link WinogradFilterGradient} lays it out (A = the 4 x 2 transpose of A^T: rows (1,0), (1,1), (1,-1), (0,-1)).
-     * Tiles at the edge read their missing dy cells as zeros through a patch buffer.
+     * {@link WinogradFilterGradient} lays it out (A = the 4 x 2 transpose of A^T: rows (1,0),
+     * (1,1), (1,-1), (0,-1)). Tiles at the edge read their missing dy cells as zeros through a
+     * patch buffer.
      */
     private static void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW,
                                       int t0, int tb, int tbMax, float[] m, float[] patch) {
@@ -252,16 +227,7 @@ final class Winograd3x3 {
                     colStride = cout;
                     rowStride = dstW * cout;
                 } else {
-                    for (int a = 0; a < 2; a++) {
-                        for (int b = 0; b < 2; b++) {
-                            int d = (a * 2 + b) * VL;
-                            if (oy + a < dstH && ox + b < dstW) {
-                                System.arraycopy(dy, p00 + (a * dstW + b) * cout + cb, patch, d, VL);
-                            } else {
-                                java.util.Arrays.fill(patch, d, d + VL, 0f);
-                            }
-                        }
-                    }
+                    WinogradFilterGradient.edgeTile(dy, p00 + cb, dstW * cout, cout, ox + 1 < dstW, oy + 1 < dstH, patch);
                     arr = patch;
                     b00 = 0;
                     colStride = VL;

@@ -85,42 +85,15 @@ final class Winograd5x5 {
         });
     }
 
-    /** The filter gradient of {@link #correlate} (same x, offsets and dst geometry, dy the gradient of dst): see {@link WinogradFilterGradient}. */
-    static void filterGradient(float[] x, int xo, int n, int h, int w, int cin,
-                               float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX,
-                               float[] dw, int dwo) {
-        WinogradFilterGradient.compute(GRADIENT, x, xo, n, h, w, cin, dy, dyo, dstH, dstW, cout, offY, offX, dw, dwo);
-    }
-
-    private static final WinogradFilterGradient.Scheme GRADIENT = new WinogradFilterGradient.Scheme() {
-        @Override
-        public int tile() {
-            return T;
-        }
-
-        @Override
-        public void inputTransform(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs,
-                                   float[] v, float[] patch) {
-            transformInputTiles(in, cin, tH, tW, t0, tb, tbMax, kbs, v, patch);
-        }
-
-        @Override
-        public void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW, int t0, int tb,
-                                  int tbMax, float[] m, float[] patch) {
-            Winograd5x5.gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb, tbMax, m, patch);
-        }
-
-        @Override
-        public void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo) {
-            Winograd5x5.filterFromProducts(du, cin, cout, dw, dwo);
-        }
-    };
+    /** The filter gradient of {@link #correlate}'s scheme ({@link WinogradFilterGradient}). */
+    static final WinogradFilterGradient.Scheme GRADIENT = new WinogradFilterGradient.Scheme(T,
+            Winograd5x5::transformInputTiles, Winograd5x5::gradTransform, Winograd5x5::filterFromProducts);
 
     /**
      * dM[xi nu] = A dY A^T for tiles [t0, t0 + tb) and every channel vector of dy, written as
-     * {@link WinogradFilterGradient} lays it out (A = the 6 x 2 transpose of A^T). Tiles at the edge read their
-     * missing dy cells as zeros through the patch: its first 4 vectors hold the 2x2 dy cells,
-     * the next 12 the row pass (A dY, 6 x 2).
+     * {@link WinogradFilterGradient} lays it out (A = the 6 x 2 transpose of A^T). Tiles at the
+     * edge read their missing dy cells as zeros through the patch: its first 4 vectors hold the
+     * 2x2 dy cells, the next 12 the row pass (A dY, 6 x 2).
      */
     private static void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW,
                                       int t0, int tb, int tbMax, float[] m, float[] patch) {
@@ -134,16 +107,7 @@ final class Winograd5x5 {
                 float[] arr = dy;
                 int b00 = d00 + cb, colStride = cout, rowStride = dstW * cout;
                 if (!(right && down)) {
-                    for (int a = 0; a < 2; a++) {
-                        for (int b = 0; b < 2; b++) {
-                            int d = (a * 2 + b) * VL;
-                            if ((a == 0 || down) && (b == 0 || right)) {
-                                System.arraycopy(dy, b00 + a * rowStride + b * colStride, patch, d, VL);
-                            } else {
-                                java.util.Arrays.fill(patch, d, d + VL, 0f);
-                            }
-                        }
-                    }
+                    WinogradFilterGradient.edgeTile(dy, b00, rowStride, colStride, right, down, patch);
                     arr = patch;
                     b00 = 0;
                     colStride = VL;

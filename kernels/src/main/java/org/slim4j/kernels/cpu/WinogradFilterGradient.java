@@ -46,30 +46,60 @@ final class WinogradFilterGradient {
         return (cb / NR * tbMax + tt) * NR + cb % NR;
     }
 
-    /** The transforms of one F(2x2, r x r) scheme. */
-    interface Scheme {
-        /** Input tile side T (r + 1): T * T Winograd positions. */
-        int tile();
-
-        /**
-         * V = B^T d B for tiles [t0, t0 + tb), as the forward stores it: position p, K block kb, tile
-         * row tt, channel c at p * vPlane + (kb * tbMax + tt) * KS + c % KS ({@link Winograd3x3#vPlane}).
-         */
-        void inputTransform(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs,
-                            float[] v, float[] patch);
-
-        /**
-         * dM = A dY A^T for the same tiles and every channel vector of dy ([n, dstH, dstW, cout] at
-         * dyo), position p at p * {@link #gradPlane}, tile row and channels at {@link #gradOffset};
-         * dy cells past the edge count as zero.
-         */
-        void gradTransform(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW, int t0, int tb, int tbMax,
-                           float[] m, float[] patch);
-
-        /** dW (HWIO, r x r, at dwo) = G^T dU G for every (ci, co); dU[p] (Cin x Cout) at p * cin * cout of du. */
-        void filterFromProducts(float[] du, int cin, int cout, float[] dw, int dwo);
+    /**
+     * Copies the 2x2 dy cells of one channel vector of an edge tile into patch[0, 4 VL) (cell (a, b)
+     * at (2a + b) VL, from dy[d00 + a * rowStride + b * colStride]), zeros for the right column
+     * unless {@code right} and the lower row unless {@code down} (cells past the edge).
+     */
+    static void edgeTile(float[] dy, int d00, int rowStride, int colStride, boolean right, boolean down, float[] patch) {
+        for (int a = 0; a < 2; a++) {
+            for (int b = 0; b < 2; b++) {
+                int d = (a * 2 + b) * VL;
+                if ((a == 0 || down) && (b == 0 || right)) {
+                    System.arraycopy(dy, d00 + a * rowStride + b * colStride, patch, d, VL);
+                } else {
+                    java.util.Arrays.fill(patch, d, d + VL, 0f);
+                }
+            }
+        }
     }
 
+    /**
+     * The transforms of one F(2x2, r x r) scheme: its input tile side T (r + 1, T * T Winograd
+     * positions) and three transforms.
+     */
+    record Scheme(int tile, InputTransform input, GradTransform grad, FilterTransform filter) {
+    }
+
+    /**
+     * V = B^T d B for tiles [t0, t0 + tb), as the forward stores it: position p, K block kb, tile row
+     * tt, channel c at p * vPlane + (kb * tbMax + tt) * KS + c % KS ({@link Winograd3x3#vPlane});
+     * patch is scratch of (T * T + 16) vectors.
+     */
+    @FunctionalInterface
+    interface InputTransform {
+        void apply(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax, int kbs,
+                   float[] v, float[] patch);
+    }
+
+    /**
+     * dM = A dY A^T for the same tiles and every channel vector of dy ([n, dstH, dstW, cout] at dyo),
+     * position p at p * {@link #gradPlane}, tile row and channels at {@link #gradOffset}; dy cells
+     * past the edge count as zero.
+     */
+    @FunctionalInterface
+    interface GradTransform {
+        void apply(float[] dy, int dyo, int dstH, int dstW, int cout, int tH, int tW, int t0, int tb, int tbMax,
+                   float[] m, float[] patch);
+    }
+
+    /** dW (HWIO, r x r, at dwo) = G^T dU G for every (ci, co); dU[p] (Cin x Cout) at p * cin * cout of du. */
+    @FunctionalInterface
+    interface FilterTransform {
+        void apply(float[] du, int cin, int cout, float[] dw, int dwo);
+    }
+
+    /** dW (HWIO, at dwo) of the correlation the scheme computes forward; the other arguments as its correlate's. */
     static void compute(Scheme scheme, float[] x, int xo, int n, int h, int w, int cin,
                         float[] dy, int dyo, int dstH, int dstW, int cout, int offY, int offX, float[] dw, int dwo) {
         final int positions = scheme.tile() * scheme.tile();
@@ -104,8 +134,8 @@ final class WinogradFilterGradient {
                 for (int unit = (int) ((long) units * sl / slices); unit < u1; unit++) {
                     int t0 = unit * tbMax;
                     int tb1 = Math.min(tbMax, tiles - t0);
-                    scheme.inputTransform(in, cin, tH, tW, t0, tb1, tbMax, kbs, v, patch);
-                    scheme.gradTransform(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb1, tbMax, m, patch);
+                    scheme.input().apply(in, cin, tH, tW, t0, tb1, tbMax, kbs, v, patch);
+                    scheme.grad().apply(dy, dyo, dstH, dstW, cout, tH, tW, t0, tb1, tbMax, m, patch);
                     for (int xi = 0; xi < positions; xi++) {
                         for (int kb = 0; kb < kbs; kb++) {
                             // dU[xi][kb*KS .., :] += V^T (channels x tiles) dM (tiles x Cout), both
@@ -139,6 +169,6 @@ final class WinogradFilterGradient {
                 }
             });
         }
-        scheme.filterFromProducts(parts[0], cin, cout, dw, dwo);
+        scheme.filter().apply(parts[0], cin, cout, dw, dwo);
     }
 }
