@@ -35,8 +35,8 @@ final class Winograd3x3 {
     static final ThreadLocal<float[]> U_BUF = ThreadLocal.withInitial(() -> new float[0]);
     static final ThreadLocal<float[]> V_BUF = ThreadLocal.withInitial(() -> new float[0]);
     static final ThreadLocal<float[]> M_BUF = ThreadLocal.withInitial(() -> new float[0]);
-    static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR4 * NR]);
-    private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[16 * VL]);
+    /** Ragged-tile scratch of the micro-kernels (kernelRows here, Sgemm.kernelTransposedA in the filter gradient). */
+    static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[Sgemm.MR * NR]);
 
     private Winograd3x3() {
     }
@@ -120,7 +120,7 @@ final class Winograd3x3 {
      * Inception's 5x5 48->64 at 35x35 batch 4 forward 7.3 / 6.2 -> 6.0 / 5.3, input gradient
      * 7.3 / 6.3 -> 5.3 / 5.6.
      */
-    private static final int PLANE_PAD = 16;
+    static final int PLANE_PAD = 16;
 
     /** Floats between consecutive positions of V (tile-block input transforms). */
     static int vPlane(int kbs, int tbMax) {

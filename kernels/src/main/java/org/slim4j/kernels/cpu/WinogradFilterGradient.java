@@ -28,17 +28,16 @@ final class WinogradFilterGradient {
 
     private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[0][]);
     private static final ThreadLocal<float[]> PATCH = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private WinogradFilterGradient() {
     }
 
     /**
      * Floats between consecutive positions of dM: the position's tiles x Cout as NR-wide B panels
-     * (panel q from q * tbMax * NR), plus a cache line (see {@link Winograd3x3#vPlane}).
+     * (panel q from q * tbMax * NR), plus a cache line ({@link Winograd3x3#PLANE_PAD}).
      */
     static int gradPlane(int tbMax, int cout) {
-        return Sgemm.panels(cout) * tbMax * NR + 16;
+        return Sgemm.panels(cout) * tbMax * NR + Winograd3x3.PLANE_PAD;
     }
 
     /** Offset within a dM plane of tile row tt, channels [cb, cb + VL) (cb a multiple of VL). */
@@ -126,7 +125,7 @@ final class WinogradFilterGradient {
             float[] v = ThreadBuffers.floats(Winograd3x3.V_BUF, positions * vPlane);
             float[] m = ThreadBuffers.floats(Winograd3x3.M_BUF, positions * mPlane);
             float[] patch = ThreadBuffers.floats(PATCH, (positions + 16) * VL);
-            float[] scratch = SCRATCH.get();
+            float[] scratch = Winograd3x3.SCRATCH.get();
             for (int sl = s0; sl < s1; sl++) {
                 float[] part = parts[sl];
                 java.util.Arrays.fill(part, 0, size, 0f);
