@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Device;
+import org.slim4j.tensor.DeviceClock;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Storage;
 import org.slim4j.tensor.Tensor;
@@ -25,7 +26,7 @@ import org.slim4j.tensor.Tensor;
  * {@link Device} contract requires; kernels get their outputs from {@link #empty}, which skips the
  * fill because the kernel writes every element.
  */
-public final class CudaDevice implements Device {
+public final class CudaDevice implements Device, DeviceClock {
     /** Bytes of each of the two staging buffers. */
     static final int STAGING_BYTES = 4 << 20;
 
@@ -415,6 +416,35 @@ public final class CudaDevice implements Device {
         synchronized (lock) {
             checkOpen();
             return driver.recordEvent();
+        }
+    }
+
+    /** Marks are timing events on this device's stream. */
+    @Override
+    public DeviceClock.Mark mark() {
+        return new EventMark(recordEvent());
+    }
+
+    private final class EventMark implements DeviceClock.Mark {
+        private final GpuDriver.GpuEvent event;
+
+        EventMark(GpuDriver.GpuEvent event) {
+            this.event = event;
+        }
+
+        @Override
+        public double millisSince(DeviceClock.Mark earlier) {
+            synchronized (lock) {
+                event.synchronize();
+                return event.elapsedMillisSince(((EventMark) earlier).event);
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (lock) {
+                event.close();
+            }
         }
     }
 

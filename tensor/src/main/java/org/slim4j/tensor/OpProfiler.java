@@ -12,11 +12,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where a step's time goes, per kernel: while a profiler is active, every kernel-family call made
- * through {@link Backends#kernels} syncs the device before and after it and adds the wall time to
- * {@code Family.method}. Syncing serialises the device (a GPU loses its queue overlap), so profiled
- * steps are slower than unprofiled ones; the shares still show which ops dominate. Time between
- * kernel calls (autograd bookkeeping, host work, launches of ops not made through Backends) is what
- * is left of the step: {@link #table} reports it as "outside kernels".
+ * through {@link Backends#kernels} is timed and its time added to {@code Family.method}. On a device
+ * with a {@link DeviceClock} (a GPU) the time is the device's own, from marks queued around the call:
+ * nothing waits, so the queue keeps its overlap with the host and the totals are what the device spent
+ * in each op (when the host launches more slowly than the device runs, an op's time also holds the
+ * device waiting for that op's launches). Elsewhere the device is synced before and after the call and the wall time counted, which
+ * serialises a queued device (profiled steps are then slower than unprofiled ones). Time between kernel
+ * calls (autograd bookkeeping, host work, ops not made through Backends, a device waiting for work) is
+ * what is left of the step: {@link #table} reports it as the last row.
  */
 public final class OpProfiler {
     /** Calls and total nanoseconds of one op. */
@@ -35,8 +38,17 @@ public final class OpProfiler {
 
     private static volatile OpProfiler active;
 
+    /** Device-clock calls whose marks are not read yet (reading waits for the device). */
+    private record Pending(Stat stat, DeviceClock.Mark start, DeviceClock.Mark end) {
+    }
+
+    /** Marks read in one go once this many calls are pending: bounds the events held on the device. */
+    private static final int MAX_PENDING = 8192;
+
     private final Map<String, Stat> stats = new ConcurrentHashMap<>();
     private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+    private final List<Pending> pending = new ArrayList<>();
+    private volatile boolean deviceClock;
 
     private OpProfiler() {
     }
@@ -51,6 +63,12 @@ public final class OpProfiler {
     /** Stops profiling; the results stay readable. */
     public void stop() {
         if (active == this) active = null;
+        readMarks();
+    }
+
+    /** True when the times are device-clock times (see the class comment), false when wall times of synced calls. */
+    public boolean deviceClock() {
+        return deviceClock;
     }
 
     /** The family implementation, timed when a profiler is active. */
@@ -61,25 +79,63 @@ public final class OpProfiler {
     }
 
     private InvocationHandler handler(Class<?> family, Object impl, Device device) {
+        String name = family.getSimpleName() + ".";
         return (proxy, method, args) -> {
             if (method.getDeclaringClass() == Object.class) return invoke(method, impl, args);
             int[] d = depth.get();
             if (d[0] > 0) return invoke(method, impl, args); // a kernel calling another: counted in the outer one
+            Stat s = stats.computeIfAbsent(name + method.getName(), k -> new Stat());
+            d[0]++;
+            if (device instanceof DeviceClock clock) {
+                deviceClock = true;
+                DeviceClock.Mark start = clock.mark();
+                try {
+                    return invoke(method, impl, args);
+                } finally {
+                    d[0]--;
+                    addPending(new Pending(s, start, clock.mark()));
+                }
+            }
             device.sync();
             long t0 = System.nanoTime();
-            d[0]++;
             try {
                 return invoke(method, impl, args);
             } finally {
                 device.sync();
                 d[0]--;
-                Stat s = stats.computeIfAbsent(family.getSimpleName() + "." + method.getName(), k -> new Stat());
                 synchronized (s) {
                     s.calls++;
                     s.nanos += System.nanoTime() - t0;
                 }
             }
         };
+    }
+
+    private void addPending(Pending p) {
+        boolean full;
+        synchronized (pending) {
+            pending.add(p);
+            full = pending.size() >= MAX_PENDING;
+        }
+        if (full) readMarks();
+    }
+
+    /** Reads the pending calls' device times into their stats (waits for the device to reach the marks). */
+    private void readMarks() {
+        List<Pending> done;
+        synchronized (pending) {
+            done = new ArrayList<>(pending);
+            pending.clear();
+        }
+        for (Pending p : done) {
+            long nanos = Math.round(p.end.millisSince(p.start) * 1e6);
+            p.start.close();
+            p.end.close();
+            synchronized (p.stat) {
+                p.stat.calls++;
+                p.stat.nanos += nanos;
+            }
+        }
     }
 
     private static Object invoke(Method m, Object impl, Object[] args) throws Throwable {
@@ -92,6 +148,7 @@ public final class OpProfiler {
 
     /** Per-op totals so far. */
     public Map<String, Stat> stats() {
+        readMarks();
         return Map.copyOf(stats);
     }
 
@@ -100,6 +157,7 @@ public final class OpProfiler {
      * (the profiled steps' wall time), and a last row for the time outside kernel calls.
      */
     public String table(long wallNanos, int steps) {
+        readMarks();
         List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
         rows.sort((a, b) -> Long.compare(b.getValue().nanos, a.getValue().nanos));
         StringBuilder sb = new StringBuilder("| op | calls/step | ms/step | % of step |\n|---|---:|---:|---:|\n");
@@ -112,7 +170,8 @@ public final class OpProfiler {
                 100.0 * s.nanos / Math.max(wallNanos, 1)));
         }
         long outside = Math.max(0, wallNanos - inKernels);
-        sb.append(String.format(Locale.ROOT, "| (outside kernels) | | %.3f | %.1f |%n", outside / 1e6 / perStep, 100.0 * outside / Math.max(wallNanos, 1)));
+        String rest = deviceClock ? "(rest of the step: device idle or outside kernel calls)" : "(outside kernels)";
+        sb.append(String.format(Locale.ROOT, "| %s | | %.3f | %.1f |%n", rest, outside / 1e6 / perStep, 100.0 * outside / Math.max(wallNanos, 1)));
         return sb.toString();
     }
 }

@@ -74,7 +74,7 @@ public final class BenchmarkCommand implements Command {
         "untimed steps go on until this many seconds have passed too: the JVM compiles hot code in the background during the"
             + " first seconds, and LeNet's 5 warm-up steps take half a second (0 = exactly --warmup steps)");
     final Flags.Flag<Integer> profileSteps = flags.integer("profile_steps", 0,
-        "after the timed steps, run this many more with every kernel call timed (device synced around each) and print where the time goes");
+        "after the timed steps, run this many more with every kernel call timed (GPU: stream events, nothing synced; CPU: wall time) and print where the time goes");
     final Flags.Flag<Path> outputJson = flags.path("output_json", null, "also write the results as one JSON object to this file");
     final Flags.Flag<Boolean> withInputPipeline = flags.bool("with_input_pipeline", false,
         "time each step with reading, decoding and preprocessing a batch from --dataset_dir (TFRecord) instead of synthetic input");
@@ -256,8 +256,10 @@ public final class BenchmarkCommand implements Command {
                     } finally {
                         profiler.stop();
                     }
-                    out.printf(Locale.ROOT, "profile of %d more steps, every kernel call synced (slower than the timed steps):%n%s",
-                        profileSteps.get(), profiler.table(System.nanoTime() - p0, profileSteps.get()));
+                    String table = profiler.table(System.nanoTime() - p0, profileSteps.get());
+                    out.printf(Locale.ROOT, "profile of %d more steps, %s:%n%s", profileSteps.get(), profiler.deviceClock()
+                        ? "device time of each kernel call (stream events, nothing synced)"
+                        : "every kernel call synced (slower than the timed steps)", table);
                 }
             } finally {
                 if (provider != null) provider.close();
