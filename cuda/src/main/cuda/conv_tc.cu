@@ -4,22 +4,22 @@
 // shapes where every 16-byte piece of an operand is contiguous in memory: gathered channels and N
 // multiples of 4, 16-byte aligned tensors (CudaConv falls back to conv.cu's WMMA kernels otherwise).
 //
-// A block of 256 threads (8 warps) owns a 128 x BN tile of C (BN 64 or 128) and walks its K range in
-// steps of 32. Each step's tiles are copied global -> shared by cp.async 16 bytes at a time, two
-// steps ahead of the one being multiplied (3 stages, one barrier per step); padding taps and rows
+// A block of 256 threads (8 warps) owns a BM x BN tile of C (256 x 64 or 128 x 128) and walks its K
+// range in steps of 32. Each step's tiles are copied global -> shared by cp.async 16 bytes at a time,
+// STAGES - 1 steps ahead of the one being multiplied (one barrier per step); padding taps and rows
 // past M are zero-filled by the copy itself (source size 0). Operands are rounded to tf32 as fragments
 // are read from shared memory (tc_tf32_bits: one integer add, the tensor cores drop the low bits);
 // products accumulate in float registers.
 // Shared layout per stage (row strides chosen for conflict-free fragment reads):
-//   A, FWD / BWDI: [128 m][32 k + 8] (channels contiguous);  BWDF: [32 k][128 m + 4] (pixels are K)
+//   A, FWD / BWDI: [BM m][32 k + 8] (channels contiguous);  BWDF: [32 k][BM m + 4] (pixels are K)
 //   B: [32 k][BN + 4]
 // Inside each 8-wide k slice, mma k index j in 0..3 reads physical k 2j and j + 4 reads 2j + 1 (the
 // same for A and B, so the sum is unchanged): the row-major A fragment's (t, t + 4) pair becomes
 // one 8-byte shared load.
-// Warps: BN 128 as 2 (m) x 4 (n) warps of 64 x 32, BN 64 as 4 x 2 of 32 x 32; a warp's tile is
+// Warps: 2 (m) x 4 (n) of 64 x 32 for 128 x 128, 4 x 2 of 64 x 32 for 256 x 64; a warp's tile is
 // FM x FN mma tiles of 16 x 8. Epilogue: out = act(acc * scale[n] + shift[n]) as in conv.cu.
-// Grid: x = ceil(M / 128), y = ceil(N / BN) * splits. Dynamic shared memory: TcTile<...>::BYTES
-// (CudaConv.tensorCoreSharedBytes mirrors it).
+// Grid: x = ceil(M / BM), y = ceil(N / BN) * splits. Dynamic shared memory: TcTile<...>::BYTES
+// (CudaConv.tensorCoreSharedBytes mirrors it; CudaConv.rowsPerBlock gives BM).
 #include "common.cuh"
 #include "conv_geom.cuh"
 #include "tensor_core.cuh"
@@ -51,7 +51,7 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
     constexpr int B_LOADS = BK * BN / 4 / THREADS;  // and of B
     static_assert(A_LOADS * THREADS * 4 == BM * BK && B_LOADS * THREADS * 4 == BK * BN, "tile not a whole number of copies per thread");
     TC_DYNAMIC_SHARED(float, smem);
-    // FWD / BWDI: where each tile row gathers from (image base, first input row and column).
+    // FWD / BWDI: where each tile row gathers from (element offset of its origin pixel in A, origin row and column).
     __shared__ __align__(16) int rowAt[BM][4];
 
     const int tid = threadIdx.x;
@@ -59,38 +59,58 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
     const int split = tile.split, m0 = tile.m0, n0 = tile.n0, kBegin = tile.kBegin, kEnd = tile.kEnd;
     const int chans = MODE == MODE_BWDI ? g.cout : g.c;
 
-    // ---- gather state (no integer division per copy: the SM's ALU pipe would bound the kernel) ----
+    // ---- gather state (no integer division in the k loop: the SM's ALU pipe would bound the kernel) ----
     // FWD / BWDI: thread copies k quad tid % 8 of rows tid / 8 + (THREADS / 8) i. rowAt holds each row's
-    // image base and origin: FWD the input pixel of tap (0, 0) (iy = y0 + ky*dh); BWDI the phase pixel
-    // (i, j), whose dy pixel for tap (ky, kx) is (i + tapY, j + tapX) with tapY = (py + padT - ky*dh) / sh
-    // exact (the phase's taps are those that divide).
+    // origin pixel (y0, x0) and its element offset in A: FWD the input pixel of tap (0, 0) (iy = y0 +
+    // ky*dh); BWDI the phase pixel (i, j), whose dy pixel for tap (ky, kx) is (i + tapY, j + tapX) with
+    // tapY = (py + padT - ky*dh) / sh exact (the phase's taps are those that divide). The thread's k =
+    // tap * chans + ci walks the tap grid (FWD kh x kw, BWDI the phase's nky x nkx) by BK per step:
+    // channel ci, grid column tx, and the tap's pixel offset (tapY, tapX), all updated by additions.
     // BWDF: m quad tid % (BM / 4) of k rows (output pixels) tid / (BM / 4) + ROWS_APART i; the quad's tap
     // in registers, the first row's pixel (pb, py, px) advanced step by step.
     constexpr int ROWS_APART = 4 * THREADS / BM;
     const int limH = MODE == MODE_FWD ? g.h : g.oh, limW = MODE == MODE_FWD ? g.w : g.ow;
     int cci = 0, cy0 = CONV_OFF_ROW, cx0 = CONV_OFF_ROW;
     int pb = 0, py = 0, px = 0;
+    int wCi = 0, wTx = 0, wTapY = 0, wTapX = 0;  // FWD / BWDI k walk of this thread's k quad
+    int gridW = 1, dTapY = 0, dTapX = 0, tapX0 = 0;
     if (MODE != MODE_BWDF) {
         for (int r = tid; r < BM; r += THREADS) {
-            int m = m0 + r, base = 0, y0 = CONV_OFF_ROW, x0 = CONV_OFF_ROW;
+            int m = m0 + r, off = 0, y0 = CONV_OFF_ROW, x0 = CONV_OFF_ROW;
             if (m < g.M) {
                 int outW = MODE == MODE_FWD ? g.ow : ph.wp, outH = MODE == MODE_FWD ? g.oh : ph.hp;
                 int ox = m % outW, t = m / outW, oy = t % outH, b = t / outH;
                 if (MODE == MODE_FWD) {
-                    base = b * g.h * g.w * g.c;
                     y0 = oy * g.sh - g.padT;
                     x0 = ox * g.sw - g.padL;
                 } else {
-                    base = b * g.oh * g.ow * g.cout;
                     y0 = oy;
                     x0 = ox;
                 }
+                off = ((b * limH + y0) * limW + x0) * chans;
             }
-            rowAt[r][0] = base;
+            rowAt[r][0] = off;
             rowAt[r][1] = y0;
             rowAt[r][2] = x0;
             rowAt[r][3] = 0;
         }
+        int tapY0 = 0;
+        if (MODE == MODE_FWD) {
+            gridW = g.kw;
+            dTapY = g.dh;
+            dTapX = g.dw;
+        } else {
+            gridW = max(ph.nkx, 1);  // a phase no tap reaches has K = 0 (its dx pixels get zeros)
+            dTapY = -(ph.kyStep * g.dh / g.sh);
+            dTapX = -(ph.kxStep * g.dw / g.sw);
+            tapY0 = (ph.py + g.padT - ph.ky0 * g.dh) / g.sh;
+            tapX0 = (ph.px + g.padL - ph.kx0 * g.dw) / g.sw;
+        }
+        int k = kBegin + 4 * (tid & 7), t = k / chans, ty = t / gridW;
+        wCi = k % chans;
+        wTx = t % gridW;
+        wTapY = tapY0 + ty * dTapY;
+        wTapX = tapX0 + wTx * dTapX;
         __syncthreads();
     } else {
         int m = m0 + 4 * (tid % (BM / 4));
@@ -118,31 +138,46 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
         }
     };
 
+    // BWDI with Cout >= BK: a step's B rows lie in two consecutive taps of the phase's grid, t0 (the
+    // step's first k is channel bC0 of it) and t0 + 1; bRow0 is t0's first row of the swapped filter
+    // ((ky * kw + kx) * Cout) and bTx its grid column, advanced with the step.
+    int bC0 = 0, bTx = 0, bRow0 = 0, bNextX = 0, bNextY = 0;
+    if (MODE == MODE_BWDI && g.cout >= BK && ph.nkx > 0) {
+        int t0 = kBegin / g.cout, ky, kx;
+        bC0 = kBegin % g.cout;
+        bTx = t0 % ph.nkx;
+        conv_taps<MODE>(g, ph, t0, ky, kx);
+        bRow0 = (ky * g.kw + kx) * g.cout;
+        bNextX = ph.kxStep * g.cout;                                                  // next tap in the grid row
+        bNextY = (ph.kyStep * g.kw - (ph.nkx - 1) * ph.kxStep) * g.cout;              // first tap of the next grid row
+    }
+
     // Queues the copies of k step k0 into stage s (called for k0 = kBegin, kBegin + BK, ... in order).
     auto load = [&](int s, int k0) {
         float* sA = smem + s * L::STAGE;
         float* sB = sA + L::A_FLOATS;
         if (MODE != MODE_BWDF) {
-            int kq = tid & 7, k = k0 + 4 * kq;
-            int ci = 0, tapY = 0, tapX = 0;
-            if (k < kEnd) {
-                int ky, kx;
-                ci = k % chans;
-                conv_taps<MODE>(g, ph, k / chans, ky, kx);
-                if (MODE == MODE_FWD) {
-                    tapY = ky * g.dh;
-                    tapX = kx * g.dw;
-                } else {
-                    tapY = (ph.py + g.padT - ky * g.dh) / g.sh;
-                    tapX = (ph.px + g.padL - kx * g.dw) / g.sw;
-                }
-            }
+            int kq = tid & 7;
+            bool kOk = k0 + 4 * kq < kEnd;
+            int kOff = (wTapY * limW + wTapX) * chans + wCi;
             for (int i = 0; i < A_LOADS; i++) {
                 int r = (tid >> 3) + (THREADS / 8) * i;
-                int y = rowAt[r][1] + tapY, x = rowAt[r][2] + tapX;
-                bool ok = k < kEnd && (unsigned)y < (unsigned)limH && (unsigned)x < (unsigned)limW;
-                const float* src = ok ? A + rowAt[r][0] + (y * limW + x) * chans + ci : A;
-                tc_cp_async16(sA + r * L::LDA + 4 * kq, src, ok);
+                int4 row = *reinterpret_cast<const int4*>(rowAt[r]);
+                int y = row.y + wTapY, x = row.z + wTapX;
+                bool ok = kOk && (unsigned)y < (unsigned)limH && (unsigned)x < (unsigned)limW;
+                tc_cp_async16(sA + r * L::LDA + 4 * kq, ok ? A + (row.x + kOff) : A, ok);
+            }
+            // The next step's k: BK further along the tap grid.
+            wCi += BK;
+            while (wCi >= chans) {
+                wCi -= chans;
+                if (++wTx == gridW) {
+                    wTx = 0;
+                    wTapX = tapX0;
+                    wTapY += dTapY;
+                } else {
+                    wTapX += dTapX;
+                }
             }
         } else {
             int b = pb, y = py, x = px;
@@ -157,16 +192,15 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
             advance(pb, py, px, BK);  // the next step's first row
         }
         // Backward input: B row (ky*kw + kx)*Cout + co of the swapped filter for k = tap*Cout + co. With
-        // Cout >= 32 the step's rows lie in taps t0 and t0 + 1: their first rows, once per step.
-        int row0 = 0, row1 = 0, c0 = 0;
+        // Cout >= BK: channels c0 + kr of tap t0 (row0), past Cout those of tap t0 + 1 (row1 + co).
+        const int c0 = bC0, row0 = bRow0;
+        const int row1 = bRow0 + (bTx + 1 < ph.nkx ? bNextX : bNextY) - g.cout;
         if (MODE == MODE_BWDI && g.cout >= BK) {
-            int t0 = k0 / g.cout, ky, kx;
-            c0 = k0 % g.cout;
-            conv_taps<MODE>(g, ph, t0, ky, kx);
-            row0 = (ky * g.kw + kx) * g.cout;
-            if ((t0 + 1) * g.cout < g.K) {
-                conv_taps<MODE>(g, ph, t0 + 1, ky, kx);
-                row1 = (ky * g.kw + kx) * g.cout - g.cout;
+            bC0 += BK;
+            if (bC0 >= g.cout) {  // the next step starts in tap t0 + 1
+                bC0 -= g.cout;
+                bRow0 = row1 + g.cout;
+                bTx = bTx + 1 < ph.nkx ? bTx + 1 : 0;
             }
         }
         for (int l = 0; l < B_LOADS; l++) {
@@ -278,16 +312,18 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
 }
 
 // The entry points: mode x column tile (written out: the emulator and PtxFreshnessTest find kernels
-// by their extern "C" __global__ declarations). 8 warps of 64 x 32 (128 x 128 tiles) or 32 x 32
-// (128 x 64), 3 stages: two blocks per SM (2 x 110 KiB of shared memory, at most 128 registers), so
-// 4 warps per scheduler hide the fragment loads' latency (4 warps of 64 x 64 reach only 2 and were
-// no faster on an H200).
+// by their extern "C" __global__ declarations). 8 warps of 64 x 32 either way: 128 x 128 tiles in 3
+// stages, 256 x 64 in 2 (3 would not leave room for two blocks per SM); two blocks per SM (at most
+// 128 registers, 2 x 110 or 2 x 104 KiB of shared memory), so 4 warps per scheduler hide the
+// fragment loads' latency. Warps of 64 x 32 issue fewer instructions per mma than 32 x 32 (which the
+// 64-column tile used before: ~30% more per mma in PTX); 4 warps of 64 x 64 reach only 2 per
+// scheduler and were no faster on an H200.
 #define CONV_TC_PARAMS                                                                                                  \
     const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C, const float* __restrict__ scale, \
         const float* __restrict__ shift, ConvGeom g, ConvPhase ph
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_FWD, 128, 64, 32, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_FWD, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
 extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n128(CONV_TC_PARAMS) { conv_tc_gemm<MODE_FWD, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDI, 128, 64, 32, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDI, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
 extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n128(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDI, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDF, 128, 64, 32, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDF, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
 extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n128(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDF, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }

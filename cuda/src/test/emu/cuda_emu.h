@@ -53,6 +53,10 @@ struct __attribute__((aligned(8), may_alias)) float2 {
     float x, y;
 };
 inline float2 make_float2(float x, float y) { return float2{x, y}; }
+struct __attribute__((aligned(16), may_alias)) int4 {
+    int x, y, z, w;
+};
+inline int4 make_int4(int x, int y, int z, int w) { return int4{x, y, z, w}; }
 
 // The running fiber's coordinates (set by the scheduler on every switch).
 inline uint3 threadIdx;

@@ -32,7 +32,6 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
     private static final int BK = 32;
     /** conv_tc.cu's k step (see {@link #tensorCoreSharedBytes}). */
     private static final int TC_BK = 32;
-    private static final int TC_STAGES = 3;
     /** False when -Dslim4j.cuda.tf32Conv=wmma: TF32 always on conv.cu's WMMA kernels (GpuBench flips it to compare). */
     static volatile boolean tensorCoreMma = !"wmma".equals(System.getProperty("slim4j.cuda.tf32Conv", "mma"));
     private static final int THREADS = 256;
@@ -193,7 +192,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
     private void splitGemm(Mode mode, boolean tf32, Geom g, int[] phase, int mm, int nn, int kk, int fewTiles, Tensor a, Tensor b,
                            Tensor c) {
         int bn = nn <= 64 ? 64 : 128;
-        long tiles = (long) ceilDiv(mm, BM) * ceilDiv(nn, bn);
+        long tiles = (long) ceilDiv(mm, rowsPerBlock(mma(tf32, mode, g, a, b, nn), bn)) * ceilDiv(nn, bn);
         int splits = 1;
         if (tiles < fewTiles) splits = (int) Math.max(1, Math.min(ceilDiv(kk, MIN_SPLIT_K), ceilDiv(TARGET_BLOCKS, tiles)));
         splits = (int) Math.max(1, Math.min(splits, MAX_WORKSPACE / Math.max(1L, (long) mm * nn)));
@@ -284,8 +283,8 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         boolean vecA = chans % 4 == 0 && pa % 16 == 0;
         boolean vecB = nn % 4 == 0 && pb % 16 == 0;
         boolean vecC = nn % 4 == 0 && pc % 16 == 0;
-        boolean mma = tf32 && tensorCoreMma && vecA && vecB;
-        int gridX = ceilDiv(mm, BM);
+        boolean mma = mma(tf32, mode, g, a, b, nn);
+        int gridX = ceilDiv(mm, rowsPerBlock(mma, bn));
         String kernel = mma ? "conv_tc_" + mode.tag + "_n" + bn : "conv_" + mode.tag + (tf32 ? "_tf32" : "_f32") + "_n" + bn;
         KernelArgs args = new KernelArgs().ptr(pa).ptr(pb).ptr(pc).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(shift))
                 .struct(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, g.padT, g.padL, g.cout,
@@ -298,15 +297,33 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         }
     }
 
+    /** Whether this GEMM runs on conv_tc.cu's mma.sync kernels: TF32 with 16-byte aligned operand pieces (as gemm decides). */
+    private static boolean mma(boolean tf32, Mode mode, Geom g, Tensor a, Tensor b, int nn) {
+        int chans = mode == Mode.BWD_INPUT ? g.cout : g.c;
+        return tf32 && tensorCoreMma && chans % 4 == 0 && CudaOps.ptr(a) % 16 == 0 && nn % 4 == 0
+                && (b == null || CudaOps.ptr(b) % 16 == 0);
+    }
+
+    /** Rows of C per block: conv_tc.cu's 64-column kernels take 256 (warps of 64 x 32, as the 128-column ones), the rest 128. */
+    static int rowsPerBlock(boolean mma, int bn) {
+        return mma && bn == 64 ? 2 * BM : BM;
+    }
+
+    /** conv_tc.cu's pipeline depth: 2 stages for the 256 x 64 tiles (two blocks per SM still fit), 3 for 128 x 128. */
+    static int tensorCoreStages(int bn) {
+        return bn == 64 ? 2 : 3;
+    }
+
     /**
-     * Dynamic shared memory of conv_tc.cu's kernel for a mode and column tile: 3 stages of an A tile
-     * ([128][32 + 8], or [32][128 + 4] for the filter gradient) and a B tile [32][bn + 4] (its TcTile;
+     * Dynamic shared memory of conv_tc.cu's kernel for a mode and column tile: its stages of an A tile
+     * ([bm][32 + 8], or [32][bm + 4] for the filter gradient) and a B tile [32][bn + 4] (its TcTile;
      * the emulator's exact-size shared buffer catches a mismatch).
      */
     static int tensorCoreSharedBytes(Mode mode, int bn) {
-        int aFloats = mode == Mode.BWD_FILTER ? TC_BK * (BM + 4) : BM * (TC_BK + 8);
+        int bm = rowsPerBlock(true, bn);
+        int aFloats = mode == Mode.BWD_FILTER ? TC_BK * (bm + 4) : bm * (TC_BK + 8);
         int bFloats = TC_BK * (bn + 4);
-        return TC_STAGES * (aFloats + bFloats) * Float.BYTES;
+        return tensorCoreStages(bn) * (aFloats + bFloats) * Float.BYTES;
     }
 
     /** out[t][j][i] = in[t][i][j] for in [taps, rows, cols]. */
