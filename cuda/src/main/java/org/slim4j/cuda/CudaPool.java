@@ -9,7 +9,7 @@ import org.slim4j.tensor.Tensor;
 
 /**
  * Max and average pooling on the GPU (pool.cu), NHWC, TensorFlow semantics; geometry from
- * {@link Padding#window}. MaxPoolGrad runs in two passes: the arg-max of every window (into a
+ * {@link Padding#window}; 4 channels per thread where the channel count and alignment allow. MaxPoolGrad runs in two passes: the arg-max of every window (into a
  * temporary int32 buffer), then a gather over the windows covering each input cell.
  */
 final class CudaPool implements PoolKernels {
@@ -49,13 +49,31 @@ final class CudaPool implements PoolKernels {
         }
     }
 
+    /**
+     * Channels per thread for these tensors: 4 (the *_f32x4 kernels, one float4 per cell) when the
+     * channel count is a multiple of 4 and every tensor starts 16-byte aligned, else 1.
+     */
+    private static int lanes(int channels, Tensor... tensors) {
+        if (channels % 4 != 0) return 1;
+        for (Tensor t : tensors) {
+            if (CudaOps.ptr(t) % 16 != 0) return 1;
+        }
+        return 4;
+    }
+
+    /** The kernel for these lanes: name, or name + "x4". */
+    private static String kernel(String name, int lanes) {
+        return lanes == 4 ? name + "x4" : name;
+    }
+
     @Override
     public Tensor maxPool(Tensor input, PoolSpec spec) {
         ops.checkF32("maxPool", "input", input);
         int[] g = geom("maxPool", "input", input.shape(), spec);
         Tensor y = ops.out(outShape(g));
-        int total = y.numel();
-        ops.launch1d(MODULE, "max_pool_f32", total, new KernelArgs().i32(total).ptr(CudaOps.ptr(y)).ptr(0)
+        int lanes = lanes(g[3], input, y);
+        int total = y.numel() / lanes;
+        ops.launch1d(MODULE, kernel("max_pool_f32", lanes), total, new KernelArgs().i32(total).ptr(CudaOps.ptr(y)).ptr(0)
                 .ptr(CudaOps.ptr(input)).struct(g));
         return y;
     }
@@ -71,13 +89,14 @@ final class CudaPool implements PoolKernels {
         sameShape("maxPoolGrad", "dy", dy, outShape(g), ctx);
         // As TF's CPU kernel, the arg-max is recomputed from the input; output only fixes the shape.
         Tensor dx = ops.out(input.shape());
-        int outTotal = dy.numel();
         try (Tensor arg = ops.device.empty(DType.INT32, outShape(g))) {
-            ops.launch1d(MODULE, "max_pool_f32", outTotal, new KernelArgs().i32(outTotal).ptr(0).ptr(CudaOps.ptr(arg))
+            int lanes = lanes(g[3], input, dx, dy, arg);
+            int outTotal = dy.numel() / lanes;
+            ops.launch1d(MODULE, kernel("max_pool_f32", lanes), outTotal, new KernelArgs().i32(outTotal).ptr(0).ptr(CudaOps.ptr(arg))
                     .ptr(CudaOps.ptr(input)).struct(g));
-            int total = dx.numel();
-            ops.launch1d(MODULE, "max_pool_grad_f32", total, new KernelArgs().i32(total).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(arg))
-                    .ptr(CudaOps.ptr(dy)).struct(g));
+            int total = dx.numel() / lanes;
+            ops.launch1d(MODULE, kernel("max_pool_grad_f32", lanes), total, new KernelArgs().i32(total).ptr(CudaOps.ptr(dx))
+                    .ptr(CudaOps.ptr(arg)).ptr(CudaOps.ptr(dy)).struct(g));
         }
         return dx;
     }
@@ -87,8 +106,10 @@ final class CudaPool implements PoolKernels {
         ops.checkF32("avgPool", "input", input);
         int[] g = geom("avgPool", "input", input.shape(), spec);
         Tensor y = ops.out(outShape(g));
-        int total = y.numel();
-        ops.launch1d(MODULE, "avg_pool_f32", total, new KernelArgs().i32(total).ptr(CudaOps.ptr(y)).ptr(CudaOps.ptr(input)).struct(g));
+        int lanes = lanes(g[3], input, y);
+        int total = y.numel() / lanes;
+        ops.launch1d(MODULE, kernel("avg_pool_f32", lanes), total, new KernelArgs().i32(total).ptr(CudaOps.ptr(y))
+                .ptr(CudaOps.ptr(input)).struct(g));
         return y;
     }
 
@@ -99,8 +120,10 @@ final class CudaPool implements PoolKernels {
         int[] g = geom("avgPoolGrad", "inputShape", inputShape, spec);
         sameShape("avgPoolGrad", "dy", dy, outShape(g), "inputShape " + inputShape);
         Tensor dx = ops.out(inputShape);
-        int total = dx.numel();
-        ops.launch1d(MODULE, "avg_pool_grad_f32", total, new KernelArgs().i32(total).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy)).struct(g));
+        int lanes = lanes(g[3], dx, dy);
+        int total = dx.numel() / lanes;
+        ops.launch1d(MODULE, kernel("avg_pool_grad_f32", lanes), total, new KernelArgs().i32(total).ptr(CudaOps.ptr(dx))
+                .ptr(CudaOps.ptr(dy)).struct(g));
         return dx;
     }
 }

@@ -348,13 +348,19 @@ abstract class CudaKernelsContract {
         scoped(() -> {
             PoolKernels c = cpu(PoolKernels.class);
             PoolKernels g = gpu(PoolKernels.class);
+            // 5 and 3 channels: one per thread; 8 and 4: the 4-channel kernels.
             Tensor x = rand(101, -2, 2, 2, 9, 7, 5);
+            Tensor x8 = rand(103, -2, 2, 2, 9, 7, 8);
             // Integer values: ties decide where MaxPoolGrad sends the gradient.
-            double[] v = new double[2 * 8 * 6 * 3];
             SplitMix r = new SplitMix(3);
-            for (int i = 0; i < v.length; i++) v[i] = r.nextInt(3);
-            Tensor ties = Tensor.fromDoubles(DType.FLOAT32, Shape.of(2, 8, 6, 3), v);
-            for (Tensor in : new Tensor[] {x, ties}) {
+            Tensor[] ties = new Tensor[2];
+            for (int t = 0; t < 2; t++) {
+                int chans = t == 0 ? 3 : 4;
+                double[] v = new double[2 * 8 * 6 * chans];
+                for (int i = 0; i < v.length; i++) v[i] = r.nextInt(3);
+                ties[t] = Tensor.fromDoubles(DType.FLOAT32, Shape.of(2, 8, 6, chans), v);
+            }
+            for (Tensor in : new Tensor[] {x, ties[0], x8, ties[1]}) {
                 for (PoolSpec spec : POOLS) {
                     String what = spec + " on " + in.shape();
                     Tensor ymax = c.maxPool(f64(in), spec);
