@@ -276,14 +276,13 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         if (gridY > 65535) {
             throw new IllegalArgumentException("conv2d: " + nn + " output columns x " + splits + " splits exceed the kernel's grid");
         }
-        int chans = mode == Mode.BWD_INPUT ? g.cout : g.c;
         long pa = CudaOps.ptr(a);
         long pb = b == null ? 0 : CudaOps.ptr(b);
         long pc = CudaOps.ptr(c);
-        boolean vecA = chans % 4 == 0 && pa % 16 == 0;
-        boolean vecB = nn % 4 == 0 && pb % 16 == 0;
+        boolean vecA = vecA(mode, g, a);
+        boolean vecB = vecB(nn, b);
         boolean vecC = nn % 4 == 0 && pc % 16 == 0;
-        boolean mma = mma(tf32, mode, g, a, b, nn);
+        boolean mma = tf32 && tensorCoreMma && vecA && vecB;
         int gridX = ceilDiv(mm, rowsPerBlock(mma, bn));
         String kernel = mma ? "conv_tc_" + mode.tag + "_n" + bn : "conv_" + mode.tag + (tf32 ? "_tf32" : "_f32") + "_n" + bn;
         KernelArgs args = new KernelArgs().ptr(pa).ptr(pb).ptr(pc).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(shift))
@@ -297,11 +296,20 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         }
     }
 
-    /** Whether this GEMM runs on conv_tc.cu's mma.sync kernels: TF32 with 16-byte aligned operand pieces (as gemm decides). */
-    private static boolean mma(boolean tf32, Mode mode, Geom g, Tensor a, Tensor b, int nn) {
+    /** A's gathered channel runs are whole, 16-byte aligned float4s (its channels a multiple of 4). */
+    private static boolean vecA(Mode mode, Geom g, Tensor a) {
         int chans = mode == Mode.BWD_INPUT ? g.cout : g.c;
-        return tf32 && tensorCoreMma && chans % 4 == 0 && CudaOps.ptr(a) % 16 == 0 && nn % 4 == 0
-                && (b == null || CudaOps.ptr(b) % 16 == 0);
+        return chans % 4 == 0 && CudaOps.ptr(a) % 16 == 0;
+    }
+
+    /** B's rows of nn columns are whole, 16-byte aligned float4s (no B: nothing to load). */
+    private static boolean vecB(int nn, Tensor b) {
+        return nn % 4 == 0 && (b == null || CudaOps.ptr(b) % 16 == 0);
+    }
+
+    /** Whether gemm runs this GEMM on conv_tc.cu's mma.sync kernels: TF32 with both operands vectorisable. */
+    private static boolean mma(boolean tf32, Mode mode, Geom g, Tensor a, Tensor b, int nn) {
+        return tf32 && tensorCoreMma && vecA(mode, g, a) && vecB(nn, b);
     }
 
     /** Rows of C per block: conv_tc.cu's 64-column kernels take 256 (warps of 64 x 32, as the 128-column ones), the rest 128. */

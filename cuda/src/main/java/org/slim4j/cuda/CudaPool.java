@@ -9,8 +9,9 @@ import org.slim4j.tensor.Tensor;
 
 /**
  * Max and average pooling on the GPU (pool.cu), NHWC, TensorFlow semantics; geometry from
- * {@link Padding#window}; 4 channels per thread where the channel count and alignment allow. MaxPoolGrad runs in two passes: the arg-max of every window (into a
- * temporary int32 buffer), then a gather over the windows covering each input cell.
+ * {@link Padding#window}; 4 channels per thread where the channel count and alignment allow.
+ * MaxPoolGrad runs in two passes: the arg-max of every window (into a temporary int32 buffer), then
+ * a gather over the windows covering each input cell.
  */
 final class CudaPool implements PoolKernels {
     private static final String MODULE = "pool";

@@ -14,12 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * Where a step's time goes, per kernel: while a profiler is active, every kernel-family call made
  * through {@link Backends#kernels} is timed and its time added to {@code Family.method}. On a device
  * with a {@link DeviceClock} (a GPU) the time is the device's own, from marks queued around the call:
- * nothing waits, so the queue keeps its overlap with the host and the totals are what the device spent
- * in each op (when the host launches more slowly than the device runs, an op's time also holds the
- * device waiting for that op's launches). Elsewhere the device is synced before and after the call and the wall time counted, which
- * serialises a queued device (profiled steps are then slower than unprofiled ones). Time between kernel
- * calls (autograd bookkeeping, host work, ops not made through Backends, a device waiting for work) is
- * what is left of the step: {@link #table} reports it as the last row.
+ * nothing waits, so the queue keeps its overlap with the host and the totals are what the device
+ * spent in each op (when the host launches more slowly than the device runs, an op's time also holds
+ * the device waiting for that op's launches). Elsewhere the device is synced before and after the
+ * call and the wall time counted, which serialises a queued device (profiled steps are then slower
+ * than unprofiled ones). Time between kernel calls (autograd bookkeeping, host work, ops not made
+ * through Backends, a device waiting for work) is what is left of the step: {@link #table} reports
+ * it as the last row.
  */
 public final class OpProfiler {
     /** Calls and total nanoseconds of one op. */
