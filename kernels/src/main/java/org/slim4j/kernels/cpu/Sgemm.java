@@ -1,5 +1,7 @@
 package org.slim4j.kernels.cpu;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -69,6 +71,21 @@ public final class Sgemm {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private Sgemm() {
+    }
+
+    private static final VarHandle FLOATS = MethodHandles.arrayElementVarHandle(float[].class);
+
+    /**
+     * a[i], read with acquire order: the micro-kernels' broadcast loads. On x86 this is a plain
+     * load (no fence), but C2 may not move later loads above it, so each broadcast stays next to
+     * its two FMAs. Plain loads let C2 hoist all five broadcasts of an iteration to its top; with
+     * ten accumulators and two B vectors that is 17 live vectors for 16 registers, and the spilled
+     * accumulator (a store and reload per iteration) doubles the loop's time. JDK 25 did so every
+     * time, JDK 17 in some compilations: the same kernel ran at 27-35 or 50-90 GFLOP/s on one core
+     * depending on the JVM run.
+     */
+    private static float pinned(float[] a, int i) {
+        return (float) FLOATS.getAcquire(a, i);
     }
 
     /**
@@ -413,16 +430,16 @@ public final class Sgemm {
             int ai = ao + p;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            FloatVector av = FloatVector.broadcast(S, pinned(ap, ai));
             c00 = av.fma(b0, c00);
             c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, ap[ai + KS]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + KS));
             c10 = av.fma(b0, c10);
             c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, ap[ai + 2 * KS]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 2 * KS));
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, ap[ai + 3 * KS]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 3 * KS));
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
         }
@@ -592,19 +609,19 @@ public final class Sgemm {
             int ai = ao + p * AS;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            FloatVector av = FloatVector.broadcast(S, pinned(ap, ai));
             c00 = av.fma(b0, c00);
             c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, ap[ai + 1]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 1));
             c10 = av.fma(b0, c10);
             c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, ap[ai + 2]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 2));
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, ap[ai + 3]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 3));
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, ap[ai + 4]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 4));
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
         }
@@ -664,19 +681,19 @@ public final class Sgemm {
             int ai = ao + p * KS;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            FloatVector av = FloatVector.broadcast(S, pinned(ap, ai));
             c00 = av.fma(b0, c00);
             c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, ap[ai + 1]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 1));
             c10 = av.fma(b0, c10);
             c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, ap[ai + 2]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 2));
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, ap[ai + 3]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 3));
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, ap[ai + 4]);
+            av = FloatVector.broadcast(S, pinned(ap, ai + 4));
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
         }
@@ -735,19 +752,19 @@ public final class Sgemm {
             int bi = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, a[a0 + p]);
+            FloatVector av = FloatVector.broadcast(S, pinned(a, a0 + p));
             c00 = av.fma(b0, c00);
             c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, a[a1 + p]);
+            av = FloatVector.broadcast(S, pinned(a, a1 + p));
             c10 = av.fma(b0, c10);
             c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, a[a2 + p]);
+            av = FloatVector.broadcast(S, pinned(a, a2 + p));
             c20 = av.fma(b0, c20);
             c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, a[a3 + p]);
+            av = FloatVector.broadcast(S, pinned(a, a3 + p));
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, a[a4 + p]);
+            av = FloatVector.broadcast(S, pinned(a, a4 + p));
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
         }
