@@ -11,14 +11,17 @@ extern "C" __global__ void apply_sgd_f32(int n, float* __restrict__ var, const f
     }
 }
 
-// accum = momentum * accum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum * accum))
+// g = grad + weight_decay * var (an L2 regulariser's gradient folded in); accum = momentum * accum + g;
+// var -= lr * accum (Nesterov: lr * (g + momentum * accum))
 extern "C" __global__ void apply_momentum_f32(int n, float* __restrict__ var, float* __restrict__ accum,
-                                              const float* __restrict__ grad, float lr, float momentum, int nesterov) {
+                                              const float* __restrict__ grad, float lr, float momentum, int nesterov,
+                                              float weight_decay) {
     GRID_STRIDE_LOOP(i, n) {
-        float g = grad[i];
+        float w = var[i];
+        float g = weight_decay != 0.f ? grad[i] + weight_decay * w : grad[i];  // 0 * inf would be NaN
         float a = momentum * accum[i] + g;
         accum[i] = a;
-        var[i] -= nesterov ? lr * (g + momentum * a) : lr * a;
+        var[i] = w - (nesterov ? lr * (g + momentum * a) : lr * a);
     }
 }
 

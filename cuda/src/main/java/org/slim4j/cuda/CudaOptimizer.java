@@ -43,8 +43,8 @@ final class CudaOptimizer implements OptimizerKernels {
     }
 
     @Override
-    public void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov) {
-        run("apply_momentum_f32", var, args("applyMomentum", var, accum, grad).f32(lr).f32(momentum).i32(nesterov));
+    public void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov, double weightDecay) {
+        run("apply_momentum_f32", var, args("applyMomentum", var, accum, grad).f32(lr).f32(momentum).i32(nesterov).f32(weightDecay));
     }
 
     @Override

@@ -322,8 +322,10 @@ abstract class CudaKernelsContract {
     void optimizerUpdatesMatchTheCpu() {
         scoped(() -> {
             optimizerCase("sgd", 0, false, (k, t, g, s) -> k.applyGradientDescent(t.get(0), g, 0.1));
-            optimizerCase("momentum", 1, false, (k, t, g, s) -> k.applyMomentum(t.get(0), t.get(1), g, 0.1, 0.9, false));
-            optimizerCase("nesterov", 1, false, (k, t, g, s) -> k.applyMomentum(t.get(0), t.get(1), g, 0.1, 0.9, true));
+            optimizerCase("momentum", 1, false, (k, t, g, s) -> k.applyMomentum(t.get(0), t.get(1), g, 0.1, 0.9, false, 0));
+            optimizerCase("nesterov", 1, false, (k, t, g, s) -> k.applyMomentum(t.get(0), t.get(1), g, 0.1, 0.9, true, 0));
+            optimizerCase("momentum, weight decay", 1, false, (k, t, g, s) -> k.applyMomentum(t.get(0), t.get(1), g, 0.1, 0.9, false, 0.05));
+            optimizerCase("nesterov, weight decay", 1, false, (k, t, g, s) -> k.applyMomentum(t.get(0), t.get(1), g, 0.1, 0.9, true, 0.05));
             optimizerCase("adam", 2, true, (k, t, g, s) -> k.applyAdam(t.get(0), t.get(1), t.get(2), g, 0.01, 0.9, 0.999,
                     Math.pow(0.9, s), Math.pow(0.999, s), 1e-8));
             optimizerCase("adagrad", 1, true, (k, t, g, s) -> k.applyAdagrad(t.get(0), t.get(1), g, 0.1));
@@ -632,7 +634,7 @@ abstract class CudaKernelsContract {
             assertMessage(IllegalArgumentException.class, "batchNorm trainingForward: scale shape [4, 3] != [3] (x [2, 3])",
                     () -> gpu(BatchNormKernels.class).trainingForward(a, b, null, 1e-3f));
             assertMessage(IllegalArgumentException.class, "applyMomentum: argument 1 is FLOAT32[4, 3] but the variable is FLOAT32[2, 3]",
-                    () -> gpu(OptimizerKernels.class).applyMomentum(a, b, a, 0.1, 0.9, false));
+                    () -> gpu(OptimizerKernels.class).applyMomentum(a, b, a, 0.1, 0.9, false, 0));
             Tensor logits = up(Tensor.zeros(3, 4));
             Tensor badLabels = up(Tensor.of(new int[] {1, 4, 0}, 3));
             long before = device().liveBytes();

@@ -10,8 +10,12 @@ public interface OptimizerKernels {
     /** var -= lr * grad. */
     void applyGradientDescent(Tensor var, Tensor grad, double lr);
 
-    /** accum = momentum * accum + grad; var -= lr * accum (or, Nesterov, lr * (grad + momentum * accum)). */
-    void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov);
+    /**
+     * accum = momentum * accum + g; var -= lr * accum (or, Nesterov, lr * (g + momentum * accum)),
+     * with g = grad + weightDecay * var: an L2 regulariser's gradient (scale * var for
+     * scale * l2_loss(var)) folded into the same pass instead of being added to grad beforehand.
+     */
+    void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov, double weightDecay);
 
     /**
      * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;

@@ -10,4 +10,13 @@ import org.slim4j.autograd.Var;
 @FunctionalInterface
 public interface Regularizer {
     Var apply(Var weights);
+
+    /**
+     * d such that this regulariser's gradient is d · weights (an L2 regulariser's scale), so that an
+     * optimizer can add the term in its own pass ({@link VariableStore#regularizationLoss(boolean)});
+     * 0 when the gradient has another form.
+     */
+    default double weightDecay() {
+        return 0;
+    }
 }

@@ -14,7 +14,20 @@ public final class Regularizers {
     public static Regularizer l2(double scale) {
         checkScale("l2_regularizer", scale);
         if (scale == 0) return w -> null;
-        return w -> ElementwiseOps.scale(ReduceOps.l2Loss(w), scale);
+        return new L2(scale);
+    }
+
+    /** scale · l2_loss(w), whose gradient scale · w an optimizer can apply itself. */
+    private record L2(double scale) implements Regularizer {
+        @Override
+        public Var apply(Var w) {
+            return ElementwiseOps.scale(ReduceOps.l2Loss(w), scale);
+        }
+
+        @Override
+        public double weightDecay() {
+            return scale;
+        }
     }
 
     /** scale · sum(|w|). */

@@ -25,6 +25,12 @@ public final class Momentum extends Optimizer {
 
     @Override
     protected void apply(OptimizerKernels k, Tensor var, Tensor[] slots, Tensor grad, double lr) {
-        k.applyMomentum(var, slots[0], grad, lr, momentum, nesterov);
+        k.applyMomentum(var, slots[0], grad, lr, momentum, nesterov, 0);
+    }
+
+    /** The decay term in the update's own pass: no extra pass over grad. */
+    @Override
+    protected void applyWithWeightDecay(OptimizerKernels k, Tensor var, Tensor[] slots, Tensor grad, double lr, double weightDecay) {
+        k.applyMomentum(var, slots[0], grad, lr, momentum, nesterov, weightDecay);
     }
 }

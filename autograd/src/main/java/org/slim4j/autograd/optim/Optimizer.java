@@ -5,7 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import org.slim4j.autograd.Var;
+import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.tensor.Backends;
 import org.slim4j.tensor.DType;
@@ -38,14 +40,45 @@ public abstract class Optimizer implements AutoCloseable {
     protected void finishStep() {
     }
 
+    /**
+     * Updates one variable from the gradient grad + weightDecay * var: an L2 regulariser's
+     * gradient that the loss left out (see {@code VariableStore.regularizationLoss(boolean)}). This
+     * default adds the term to grad in place (one more pass) and applies the rule; optimizers whose
+     * kernel takes the term in its own pass override it.
+     */
+    protected void applyWithWeightDecay(OptimizerKernels k, Tensor var, Tensor[] slots, Tensor grad, double learningRate,
+                                        double weightDecay) {
+        Backends.kernels(grad, ElementwiseKernels.class).addInPlace(grad, var, weightDecay);
+        apply(k, var, slots, grad, learningRate);
+    }
+
     /** One update of every parameter that has a gradient. */
     public final void step(List<Var> params, double learningRate) {
+        step(params, learningRate, p -> 0);
+    }
+
+    /**
+     * One update of every parameter, each from its gradient plus {@code weightDecay(p) * p}: the
+     * gradient of L2 regularisation losses computed without autograd. A parameter with a decay and
+     * no gradient (unused by the loss) is updated from the decay term alone, as its regulariser's
+     * gradient would have done.
+     */
+    public final void step(List<Var> params, double learningRate, ToDoubleFunction<Var> weightDecay) {
         boolean any = false;
         for (Var p : params) {
+            double decay = weightDecay.applyAsDouble(p);
             Tensor g = p.grad();
-            if (g == null) continue;
+            if (g == null && decay == 0) continue;
             any = true;
-            apply(Backends.kernels(g, OptimizerKernels.class), p.value(), slotsFor(p), g, learningRate);
+            Tensor value = p.value();
+            Tensor grad = g != null ? g : Tensor.zeros(value.device(), value.dtype(), value.shape());
+            try {
+                OptimizerKernels k = Backends.kernels(grad, OptimizerKernels.class);
+                if (decay == 0) apply(k, value, slotsFor(p), grad, learningRate);
+                else applyWithWeightDecay(k, value, slotsFor(p), grad, learningRate, decay);
+            } finally {
+                if (g == null) grad.close();
+            }
         }
         if (any) finishStep();
     }

@@ -1,5 +1,6 @@
 package org.slim4j.autograd.optim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,6 +85,48 @@ class OptimizersTest {
             assertTrue(loss < 0.05, opt.getClass().getSimpleName() + " left loss " + loss);
             opt.close();
             w.value().close();
+        }
+        assertEquals(before, CpuDevice.INSTANCE.liveBytes());
+    }
+
+    /** Fresh optimizers of every kind, in the same order each call. */
+    private static List<Optimizer> everyOptimizer() {
+        return List.of(new GradientDescent(), new Momentum(0.9), new Momentum(0.9, true), new Adam(0.9, 0.999, 1e-8),
+            new Adagrad(0.1), new RmsProp(0.9, 0.9, 1e-3), new Adadelta(0.9, 1e-2), new Ftrl(-0.5, 0.1, 0, 0));
+    }
+
+    @Test
+    void weightDecayInTheStepEqualsDifferentiatingAnL2Loss() {
+        long before = CpuDevice.INSTANCE.liveBytes();
+        double decay = 0.05;
+        List<Optimizer> viaLoss = everyOptimizer();
+        List<Optimizer> viaStep = everyOptimizer();
+        for (int o = 0; o < viaLoss.size(); o++) {
+            String name = viaLoss.get(o).getClass().getSimpleName() + " #" + o;
+            Var w1 = Var.param(TensorScope.escape(Tensor.of(new float[] {3, -2, 0.5f, 1.25f}, 4)), "w");
+            Var w2 = Var.param(TensorScope.escape(Tensor.of(new float[] {3, -2, 0.5f, 1.25f}, 4)), "w");
+            // An unused parameter: its only gradient is its regulariser's.
+            Var u1 = Var.param(TensorScope.escape(Tensor.of(new float[] {2, -1}, 2)), "u");
+            Var u2 = Var.param(TensorScope.escape(Tensor.of(new float[] {2, -1}, 2)), "u");
+            for (int step = 0; step < 5; step++) {
+                try (TensorScope s = TensorScope.open()) {
+                    Tensor c = Tensor.of(new float[] {0.5f, -1, 2, 0.25f * step}, 4);
+                    Var data = ReduceOps.sum(ElementwiseOps.mul(w1, Var.constant(c)));
+                    Var reg = ElementwiseOps.add(ElementwiseOps.scale(ReduceOps.l2Loss(w1), decay),
+                        ElementwiseOps.scale(ReduceOps.l2Loss(u1), decay));
+                    ElementwiseOps.add(data, reg).backward();
+                    viaLoss.get(o).step(List.of(w1, u1), 0.1);
+                    ReduceOps.sum(ElementwiseOps.mul(w2, Var.constant(c))).backward();
+                    viaStep.get(o).step(List.of(w2, u2), 0.1, v -> decay);
+                    for (Var v : List.of(w1, u1, w2, u2)) v.zeroGrad();
+                }
+            }
+            assertArrayEquals(w1.value().toDoubleArray(), w2.value().toDoubleArray(), 1e-5, name + ": used parameter");
+            assertArrayEquals(u1.value().toDoubleArray(), u2.value().toDoubleArray(), 1e-5, name + ": unused parameter");
+            assertTrue(u2.value().toDoubleArray()[0] != 2.0, name + ": the decay alone moved the unused parameter");
+            viaLoss.get(o).close();
+            viaStep.get(o).close();
+            for (Var v : List.of(w1, u1, w2, u2)) v.value().close();
         }
         assertEquals(before, CpuDevice.INSTANCE.liveBytes());
     }

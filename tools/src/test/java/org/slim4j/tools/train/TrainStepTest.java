@@ -1,0 +1,101 @@
+package org.slim4j.tools.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.slim4j.autograd.Var;
+import org.slim4j.autograd.optim.Momentum;
+import org.slim4j.layers.Variable;
+import org.slim4j.layers.VariableStore;
+import org.slim4j.nets.Nets;
+import org.slim4j.nets.NetworkFn;
+import org.slim4j.tensor.CpuDevice;
+import org.slim4j.tensor.Tensor;
+import org.slim4j.tensor.TensorScope;
+import org.slim4j.tensor.testing.Close;
+
+/**
+ * The training step hands the L2 regularisers' gradients to the optimizer instead of autograd:
+ * the variables after a few steps must be those of differentiating the whole TF-Slim loss.
+ */
+class TrainStepTest {
+    private static final int CLASSES = 10;
+    private static final int BATCH = 4;
+    private static final double WEIGHT_DECAY = 0.01;  // large, so that a missing or doubled term shows
+
+    private static Tensor labels() {
+        float[] v = new float[BATCH * CLASSES];
+        for (int i = 0; i < BATCH; i++) v[i * CLASSES + (3 * i + 1) % CLASSES] = 1f;
+        return Tensor.of(v, BATCH, CLASSES);
+    }
+
+    /** Three steps of lenet; {@code viaOptimizer}: TrainStep's way, else the regularisation loss differentiated. */
+    private static List<double[]> train(boolean viaOptimizer, List<Double> losses) {
+        NetworkFn fn = Nets.get("lenet");
+        try (VariableStore store = new VariableStore(11, CpuDevice.INSTANCE);
+             Momentum optimizer = new Momentum(0.9);
+             TensorScope inputs = TensorScope.open()) {
+            NetRunner.createVariables(fn, store, CLASSES, WEIGHT_DECAY, 28, 28, 1, true);
+            Tensor images = Tensor.randomUniform(5, -1, 1, BATCH, 28, 28, 1);
+            Tensor oneHot = labels();
+            List<Var> params = store.trainableVars();
+            TrainStep step = new TrainStep(fn, store, CLASSES, WEIGHT_DECAY, 0.0, 1, optimizer, params);
+            for (int s = 0; s < 3; s++) {
+                if (viaOptimizer) {
+                    losses.add(step.run(images, oneHot, 0.05, 100 + s));
+                    continue;
+                }
+                try (TensorScope scope = TensorScope.open()) {
+                    TrainStep.Losses l = step.forward(images, oneHot, 0, 100 + s);
+                    Var total = org.slim4j.autograd.ops.ElementwiseOps.add(l.cloneLoss(), store.regularizationLoss(false));
+                    losses.add(total.value().item());
+                    total.backward();
+                    optimizer.step(params, 0.05);
+                } finally {
+                    step.zeroGrad();
+                }
+            }
+            List<double[]> out = new ArrayList<>();
+            for (Variable v : store.trainableVariables()) out.add(v.value().toDoubleArray());
+            return out;
+        }
+    }
+
+    @Test
+    void optimizerSideWeightDecayTrainsLikeDifferentiatingTheL2Losses() {
+        List<Double> lossesA = new ArrayList<>(), lossesB = new ArrayList<>();
+        List<double[]> a = train(true, lossesA);
+        List<double[]> b = train(false, lossesB);
+        assertEquals(b.size(), a.size());
+        for (int i = 0; i < a.size(); i++) Close.assertClose(b.get(i), a.get(i), 2e-5, "variable " + i);
+        for (int s = 0; s < 3; s++) assertEquals(lossesB.get(s), lossesA.get(s), 1e-5 * Math.abs(lossesB.get(s)), "loss of step " + s);
+    }
+
+    @Test
+    void theRegularisedWeightsAreTheOnesWithADecay() {
+        try (VariableStore store = new VariableStore(11, CpuDevice.INSTANCE); TensorScope s = TensorScope.open()) {
+            NetRunner.createVariables(Nets.get("lenet"), store, CLASSES, WEIGHT_DECAY, 28, 28, 1, true);
+            Map<Var, Double> decays = store.weightDecays();
+            int weights = 0;
+            for (Variable v : store.trainableVariables()) {
+                boolean isWeights = v.name().endsWith("/weights");
+                weights += isWeights ? 1 : 0;
+                if (isWeights) assertEquals(WEIGHT_DECAY, decays.get(v.var()), 0, v.name());
+                else assertFalse(decays.containsKey(v.var()), v.name() + " is not regularised in lenet");
+            }
+            assertEquals(4, weights);
+            assertEquals(4, decays.size());
+            // The loss value is the same whichever way its gradient goes, and only the L2-as-decay one is a constant.
+            Var withGrad = store.regularizationLoss(false);
+            Var valueOnly = store.regularizationLoss(true);
+            assertEquals(withGrad.value().item(), valueOnly.value().item(), 0);
+            assertTrue(withGrad.requiresGrad());
+            assertFalse(valueOnly.requiresGrad());
+        }
+    }
+}
