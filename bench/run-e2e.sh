@@ -13,7 +13,7 @@
 #   --rounds N    repeat every case N times (default 1); each side reports its best round
 #   --steps N     timed steps per case and side (default: each side's own default)
 #   --warmup N    untimed steps first (default: each side's own default, 5)
-#   --warmup-seconds S  and untimed steps until S seconds have passed (default: each side's own, 3:
+#   --warmup-seconds S  and untimed steps until S seconds have passed (default: each side's own, 10:
 #                 the JVM compiles hot code in its first seconds, and 5 LeNet steps take half a second)
 #   --threads N   compute threads on both sides (default 2: this project's reference machine has 2 cores)
 #   --torch-only  run the PyTorch side alone (the slim4j column stays empty)

@@ -21,7 +21,7 @@ kernels="${KERNELS:-builtin}"
         echo "## $model b$batch ${size}x$size $precision --kernels=$kernels"
         echo '```'
         timeout 120 "${java[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels="$kernels" --precision="$precision" \
-            --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --steps=5 --profile_steps=2 2>&1 | grep -v '^WARNING: Using incubator'
+            --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --warmup_seconds=3 --steps=5 --profile_steps=2 2>&1 | grep -v '^WARNING: Using incubator'
         echo '```'
         timeout 120 python3 "$root/bench/gpu/torch_train_bench.py" "$c" --precisions "$precision" --warmup 3 --steps 5 --profile 2>&1
     done

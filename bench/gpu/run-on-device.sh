@@ -84,7 +84,7 @@ status=0
             t=$(left 75 60)
             if (( t < 15 )); then echo "benchmark $model b$batch $p $k: skipped (time budget)"; continue; fi
             timeout "$t" "$java" "${jopts[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels="$k" \
-                --precision="$p" --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --steps=10 --profile_steps="${PROFILE_STEPS:-0}" \
+                --precision="$p" --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --warmup_seconds=3 --steps=10 --profile_steps="${PROFILE_STEPS:-0}" \
                 --output_json="$out/bench/$model-b$batch-$p-$k.json" 2>&1 | grep -v '^WARNING: Using incubator' \
                 || echo "benchmark $model b$batch $p $k: failed or timed out (exit ${PIPESTATUS[0]})"
           done

@@ -251,8 +251,8 @@ def main():
                     help="memory layouts to time, comma list of nchw, channels_last (run-e2e.sh takes the faster)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first (slim4j benchmark: 5)")
-    ap.add_argument("--warmup-s", type=float, default=3.0,
-                    help="warm-up goes on until this many seconds have passed too (slim4j benchmark: --warmup_seconds=3)")
+    ap.add_argument("--warmup-s", type=float, default=10.0,
+                    help="warm-up goes on until this many seconds have passed too (slim4j benchmark: --warmup_seconds=10)")
     ap.add_argument("--steps", type=int, default=20, help="at most this many timed steps (slim4j benchmark: 20)")
     ap.add_argument("--min-steps", type=int, default=5, help="at least this many timed steps")
     ap.add_argument("--budget-s", type=float, default=30.0, help="stop after this many seconds once min-steps are done")

@@ -70,9 +70,10 @@ public final class BenchmarkCommand implements Command {
     final DeviceFlags devices = new DeviceFlags(flags, "run");
     final Flags.Flag<Integer> steps = flags.integer("steps", 20, "timed steps");
     final Flags.Flag<Integer> warmup = flags.integer("warmup", 5, "untimed steps first (allocator, JIT and caches warm up)");
-    final Flags.Flag<Double> warmupSeconds = flags.decimal("warmup_seconds", 3.0,
+    final Flags.Flag<Double> warmupSeconds = flags.decimal("warmup_seconds", 10.0,
         "untimed steps go on until this many seconds have passed too: the JVM compiles hot code in the background during the"
-            + " first seconds, and LeNet's 5 warm-up steps take half a second (0 = exactly --warmup steps)");
+            + " first seconds (LeNet: about 1 s of compiler time in the first 3 s, and its steps timed after 3 s of warm-up"
+            + " took 90-100 ms against 66-78 ms after 10 s) (0 = exactly --warmup steps)");
     final Flags.Flag<Integer> profileSteps = flags.integer("profile_steps", 0,
         "after the timed steps, run this many more with every kernel call timed (GPU: stream events, nothing synced; CPU: wall time) and print where the time goes");
     final Flags.Flag<Path> outputJson = flags.path("output_json", null, "also write the results as one JSON object to this file");
