@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.ElementwiseKernels;
@@ -20,30 +18,10 @@ import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
 import org.slim4j.tensor.testing.GoldenData;
+import org.slim4j.tensor.testing.OwnedTensors;
 
-class ElementwiseCpuTest {
+class ElementwiseCpuTest extends OwnedTensors {
     private static final ElementwiseKernels K = CpuBackend.INSTANCE.kernels(ElementwiseKernels.class);
-
-    // Tensors a test makes are closed after it; anything a kernel leaks shows up in liveBytes.
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     private Tensor rand32(long seed, double lo, double hi, int... dims) {
         return own(Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), lo, hi));

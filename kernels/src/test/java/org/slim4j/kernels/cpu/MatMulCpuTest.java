@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.MatMulKernels;
 import org.slim4j.tensor.CpuDevice;
@@ -18,30 +14,10 @@ import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
 import org.slim4j.tensor.testing.GoldenData;
+import org.slim4j.tensor.testing.OwnedTensors;
 
-class MatMulCpuTest {
+class MatMulCpuTest extends OwnedTensors {
     private static final MatMulKernels K = CpuBackend.INSTANCE.kernels(MatMulKernels.class);
-
-    // Tensors a test makes are closed after it; anything a kernel leaks shows up in liveBytes.
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     private Tensor rand32(long seed, int... dims) {
         return own(Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(dims), -1, 1));

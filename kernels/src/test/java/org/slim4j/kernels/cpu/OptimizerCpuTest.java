@@ -5,44 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.OptimizerKernels;
-import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
+import org.slim4j.tensor.testing.OwnedTensors;
 
 /**
  * The momentum update, whose float32 case has its own vectorised pass, against the float64 rule on
  * the same values; the weight-decay term against adding decay * var to the gradient beforehand.
  */
-class OptimizerCpuTest {
+class OptimizerCpuTest extends OwnedTensors {
     private static final OptimizerKernels K = CpuBackend.INSTANCE.kernels(OptimizerKernels.class);
-
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     private Tensor rand32(long seed, int n) {
         return own(Tensor.randomUniform(seed, DType.FLOAT32, Shape.of(n), -1, 1));

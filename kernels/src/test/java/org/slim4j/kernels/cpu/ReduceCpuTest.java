@@ -5,43 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.ReduceKernels;
 import org.slim4j.kernels.ReduceKernels.TopK;
-import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
 import org.slim4j.tensor.testing.GoldenData;
+import org.slim4j.tensor.testing.OwnedTensors;
 
-class ReduceCpuTest {
+class ReduceCpuTest extends OwnedTensors {
     private static final ReduceKernels K = CpuBackend.INSTANCE.kernels(ReduceKernels.class);
-
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     private TopK own(TopK t) {
         own(t.values());

@@ -7,45 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.ResizeKernels;
 import org.slim4j.kernels.ResizeMode;
-import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.SeededRandom;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
 import org.slim4j.tensor.testing.GoldenData;
+import org.slim4j.tensor.testing.OwnedTensors;
 
-class ResizeCpuTest {
+class ResizeCpuTest extends OwnedTensors {
     private static final ResizeKernels K = CpuBackend.INSTANCE.kernels(ResizeKernels.class);
-
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     private Tensor rand(long seed, DType dt, int... dims) {
         return own(Tensor.randomUniform(seed, dt, Shape.of(dims), -2, 2));

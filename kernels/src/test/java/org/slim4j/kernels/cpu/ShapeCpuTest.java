@@ -8,45 +8,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.ShapeKernels;
-import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.SeededRandom;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
 import org.slim4j.tensor.testing.GoldenData;
+import org.slim4j.tensor.testing.OwnedTensors;
 
 /**
  * The kernels copy blocks; the expected values here come from per-element index arithmetic on
  * plain double arrays (an independent oracle), for every dtype.
  */
-class ShapeCpuTest {
+class ShapeCpuTest extends OwnedTensors {
     private static final ShapeKernels K = CpuBackend.INSTANCE.kernels(ShapeKernels.class);
     private static final DType[] DTYPES = {DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64, DType.UINT8};
-
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     /** Distinct-ish values representable in every dtype (0..199 for uint8). */
     private Tensor values(long seed, DType dt, int... dims) {

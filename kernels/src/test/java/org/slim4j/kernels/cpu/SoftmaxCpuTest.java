@@ -5,44 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slim4j.kernels.SoftmaxKernels;
 import org.slim4j.kernels.SoftmaxKernels.CrossEntropy;
-import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.testing.Close;
 import org.slim4j.tensor.testing.GoldenData;
+import org.slim4j.tensor.testing.OwnedTensors;
 
-class SoftmaxCpuTest {
+class SoftmaxCpuTest extends OwnedTensors {
     private static final SoftmaxKernels K = CpuBackend.INSTANCE.kernels(SoftmaxKernels.class);
-
-    // Every tensor a test makes goes here and is closed after it; anything a kernel leaks
-    // internally is not in the list and shows up in liveBytes.
-    private final List<Tensor> owned = new ArrayList<>();
-    private long liveBefore;
-
-    @BeforeEach
-    void recordLive() {
-        liveBefore = CpuDevice.INSTANCE.liveBytes();
-    }
-
-    @AfterEach
-    void closeAndCheckLeaks() {
-        owned.forEach(Tensor::close);
-        owned.clear();
-        assertEquals(liveBefore, CpuDevice.INSTANCE.liveBytes(), "tensors left allocated");
-    }
-
-    private Tensor own(Tensor t) {
-        owned.add(t);
-        return t;
-    }
 
     private CrossEntropy own(CrossEntropy ce) {
         own(ce.loss());
