@@ -54,6 +54,15 @@ public final class OptimizerCpu implements OptimizerKernels {
     }
 
     private static void run(String op, Rule rule, Tensor... tensors) {
+        check(op, tensors);
+        Arrays a = new Arrays(tensors);
+        Parallel.forRange(tensors[0].numel(), GRAIN, (start, end) -> {
+            for (int i = start; i < end; i++) rule.apply(a, i);
+        });
+    }
+
+    /** The variable (tensors[0]) is float32 or float64, and every other tensor has its dtype and shape. */
+    private static void check(String op, Tensor... tensors) {
         Tensor var = tensors[0];
         if (var.dtype() != DType.FLOAT32 && var.dtype() != DType.FLOAT64) {
             throw new IllegalArgumentException(op + ": variables must be float32 or float64, got " + var.dtype());
@@ -65,10 +74,6 @@ public final class OptimizerCpu implements OptimizerKernels {
                     + " but the variable is " + var.dtype() + var.shape());
             }
         }
-        Arrays a = new Arrays(tensors);
-        Parallel.forRange(var.numel(), GRAIN, (start, end) -> {
-            for (int i = start; i < end; i++) rule.apply(a, i);
-        });
     }
 
     @Override
@@ -78,8 +83,8 @@ public final class OptimizerCpu implements OptimizerKernels {
 
     @Override
     public void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov, double weightDecay) {
-        if (var.dtype() == DType.FLOAT32 && !nesterov && accum.dtype() == DType.FLOAT32 && grad.dtype() == DType.FLOAT32
-                && accum.shape().equals(var.shape()) && grad.shape().equals(var.shape())) {
+        check("applyMomentum", var, accum, grad);
+        if (var.dtype() == DType.FLOAT32 && !nesterov) {
             momentumFloat(var, accum, grad, (float) lr, (float) momentum, (float) weightDecay);
             return;
         }
