@@ -49,16 +49,37 @@ public final class OpProfiler {
     private final Map<String, Stat> stats = new ConcurrentHashMap<>();
     private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
     private final List<Pending> pending = new ArrayList<>();
+    private final boolean byShape;
     private volatile boolean deviceClock;
 
-    private OpProfiler() {
+    private OpProfiler(boolean byShape) {
+        this.byShape = byShape;
     }
 
     /** Starts profiling (replacing any active profiler) and returns the new one. */
     public static OpProfiler start() {
-        OpProfiler p = new OpProfiler();
+        return start(false);
+    }
+
+    /**
+     * Starts profiling; with {@code byShape} each op's calls are also split by the shapes of their
+     * tensor arguments ({@code Family.method [64, 28, 28, 1] [5, 5, 1, 32]}), which tells the layers
+     * of a network apart where one kernel serves them all.
+     */
+    public static OpProfiler start(boolean byShape) {
+        OpProfiler p = new OpProfiler(byShape);
         active = p;
         return p;
+    }
+
+    /** The stats key of a call: the op's name, and with byShape its tensor arguments' shapes. */
+    private String key(String op, Object[] args) {
+        if (!byShape || args == null) return op;
+        StringBuilder sb = new StringBuilder(op);
+        for (Object a : args) {
+            if (a instanceof Tensor t) sb.append(' ').append(t.shape());
+        }
+        return sb.toString();
     }
 
     /** Stops profiling; the results stay readable. */
@@ -85,7 +106,7 @@ public final class OpProfiler {
             if (method.getDeclaringClass() == Object.class) return invoke(method, impl, args);
             int[] d = depth.get();
             if (d[0] > 0) return invoke(method, impl, args); // a kernel calling another: counted in the outer one
-            Stat s = stats.computeIfAbsent(name + method.getName(), k -> new Stat());
+            Stat s = stats.computeIfAbsent(key(name + method.getName(), args), k -> new Stat());
             d[0]++;
             if (device instanceof DeviceClock clock) {
                 deviceClock = true;

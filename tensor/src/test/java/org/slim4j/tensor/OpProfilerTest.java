@@ -45,6 +45,37 @@ class OpProfilerTest {
         assertSame(impl, OpProfiler.wrapIfActive(Twice.class, impl, CpuDevice.INSTANCE), "stopped: no wrapping");
     }
 
+    /** A family whose op takes tensors. */
+    interface Sum {
+        float sum(Tensor a, int scale);
+    }
+
+    @Test
+    void byShapeSplitsAnOpByItsTensorArgumentsShapes() {
+        Sum impl = (a, scale) -> scale * a.shape().numel();
+        try (Tensor small = Tensor.zeros(2, 3); Tensor big = Tensor.zeros(4, 5, 6)) {
+            OpProfiler p = OpProfiler.start(true);
+            try {
+                Sum s = OpProfiler.wrapIfActive(Sum.class, impl, CpuDevice.INSTANCE);
+                assertEquals(12f, s.sum(small, 2));
+                s.sum(small, 1);
+                s.sum(big, 1);
+            } finally {
+                p.stop();
+            }
+            assertEquals(2, p.stats().get("Sum.sum [2, 3]").calls());
+            assertEquals(1, p.stats().get("Sum.sum [4, 5, 6]").calls());
+            assertEquals(2, p.stats().size(), p.stats().keySet().toString());
+            OpProfiler plain = OpProfiler.start();
+            try {
+                OpProfiler.wrapIfActive(Sum.class, impl, CpuDevice.INSTANCE).sum(big, 1);
+            } finally {
+                plain.stop();
+            }
+            assertEquals(1, plain.stats().get("Sum.sum").calls(), "without byShape: one row per op");
+        }
+    }
+
     @Test
     void exceptionsPassThroughUnwrapped() {
         OpProfiler p = OpProfiler.start();

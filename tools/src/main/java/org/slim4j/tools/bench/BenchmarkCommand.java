@@ -76,6 +76,8 @@ public final class BenchmarkCommand implements Command {
             + " took 90-100 ms against 66-78 ms after 10 s) (0 = exactly --warmup steps)");
     final Flags.Flag<Integer> profileSteps = flags.integer("profile_steps", 0,
         "after the timed steps, run this many more with every kernel call timed (GPU: stream events, nothing synced; CPU: wall time) and print where the time goes");
+    final Flags.Flag<Boolean> profileByShape = flags.bool("profile_by_shape", false,
+        "with --profile_steps: one row per kernel and tensor-argument shapes, which tells a network's layers apart");
     final Flags.Flag<Path> outputJson = flags.path("output_json", null, "also write the results as one JSON object to this file");
     final Flags.Flag<Boolean> withInputPipeline = flags.bool("with_input_pipeline", false,
         "time each step with reading, decoding and preprocessing a batch from --dataset_dir (TFRecord) instead of synthetic input");
@@ -140,6 +142,7 @@ public final class BenchmarkCommand implements Command {
         if (warmup.get() < 0) throw bad("warmup", warmup.get(), "must be >= 0");
         if (!(warmupSeconds.get() >= 0)) throw bad("warmup_seconds", warmupSeconds.get(), "must be >= 0");
         if (profileSteps.get() < 0) throw bad("profile_steps", profileSteps.get(), "must be >= 0");
+        if (profileByShape.get() && profileSteps.get() == 0) throw bad("profile_by_shape", true, "needs --profile_steps > 0");
         if (numPreprocessingThreads.get() < 1) throw bad("num_preprocessing_threads", numPreprocessingThreads.get(), "must be >= 1");
         if (!(learningRate.get() >= 0)) throw bad("learning_rate", learningRate.get(), "must be >= 0");
         if (momentum.get() < 0) throw bad("momentum", momentum.get(), "must be >= 0");
@@ -247,7 +250,7 @@ public final class BenchmarkCommand implements Command {
                 gcMillis = gcMillis() - gc0;
                 peak = peakBytes(device);
                 if (profileSteps.get() > 0) {
-                    OpProfiler profiler = OpProfiler.start();
+                    OpProfiler profiler = OpProfiler.start(profileByShape.get());
                     long p0 = System.nanoTime();
                     try {
                         for (int i = 0; i < profileSteps.get(); i++) {

@@ -73,13 +73,16 @@ class BenchmarkCommandTest {
 
         Path inf = tmp.resolve("inf.json");
         Run i = run("benchmark", "--model_name=lenet", "--batch_size=3", "--steps=4", "--warmup=0", "--warmup_seconds=0.5", "--mode=inference",
-            "--image_size=32", "--num_classes=5", "--output_json=" + inf);
+            "--image_size=32", "--num_classes=5", "--profile_steps=1", "--profile_by_shape", "--output_json=" + inf);
         assertEquals(Main.EXIT_OK, i.status(), i.err());
         JsonNode k = new ObjectMapper().readTree(inf.toFile());
         assertSane(k, "inference", 3, 4);
         // Half a second of warm-up is many LeNet steps at batch 3, however slow the machine.
         assertTrue(k.get("warmup_steps").asInt() > 1, "warm-up goes on for --warmup_seconds: " + k);
         assertEquals(32, k.get("image_size").asInt());
+        // --profile_by_shape: conv1 (on the 32x32x1 images) and conv2 (on conv1's pooled output) get rows of their own
+        assertTrue(i.out().contains("| FusedConvKernels.conv2dScaleShift [3, 32, 32, 1] [5, 5, 1, 32]")
+            && i.out().contains("| FusedConvKernels.conv2dScaleShift [3, 16, 16, 32] [5, 5, 32, 64]"), i.out());
     }
 
     @Test
@@ -117,6 +120,9 @@ class BenchmarkCommandTest {
         Run w = run("benchmark", "--model_name=lenet", "--warmup_seconds=-1");
         assertEquals(Main.EXIT_USAGE, w.status());
         assertTrue(w.err().contains("--warmup_seconds"), w.err());
+        Run p = run("benchmark", "--model_name=lenet", "--profile_by_shape");
+        assertEquals(Main.EXIT_USAGE, p.status());
+        assertTrue(p.err().contains("--profile_by_shape") && p.err().contains("--profile_steps"), p.err());
         Run e = run("benchmark", "--model_name=lenet", "--with_input_pipeline");
         assertEquals(Main.EXIT_USAGE, e.status());
         assertTrue(e.err().contains("--dataset_dir"), e.err());
