@@ -47,6 +47,8 @@ class OpTableTest {
             of("div", 0.5, 2, x -> ElementwiseOps.div(x.get(0), x.get(1)), s(2, 3), s(2, 3)),
             of("relu", x -> ElementwiseOps.relu(x.get(0)), s(4, 5)),
             of("relu6", -2, 8, x -> ElementwiseOps.relu6(x.get(0)), s(4, 5)),
+            of("add_relu", x -> ElementwiseOps.addActivation(x.get(0), x.get(1), UnaryOp.RELU), s(3, 4, 5), s(3, 4, 5)),
+            of("add_relu6_broadcast", -2, 5, x -> ElementwiseOps.addActivation(x.get(0), x.get(1), UnaryOp.RELU6), s(2, 3, 4), s(4)),
             of("sigmoid", -3, 3, x -> ElementwiseOps.sigmoid(x.get(0)), s(4, 5)),
             of("tanh", -3, 3, x -> ElementwiseOps.tanh(x.get(0)), s(4, 5)),
             of("exp", x -> ElementwiseOps.unary(UnaryOp.EXP, x.get(0)), s(7)),

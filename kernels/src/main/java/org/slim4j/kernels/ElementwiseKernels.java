@@ -10,6 +10,20 @@ public interface ElementwiseKernels {
     Tensor unary(UnaryOp op, Tensor x);
 
     /**
+     * activation(a + b) (with broadcasting): a residual connection's sum and its activation
+     * (ResNet's relu(shortcut + residual)). Equal, value for value, to {@code unary(activation,
+     * binary(ADD, a, b))}; backends that can do it in one pass over memory override this.
+     */
+    default Tensor addActivation(Tensor a, Tensor b, UnaryOp activation) {
+        Tensor sum = binary(BinaryOp.ADD, a, b);
+        try {
+            return unary(activation, sum);
+        } finally {
+            sum.close();
+        }
+    }
+
+    /**
      * Gradient of a unary op given dy. {@code x} is the op's input and {@code y} its output; each op
      * uses what TensorFlow's gradient uses (Relu/Relu6: x; Sigmoid/Tanh/Exp/Sqrt/Rsqrt: y; others: x).
      */

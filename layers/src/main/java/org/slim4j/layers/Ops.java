@@ -270,6 +270,22 @@ public final class Ops {
         return TracedOp.record("AddV2", y, Map.of(), a, b);
     }
 
+    /**
+     * relu(a + b) or relu6(a + b): a residual connection's sum and activation as one op (one pass
+     * over memory instead of two), the same values as {@code unary(activation, add(a, b))}. A
+     * shape-only build, or one whose tracer records TF's ops, takes the two ops (AddV2, then Relu
+     * or Relu6).
+     */
+    public static Var addActivation(Var a, Var b, UnaryOp activation) {
+        if (activation != UnaryOp.RELU && activation != UnaryOp.RELU6) {
+            throw new IllegalArgumentException("add_activation: activation must be relu or relu6, got " + activation);
+        }
+        Graph g = Graph.currentOrNull();
+        if (isMeta(a, b) || (g != null && g.tracer() != null)) return unary(activation, add(a, b));
+        broadcast("add", a, b);
+        return ElementwiseOps.addActivation(a, b, activation);
+    }
+
     public static Var sub(Var a, Var b) {
         Shape s = broadcast("sub", a, b);
         Var y = isMeta(a, b) ? meta(a, s) : ElementwiseOps.sub(a, b);

@@ -26,6 +26,7 @@ import static org.slim4j.nets.InceptionUtils.done;
 
 import java.util.List;
 import org.slim4j.autograd.Var;
+import org.slim4j.kernels.UnaryOp;
 import org.slim4j.kernels.Padding;
 import org.slim4j.layers.Activation;
 import org.slim4j.layers.Arg;
@@ -125,6 +126,8 @@ public final class InceptionResnetV2 {
         Var scaledUp = Ops.scale(up, scale);
         // Use clip_by_value to simulate bandpass activation.
         if (activation == Activation.RELU6) scaledUp = Ops.clipByValue(scaledUp, -6.0, 6.0);
+        if (activation == Activation.RELU) return Ops.addActivation(net, scaledUp, UnaryOp.RELU);
+        if (activation == Activation.RELU6) return Ops.addActivation(net, scaledUp, UnaryOp.RELU6);
         Var out = Ops.add(net, scaledUp);
         return activation != null ? activation.apply(out) : out;
     }

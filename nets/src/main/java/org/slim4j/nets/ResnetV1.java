@@ -12,6 +12,7 @@ import static org.slim4j.layers.Layers.maxPool2d;
 
 import java.util.List;
 import org.slim4j.autograd.Var;
+import org.slim4j.kernels.UnaryOp;
 import org.slim4j.layers.Activation;
 import org.slim4j.layers.Arg;
 import org.slim4j.layers.ArgScope;
@@ -73,9 +74,9 @@ public final class ResnetV1 {
             if (bounded) {
                 // clip_by_value simulates a band-pass activation
                 residual = Ops.clipByValue(residual, -6.0, 6.0);
-                output = Ops.relu6(Ops.add(shortcut, residual));
+                output = Ops.addActivation(shortcut, residual, UnaryOp.RELU6);
             } else {
-                output = Ops.relu(Ops.add(shortcut, residual));
+                output = Ops.addActivation(shortcut, residual, UnaryOp.RELU);
             }
             return Layers.collect(a, sc.name(), output);
         }

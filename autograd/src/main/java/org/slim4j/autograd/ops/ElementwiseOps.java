@@ -69,6 +69,27 @@ public final class ElementwiseOps {
         }, a, b);
     }
 
+    /**
+     * relu(a + b) or relu6(a + b), as one op (a residual connection): one pass forward instead of
+     * two. The gradient masks dy by the output: for relu and relu6, 0 < y < 6 exactly where
+     * 0 < a + b < 6, so this equals TF's ReluGrad / Relu6Grad of the sum, then the sum's gradient.
+     */
+    public static Var addActivation(Var a, Var b, UnaryOp activation) {
+        if (activation != UnaryOp.RELU && activation != UnaryOp.RELU6) {
+            throw new IllegalArgumentException("addActivation: activation must be RELU or RELU6, got " + activation);
+        }
+        ElementwiseKernels k = ew(a.value());
+        Tensor y = k.addActivation(a.value(), b.value(), activation);
+        return Var.result(y, dy -> {
+            Tensor g = k.unaryGrad(activation, y, y, dy);
+            // As in add: a's gradient is a view of g, b's a copy of its own.
+            Tensor da = a.requiresGrad() ? reduceTo(g.reshape(g.shape()), a.value()) : null;
+            Tensor db = b.requiresGrad() ? reduceTo(g.copy(), b.value()) : null;
+            g.close();
+            return new Tensor[] {da, db};
+        }, a, b);
+    }
+
     /** Any unary op; the gradient uses what TensorFlow's gradient uses (input or output). */
     public static Var unary(UnaryOp op, Var x) {
         ElementwiseKernels k = ew(x.value());

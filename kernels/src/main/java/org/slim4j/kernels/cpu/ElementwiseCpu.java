@@ -340,6 +340,38 @@ public final class ElementwiseCpu implements ElementwiseKernels {
         };
     }
 
+    /**
+     * float32 operands of one shape with relu or relu6: sum and activation in one pass (read a and
+     * b, write the result), where the two ops read and write the sum once more. Anything else goes
+     * the two-op way.
+     */
+    @Override
+    public Tensor addActivation(Tensor a, Tensor b, UnaryOp activation) {
+        boolean fused = (activation == UnaryOp.RELU || activation == UnaryOp.RELU6) && a.dtype() == DType.FLOAT32
+                && b.dtype() == DType.FLOAT32 && a.shape().equals(b.shape());
+        if (!fused) return ElementwiseKernels.super.addActivation(a, b, activation);
+        Tensor out = Tensor.empty(DType.FLOAT32, a.shape());
+        float[] as = a.floatData();
+        float[] bs = b.floatData();
+        float[] ys = out.floatData();
+        int ao = a.offset();
+        int bo = b.offset();
+        int yo = out.offset();
+        float hi = activation == UnaryOp.RELU6 ? 6f : Float.POSITIVE_INFINITY;
+        Parallel.forRange(a.numel(), GRAIN, (s, e) -> addClamp32(as, ao + s, bs, bo + s, ys, yo + s, e - s, hi));
+        return out;
+    }
+
+    /** y = min(max(a + b, 0), hi) over n floats (hi = +inf: relu; NaN stays NaN, as in unary32). */
+    private static void addClamp32(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n, float hi) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += VL) {
+            FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i)).max(0f).min(hi).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] = Math.min(Math.max(a[ao + i] + b[bo + i], 0f), hi);
+    }
+
     // =============================================================================================
     // unary
     // =============================================================================================

@@ -110,6 +110,55 @@ class ElementwiseCpuTest extends OwnedTensors {
         Close.assertClose(own(K.binary(BinaryOp.SUB, f64(a), f64(row))), got2, 1e-7, "offset broadcast");
     }
 
+    // ---- add + activation -----------------------------------------------------------------------
+
+    @Test
+    void addActivationEqualsAddThenActivationBitForBit() {
+        for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.RELU6}) {
+            // Lengths around the vector width and a parallel-sized one; values around both kinks.
+            for (int n : new int[] {1, 7, 8, 9, 31, 100003}) {
+                Tensor a = rand32(20 + n, -8, 8, n);
+                Tensor b = rand32(21 + n, -4, 4, n);
+                float[] av = a.toFloatArray();
+                av[0] = Float.NaN;
+                if (n > 3) {
+                    av[1] = Float.POSITIVE_INFINITY;
+                    av[2] = Float.NEGATIVE_INFINITY;
+                    av[3] = -0f;
+                }
+                Tensor a2 = own(Tensor.of(av, n));
+                Tensor ref = own(K.unary(act, own(K.binary(BinaryOp.ADD, a2, b))));
+                Tensor got = own(K.addActivation(a2, b, act));
+                assertArrayEquals(ref.toFloatArray(), got.toFloatArray(), act + " n=" + n);
+                // and against the definition in double
+                float[] g = got.toFloatArray();
+                float[] bv = b.toFloatArray();
+                for (int i = 4; i < n; i++) {
+                    double sum = (double) av[i] + bv[i];
+                    double want = act == UnaryOp.RELU ? Math.max(sum, 0) : Math.min(Math.max(sum, 0), 6);
+                    assertEquals(want, g[i], 1e-6 * Math.max(1, Math.abs(want)), act + " at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void addActivationOnOffsetViewsBroadcastsAndFloat64() {
+        Tensor a = own(rand32(30, -2, 2, 7, 33).slice0(2, 6));
+        Tensor b = own(rand32(31, -2, 2, 5, 33).slice0(1, 5));
+        Tensor ref = own(K.unary(UnaryOp.RELU6, own(K.binary(BinaryOp.ADD, a, b))));
+        assertArrayEquals(ref.toFloatArray(), own(K.addActivation(a, b, UnaryOp.RELU6)).toFloatArray(), "offset views");
+        // Other shapes, dtypes and activations take the two-op way, with its broadcasting.
+        Tensor row = rand32(32, -2, 2, 33);
+        Tensor viaOps = own(K.unary(UnaryOp.RELU, own(K.binary(BinaryOp.ADD, a, row))));
+        assertArrayEquals(viaOps.toFloatArray(), own(K.addActivation(a, row, UnaryOp.RELU)).toFloatArray(), "broadcast");
+        Tensor d = own(K.addActivation(f64(a), f64(b), UnaryOp.RELU));
+        assertEquals(DType.FLOAT64, d.dtype());
+        Close.assertClose(ref, d, 1e-6, "float64");
+        Tensor tanh = own(K.unary(UnaryOp.TANH, own(K.binary(BinaryOp.ADD, a, b))));
+        assertArrayEquals(tanh.toFloatArray(), own(K.addActivation(a, b, UnaryOp.TANH)).toFloatArray(), "any other activation");
+    }
+
     // ---- unary ----------------------------------------------------------------------------------
 
     /** A domain where each op is defined and well conditioned. */
@@ -327,6 +376,8 @@ class ElementwiseCpuTest extends OwnedTensors {
         }
         made.add(K.affine(x, 2, 1));
         made.add(K.pow(x, 3));
+        made.add(K.addActivation(x, x, UnaryOp.RELU));
+        made.add(K.addActivation(x, b, UnaryOp.RELU6)); // broadcast: the two-op way frees its sum
         K.addInPlace(x, x, 0.5);
         made.forEach(Tensor::close);
         assertEquals(before, CpuDevice.INSTANCE.liveBytes());
