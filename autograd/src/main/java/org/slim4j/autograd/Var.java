@@ -7,8 +7,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.slim4j.tensor.Backends;
+import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.tensor.Backends;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
 
@@ -178,6 +179,12 @@ public final class Var {
                 Tensor prev = pending.get(in);
                 if (prev == null) {
                     pending.put(in, gi);
+                } else if (prev.sharesStorage()) {
+                    // A view of a gradient another input holds too (add hands both operands views of
+                    // dy): summing into it would change that input's gradient as well.
+                    pending.put(in, elementwise(prev).binary(BinaryOp.ADD, prev, gi));
+                    prev.close();
+                    gi.close();
                 } else {
                     elementwise(prev).addInPlace(prev, gi, 1.0);
                     gi.close();
@@ -195,6 +202,13 @@ public final class Var {
             return;
         }
         if (grad == null) {
+            // A leaf's gradient is its own (optimizers and accumulation write into it): a view
+            // another value's gradient shares is copied.
+            if (g.sharesStorage()) {
+                Tensor own = g.copy();
+                g.close();
+                g = own;
+            }
             grad = TensorScope.escape(g);
         } else {
             elementwise(grad).addInPlace(grad, g, 1.0);

@@ -12,6 +12,8 @@ import org.slim4j.autograd.ops.ElementwiseOps;
 import org.slim4j.autograd.ops.MatMulOps;
 import org.slim4j.autograd.ops.ReduceOps;
 import org.slim4j.autograd.optim.Momentum;
+import org.slim4j.kernels.ElementwiseKernels;
+import org.slim4j.tensor.Backends;
 import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
@@ -27,6 +29,34 @@ class VarTest {
             y.backward();
             assertArrayEquals(new double[] {3, 5, 7}, x.grad().toDoubleArray());
             x.zeroGrad();
+        }
+    }
+
+    @Test
+    void addHandsBothOperandsOneGradientWithoutLettingThemShareWrites() {
+        try (TensorScope s = TensorScope.open()) {
+            Var a = Var.param(Tensor.of(new double[] {1, 2, 3}, 3), "a");
+            Var b = Var.param(Tensor.of(new double[] {4, 5, 6}, 3), "b");
+            Var c = Var.constant(Tensor.of(new double[] {10, 20, 30}, 3));
+            Var d = Var.constant(Tensor.of(new double[] {100, 200, 300}, 3));
+            // loss = sum(b * d + (a * c + (a + b))). Backward reaches a + b before a * c, and b last:
+            // a and b first hold views of one gradient, and a's then gets a * c's added, which must
+            // not reach b's.
+            Var loss = ReduceOps.sum(ElementwiseOps.add(ElementwiseOps.mul(b, d),
+                ElementwiseOps.add(ElementwiseOps.mul(a, c), ElementwiseOps.add(a, b))));
+            loss.backward();
+            assertArrayEquals(new double[] {11, 21, 31}, a.grad().toDoubleArray());
+            assertArrayEquals(new double[] {101, 201, 301}, b.grad().toDoubleArray(), "b's gradient, untouched by a's sum");
+            // Two leaves given views of one dy own their gradients: writing one leaves the other.
+            Var p = Var.param(Tensor.of(new double[] {1, 1}, 2), "p");
+            Var q = Var.param(Tensor.of(new double[] {2, 2}, 2), "q");
+            ReduceOps.sum(ElementwiseOps.add(p, q)).backward();
+            assertFalse(p.grad().sharesStorage());
+            assertFalse(q.grad().sharesStorage());
+            Backends.kernels(p.grad(), ElementwiseKernels.class).addInPlace(p.grad(), p.value(), 5);
+            assertArrayEquals(new double[] {6, 6}, p.grad().toDoubleArray());
+            assertArrayEquals(new double[] {1, 1}, q.grad().toDoubleArray());
+            for (Var v : new Var[] {a, b, p, q}) v.zeroGrad();
         }
     }
 

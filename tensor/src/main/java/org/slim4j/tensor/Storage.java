@@ -34,6 +34,11 @@ public abstract class Storage {
         return refs.get() <= 0;
     }
 
+    /** Live references: the tensors (views included) holding this storage. */
+    int references() {
+        return refs.get();
+    }
+
     void retain() {
         int r = refs.getAndIncrement();
         if (r <= 0) {

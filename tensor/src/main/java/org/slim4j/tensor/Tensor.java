@@ -218,6 +218,11 @@ public final class Tensor implements AutoCloseable {
         return closed;
     }
 
+    /** Whether another open tensor (a view) holds this one's memory: writing through one changes the other. */
+    public boolean sharesStorage() {
+        return storage().references() > 1;
+    }
+
     // ---- host access for CPU kernels -----------------------------------------------------
 
     private Object cpuArray(DType expected) {

@@ -30,10 +30,11 @@ public final class ElementwiseOps {
 
     public static Var add(Var a, Var b) {
         Tensor y = ew(a.value()).binary(BinaryOp.ADD, a.value(), b.value());
-        // a's gradient passes dy through as a view (no copy); b's needs memory of its own.
+        // Both operands' gradients are views of dy (no copy): backward sums into a shared view
+        // out of place (Var.backward).
         return Var.result(y, dy -> new Tensor[] {
             a.requiresGrad() ? reduceTo(dy.reshape(dy.shape()), a.value()) : null,
-            b.requiresGrad() ? reduceTo(dy.copy(), b.value()) : null}, a, b);
+            b.requiresGrad() ? reduceTo(dy.reshape(dy.shape()), b.value()) : null}, a, b);
     }
 
     public static Var sub(Var a, Var b) {
@@ -82,9 +83,9 @@ public final class ElementwiseOps {
         Tensor y = k.addActivation(a.value(), b.value(), activation);
         return Var.result(y, dy -> {
             Tensor g = k.unaryGrad(activation, y, y, dy);
-            // As in add: a's gradient is a view of g, b's a copy of its own.
+            // As in add: both gradients are views of g.
             Tensor da = a.requiresGrad() ? reduceTo(g.reshape(g.shape()), a.value()) : null;
-            Tensor db = b.requiresGrad() ? reduceTo(g.copy(), b.value()) : null;
+            Tensor db = b.requiresGrad() ? reduceTo(g.reshape(g.shape()), b.value()) : null;
             g.close();
             return new Tensor[] {da, db};
         }, a, b);
