@@ -32,6 +32,8 @@ class SgemmTest {
         {37, 48, 700}, {333, 8 * Sgemm.NR, 300},
         // Skinny M (direct path, rows grouped): wider than one column chunk, and a deep K.
         {4, 1100, 300}, {8, 600, 2000},
+        // A copied into row panels (more than 8 panels): several K blocks, with a short and a tall M.
+        {40, 300, 600}, {300, 200, 700},
     };
 
     private static float[] random(long seed, int n) {
