@@ -264,7 +264,7 @@ public final class Conv2dCpu implements ConvKernels {
                     int pEnd = (img * g.ho() + oh1) * g.wo();
                     for (int p0 = (img * g.ho() + oh0) * g.wo(); p0 < pEnd; p0 += tile) {
                         int p1 = Math.min(pEnd, p0 + tile);
-                        Sgemm.multiply(0, p1 - p0, 0, np, k, cout, Sgemm.packerA(false, 1f, dy, dyo + p0 * cout, cout),
+                        Sgemm.multiply(0, p1 - p0, 0, np, k, cout, new Sgemm.RowPanelsA(dy, dyo + p0 * cout, cout),
                                 bp, dcol, 0, k, false, null);
                         ConvSupport.col2im(dcol, g, p0, p1, dx, dxo);
                     }
