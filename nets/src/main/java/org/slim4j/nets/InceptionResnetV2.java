@@ -26,8 +26,8 @@ import static org.slim4j.nets.InceptionUtils.done;
 
 import java.util.List;
 import org.slim4j.autograd.Var;
-import org.slim4j.kernels.UnaryOp;
 import org.slim4j.kernels.Padding;
+import org.slim4j.kernels.UnaryOp;
 import org.slim4j.layers.Activation;
 import org.slim4j.layers.Arg;
 import org.slim4j.layers.ArgScope;
