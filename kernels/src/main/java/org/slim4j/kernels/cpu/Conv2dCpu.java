@@ -123,7 +123,7 @@ public final class Conv2dCpu implements ConvKernels {
     static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout, Sgemm.Epilogue epi) {
         final int c = g.c();
         if (WINOGRAD && winogradPays(g.ho() * g.wo(), c, cout) && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
-            Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 3 + kx) * c + ci) * cout + co],
+            Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, new Winograd3x3.HwioTaps(w, wo, c, cout),
                     y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
         }

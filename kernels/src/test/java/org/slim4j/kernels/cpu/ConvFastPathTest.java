@@ -26,6 +26,21 @@ import org.slim4j.tensor.testing.Close;
  * float64 reference or a plain triple loop.
  */
 class ConvFastPathTest {
+    @Test
+    void winogradFilterTransformOfAnHwioFilterEqualsTheScalarTransform() {
+        // cout 24: a ragged last B panel (16 + 8), whose padding columns must stay zero.
+        for (int[] cc : new int[][] {{16, 16}, {16, 24}, {32, 64}}) {
+            int cin = cc[0], cout = cc[1], np = Sgemm.panels(cout), size = 16 * np * cin * Sgemm.NR;
+            float[] w = new float[7 + 9 * cin * cout];
+            SeededRandom r = new SeededRandom(cin * 100 + cout);
+            for (int i = 0; i < w.length; i++) w[i] = (float) (2 * r.nextDouble() - 1);
+            float[] vector = java.util.Arrays.copyOf(Winograd3x3.transformFilter(new Winograd3x3.HwioTaps(w, 7, cin, cout), cin, cout, np), size);
+            float[] scalar = java.util.Arrays.copyOf(Winograd3x3.transformFilter(
+                (ky, kx, ci, co) -> w[7 + ((ky * 3 + kx) * cin + ci) * cout + co], cin, cout, np), size);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(scalar, vector, "cin " + cin + ", cout " + cout);
+        }
+    }
+
     private final ConvKernels conv = new Conv2dCpu();
     private final DepthwiseConvKernels dw = new DepthwiseConv2dCpu();
 
