@@ -281,18 +281,19 @@ final class Winograd3x3 {
      * The buffer belongs to the calling thread.
      */
     static float[] transformFilter(Taps g, int cin, int cout, int np) {
-        float[] u = grow(U_BUF, 16 * np * cin * NR);
-        boolean vector = g instanceof HwioTaps && cout % VL == 0;
+        int size = 16 * np * cin * NR;
+        float[] u = grow(U_BUF, size);
+        int grain = Math.max(1, 4096 / Math.max(1, cout));
+        HwioTaps hwio = g instanceof HwioTaps h && cout % VL == 0 ? h : null;
         // Columns past cout in a ragged last panel must read as zeros; elsewhere every value is written.
-        if (!vector || cout % NR != 0) java.util.Arrays.fill(u, 0, 16 * np * cin * NR, 0f);
-        if (vector) {
-            HwioTaps h = (HwioTaps) g;
-            Parallel.forRange(cin, Math.max(1, 4096 / Math.max(1, cout)), (c0, c1) -> {
-                for (int ci = c0; ci < c1; ci++) transformFilterRow(h, ci, cout, np, u);
+        if (hwio == null || cout % NR != 0) java.util.Arrays.fill(u, 0, size, 0f);
+        if (hwio != null) {
+            Parallel.forRange(cin, grain, (c0, c1) -> {
+                for (int ci = c0; ci < c1; ci++) transformFilterRow(hwio, ci, cout, np, u);
             });
             return u;
         }
-        Parallel.forRange(cin, Math.max(1, 4096 / Math.max(1, cout)), (c0, c1) -> {
+        Parallel.forRange(cin, grain, (c0, c1) -> {
             float[] t = new float[12];
             for (int ci = c0; ci < c1; ci++) {
                 for (int co = 0; co < cout; co++) {
