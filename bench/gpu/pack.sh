@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs what a lent GPU machine needs (it has a GPU, CUDA 13, PyTorch, but no Java, no Maven and no
 # network) into two git-ignored folders that the device tool's `carry` takes along:
-#   .devjre  a jlinked Java runtime (java.base, java.logging, java.management, jdk.unsupported,
-#            jdk.incubator.vector; no java.desktop) -- about 35 MB
+#   .devjre  a jlinked Java runtime (java.base, java.logging, java.management, jdk.jfr, jdk.unsupported,
+#            jdk.incubator.vector; no java.desktop; jdk.jfr for host profiles) -- about 37 MB
 #   .devlib  the slim4j jars and their runtime dependencies, the cuda and tools modules' test classes
 #            and JUnit (for GpuTestMain, GpuTrainTestMain), with JCuda's natives cut down to the driver binding
 # Then, on the device: bench/gpu/run-on-device.sh (see bench/gpu/README.md).
@@ -49,7 +49,7 @@ if [ -d ../shared/golden/ops ]; then
 fi
 
 echo "pack: jlink with $jdk ..." >&2
-"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.jfr,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=2 --output .devjre
 
 grep -qx '.devjre/' .gitignore 2>/dev/null || grep -qx '.devjre/' .git/info/exclude 2>/dev/null || printf '.devjre/\n.devlib/\n' >> .git/info/exclude

@@ -105,6 +105,16 @@ final class JCudaDriverApi implements GpuDriver {
     private record PinnedBuffer(Pointer pointer, ByteBuffer buffer, int capacity) implements HostBuffer {
     }
 
+    /**
+     * Whether launches pass their parameters packed in one block ({@link LaunchParams}); the
+     * system property slim4j.cuda.packedParams=false passes them one Pointer each, as JCuda's
+     * examples do (for comparing the host cost of the two).
+     */
+    static final boolean PACKED_PARAMS = !"false".equals(System.getProperty("slim4j.cuda.packedParams"));
+    /** The block the launches pack their parameters into (page-locked; made on the first launch). */
+    private HostAddress params;
+    private ByteBuffer paramBuffer;
+
     private final class Event implements GpuEvent {
         final CUevent event = new CUevent();
 
@@ -314,10 +324,23 @@ final class JCudaDriverApi implements GpuDriver {
         CUfunction f = function(module, kernel);
         if (sharedBytes > DEFAULT_SHARED_LIMIT) allowSharedMemory(module + "/" + kernel, f, sharedBytes);
         List<KernelArgs.Arg> list = args.list();
-        NativePointerObject[] params = new NativePointerObject[list.size()];
-        for (int i = 0; i < params.length; i++) {
+        if (PACKED_PARAMS) {
+            if (params == null) {
+                HostAddress p = new HostAddress();
+                check(cuMemAllocHost(p, LaunchParams.BYTES), "cuMemAllocHost(kernel parameters)");
+                paramBuffer = p.getByteBuffer(0, LaunchParams.BYTES).order(ByteOrder.nativeOrder());
+                params = p;
+            }
+            if (LaunchParams.pack(list, paramBuffer, params.value())) {
+                int r = cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params, null);
+                if (r != CUresult.CUDA_SUCCESS) check(r, "cuLaunchKernel(" + kernel + ")");
+                return;
+            }
+        }
+        NativePointerObject[] each = new NativePointerObject[list.size()];
+        for (int i = 0; i < each.length; i++) {
             KernelArgs.Arg a = list.get(i);
-            params[i] = switch (a.kind()) {
+            each[i] = switch (a.kind()) {
                 case KernelArgs.POINTER, KernelArgs.LONG -> Pointer.to(new long[] {(Long) a.value()});
                 case KernelArgs.INT -> Pointer.to(new int[] {(Integer) a.value()});
                 case KernelArgs.FLOAT -> Pointer.to(new float[] {(Float) a.value()});
@@ -326,8 +349,8 @@ final class JCudaDriverApi implements GpuDriver {
                 default -> throw new IllegalArgumentException("unknown kernel argument kind " + a.kind());
             };
         }
-        check(cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, Pointer.to(params), null),
-                "cuLaunchKernel(" + kernel + ")");
+        int r = cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, Pointer.to(each), null);
+        if (r != CUresult.CUDA_SUCCESS) check(r, "cuLaunchKernel(" + kernel + ")");
     }
 
     /**
@@ -399,6 +422,8 @@ final class JCudaDriverApi implements GpuDriver {
         for (CUmodule m : modules.values()) cuModuleUnload(m);
         modules.clear();
         functions.clear();
+        if (params != null) cuMemFreeHost(params);
+        params = null;
         cuStreamDestroy(stream);
         cuDevicePrimaryCtxRelease(device);
     }
