@@ -108,6 +108,20 @@ extern "C" __global__ void bn_apply_f32(int n, int c, float* __restrict__ y, con
     }
 }
 
+// bn_apply_f32 four channels a step: c % 4 == 0 and every pointer 16-byte aligned (the launcher
+// checks), so a group of four elements shares one float4 of each coefficient; the same arithmetic.
+extern "C" __global__ void bn_apply_vec4_f32(int n, int c, float* __restrict__ y, const float* __restrict__ x,
+                                             const float* __restrict__ mean, const float* __restrict__ a,
+                                             const float* __restrict__ b, int act) {
+    unsigned int c4 = (unsigned int)c >> 2;
+    VEC4_LOOP(q, n) {
+        unsigned int k = q % c4;
+        float4 v = LOAD4(x, q), m = LOAD4(mean, k), ka = LOAD4(a, k), kb = LOAD4(b, k);
+        STORE4(y, q, make_float4(bn_activate(fmaf(v.x - m.x, ka.x, kb.x), act), bn_activate(fmaf(v.y - m.y, ka.y, kb.y), act),
+                                 bn_activate(fmaf(v.z - m.z, ka.z, kb.z), act), bn_activate(fmaf(v.w - m.w, ka.w, kb.w), act)));
+    }
+}
+
 // Gradient coefficients. doffset = sum(dy), dscale = sum(dy (x - mean)) * rstd, rstd = 1 / sqrt(var + eps).
 // Training: dx = scale rstd (dy - sum(dy)/rows - (x - mean) rstd^2 sum(dy (x - mean))/rows), written as
 // dx = ((x - mean) * negK2 + (dy - c0)) * k1; inference (statistics are constants): c0 = negK2 = 0.
@@ -132,6 +146,13 @@ extern "C" __global__ void bn_grad_finish_f32(int rows, int c, int splits, const
     }
 }
 
+// One element of bn_backward_apply_f32.
+__device__ __forceinline__ float bn_dx(float x, float dy, float m, float k1, float c0, float negK2, float a, float b, int act) {
+    float xm = x - m;
+    float g = act ? bn_masked(dy, fmaf(xm, a, b), act) : dy;
+    return fmaf(xm, negK2, g - c0) * k1;
+}
+
 // dx = ((x - mean) * negK2 + (g - c0)) * k1, g = dy masked by act (as bn_partial_f32's).
 extern "C" __global__ void bn_backward_apply_f32(int n, int c, float* __restrict__ dx, const float* __restrict__ dy,
                                                  const float* __restrict__ x, const float* __restrict__ mean,
@@ -140,10 +161,23 @@ extern "C" __global__ void bn_backward_apply_f32(int n, int c, float* __restrict
                                                  const float* __restrict__ b, int act) {
     GRID_STRIDE_LOOP(i, n) {
         int ch = i % (unsigned int)c;
-        float xm = x[i] - mean[ch];
-        float g = dy[i];
-        if (act) g = bn_masked(g, fmaf(xm, a[ch], b[ch]), act);
-        dx[i] = fmaf(xm, negK2[ch], g - c0[ch]) * k1[ch];
+        dx[i] = bn_dx(x[i], dy[i], mean[ch], k1[ch], c0[ch], negK2[ch], act ? a[ch] : 0.f, act ? b[ch] : 0.f, act);
     }
 }
 
+// bn_backward_apply_f32 four channels a step (conditions as bn_apply_vec4_f32's; a, b read only with an activation).
+extern "C" __global__ void bn_backward_apply_vec4_f32(int n, int c, float* __restrict__ dx, const float* __restrict__ dy,
+                                                      const float* __restrict__ x, const float* __restrict__ mean,
+                                                      const float* __restrict__ k1, const float* __restrict__ c0,
+                                                      const float* __restrict__ negK2, const float* __restrict__ a,
+                                                      const float* __restrict__ b, int act) {
+    unsigned int c4 = (unsigned int)c >> 2;
+    const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
+    VEC4_LOOP(q, n) {
+        unsigned int k = q % c4;
+        float4 v = LOAD4(x, q), g = LOAD4(dy, q), m = LOAD4(mean, k), p = LOAD4(k1, k), z = LOAD4(c0, k), r = LOAD4(negK2, k);
+        float4 ka = act ? LOAD4(a, k) : zero, kb = act ? LOAD4(b, k) : zero;
+        STORE4(dx, q, make_float4(bn_dx(v.x, g.x, m.x, p.x, z.x, r.x, ka.x, kb.x, act), bn_dx(v.y, g.y, m.y, p.y, z.y, r.y, ka.y, kb.y, act),
+                                  bn_dx(v.z, g.z, m.z, p.z, z.z, r.z, ka.z, kb.z, act), bn_dx(v.w, g.w, m.w, p.w, z.w, r.w, ka.w, kb.w, act)));
+    }
+}

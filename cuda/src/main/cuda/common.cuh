@@ -19,6 +19,16 @@
     for (unsigned int i = blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned int)(n); \
          i += blockDim.x * gridDim.x)
 
+// Grid-stride loop over the float4 groups q of an n-element run, for kernels whose pointers are all
+// 16-byte aligned (the launcher checks, and sizes the grid by n / 4); VEC4_TAIL then covers the
+// n % 4 elements past the last whole group, one per thread of the first threads.
+#define VEC4_LOOP(q, n) GRID_STRIDE_LOOP(q, (unsigned int)(n) >> 2)
+#define VEC4_TAIL(i, n)                                                                                     \
+    for (unsigned int i = ((unsigned int)(n) & ~3u) + blockIdx.x * blockDim.x + threadIdx.x; i < (unsigned int)(n); \
+         i += blockDim.x * gridDim.x)
+#define LOAD4(p, q) (reinterpret_cast<const float4*>(p)[q])
+#define STORE4(p, q, v) (reinterpret_cast<float4*>(p)[q] = (v))
+
 __device__ __forceinline__ float warp_sum(float v) {
     // Butterfly: every lane ends with the same total, summed in the same order on every lane.
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);

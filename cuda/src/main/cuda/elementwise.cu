@@ -108,30 +108,34 @@ extern "C" __global__ void unary_f32(int op, int n, float* __restrict__ y, const
 
 // dx = d op / d input * dy. v is the op's input x or its output y, as TensorFlow's gradient uses:
 // y for SIGMOID, TANH, EXP, SQRT, RSQRT, RECIPROCAL; x for the others; NEG reads neither.
+__device__ __forceinline__ float unary_grad_op(int op, float t, float g) {
+    switch (op) {
+        case U_NEG: return -g;
+        case U_RELU: return t > 0.f ? g : 0.f;
+        case U_RELU6: return (t > 0.f && t < 6.f) ? g : 0.f;
+        case U_SIGMOID: return g * t * (1.f - t);
+        case U_TANH: return g * (1.f - t * t);
+        case U_EXP: return g * t;
+        case U_LOG: return g / t;
+        case U_SQRT: return g * 0.5f / t;
+        case U_RSQRT: return g * -0.5f * (t * t * t);
+        case U_SQUARE: return 2.f * t * g;
+        case U_ABS: return (t > 0.f ? 1.f : (t < 0.f ? -1.f : 0.f)) * g;
+        default: return -g * (t * t);  // RECIPROCAL
+    }
+}
+
 extern "C" __global__ void unary_grad_f32(int op, int n, float* __restrict__ dx, const float* __restrict__ v,
                                           const float* __restrict__ dy) {
     GRID_STRIDE_LOOP(i, n) {
-        float g = dy[i];
-        float r;
-        if (op == U_NEG) {
-            r = -g;
-        } else {
-            float t = v[i];
-            switch (op) {
-                case U_RELU: r = t > 0.f ? g : 0.f; break;
-                case U_RELU6: r = (t > 0.f && t < 6.f) ? g : 0.f; break;
-                case U_SIGMOID: r = g * t * (1.f - t); break;
-                case U_TANH: r = g * (1.f - t * t); break;
-                case U_EXP: r = g * t; break;
-                case U_LOG: r = g / t; break;
-                case U_SQRT: r = g * 0.5f / t; break;
-                case U_RSQRT: r = g * -0.5f * (t * t * t); break;
-                case U_SQUARE: r = 2.f * t * g; break;
-                case U_ABS: r = (t > 0.f ? 1.f : (t < 0.f ? -1.f : 0.f)) * g; break;
-                default: r = -g * (t * t); break;  // RECIPROCAL
-            }
-        }
-        dx[i] = r;
+        dx[i] = unary_grad_op(op, op == U_NEG ? 0.f : v[i], dy[i]);
+    }
+}
+
+// y = act(a + b): ResNet's relu(shortcut + residual) in one pass (ElementwiseKernels.addActivation).
+extern "C" __global__ void add_act_f32(int act, int n, float* __restrict__ y, const float* __restrict__ a, const float* __restrict__ b) {
+    GRID_STRIDE_LOOP(i, n) {
+        y[i] = unary_op(act, a[i] + b[i]);
     }
 }
 
@@ -157,6 +161,17 @@ extern "C" __global__ void axpy_f32(int n, float* __restrict__ dst, const float*
     }
 }
 
+// moving -= (1 - decay) * (moving - factor * batch), as affine, SUB and axpy_f32 compute it in a
+// row (alpha = -(1 - decay)): batch norm's moving statistics in one launch instead of three.
+extern "C" __global__ void moving_average_f32(int n, float* __restrict__ moving, const float* __restrict__ batch, float factor,
+                                              float alpha) {
+    GRID_STRIDE_LOOP(i, n) {
+        float value = factor == 1.f ? batch[i] : batch[i] * factor + 0.f;  // affine_f32's product (no affine when 1)
+        float delta = moving[i] - value;
+        moving[i] += alpha * delta;
+    }
+}
+
 // dst *= factor (in place)
 extern "C" __global__ void scale_f32(int n, float* __restrict__ dst, float factor) {
     GRID_STRIDE_LOOP(i, n) {
@@ -169,4 +184,54 @@ extern "C" __global__ void fill_f32(int n, float* __restrict__ dst, float value)
     GRID_STRIDE_LOOP(i, n) {
         dst[i] = value;
     }
+}
+
+// ---- float4 variants ----------------------------------------------------------------------------
+// The same per-element formulas, four elements a step (VEC4_LOOP, common.cuh), for full runs whose
+// pointers are all 16-byte aligned: one 16-byte load or store per operand instead of four.
+
+// binary_flat_f32 with both operands full runs (sa = sb = 1).
+extern "C" __global__ void binary_vec4_f32(int op, int n, float* __restrict__ out, const float* __restrict__ a,
+                                           const float* __restrict__ b) {
+    VEC4_LOOP(q, n) {
+        float4 x = LOAD4(a, q), y = LOAD4(b, q);
+        STORE4(out, q, make_float4(binary_op(op, x.x, y.x), binary_op(op, x.y, y.y), binary_op(op, x.z, y.z), binary_op(op, x.w, y.w)));
+    }
+    VEC4_TAIL(i, n) out[i] = binary_op(op, a[i], b[i]);
+}
+
+extern "C" __global__ void unary_vec4_f32(int op, int n, float* __restrict__ y, const float* __restrict__ x) {
+    VEC4_LOOP(q, n) {
+        float4 v = LOAD4(x, q);
+        STORE4(y, q, make_float4(unary_op(op, v.x), unary_op(op, v.y), unary_op(op, v.z), unary_op(op, v.w)));
+    }
+    VEC4_TAIL(i, n) y[i] = unary_op(op, x[i]);
+}
+
+// v must be a valid run for every op here (NEG: the launcher passes dy).
+extern "C" __global__ void unary_grad_vec4_f32(int op, int n, float* __restrict__ dx, const float* __restrict__ v,
+                                               const float* __restrict__ dy) {
+    VEC4_LOOP(q, n) {
+        float4 t = LOAD4(v, q), g = LOAD4(dy, q);
+        STORE4(dx, q, make_float4(unary_grad_op(op, t.x, g.x), unary_grad_op(op, t.y, g.y), unary_grad_op(op, t.z, g.z),
+                                  unary_grad_op(op, t.w, g.w)));
+    }
+    VEC4_TAIL(i, n) dx[i] = unary_grad_op(op, v[i], dy[i]);
+}
+
+extern "C" __global__ void add_act_vec4_f32(int act, int n, float* __restrict__ y, const float* __restrict__ a,
+                                            const float* __restrict__ b) {
+    VEC4_LOOP(q, n) {
+        float4 x = LOAD4(a, q), z = LOAD4(b, q);
+        STORE4(y, q, make_float4(unary_op(act, x.x + z.x), unary_op(act, x.y + z.y), unary_op(act, x.z + z.z), unary_op(act, x.w + z.w)));
+    }
+    VEC4_TAIL(i, n) y[i] = unary_op(act, a[i] + b[i]);
+}
+
+extern "C" __global__ void axpy_vec4_f32(int n, float* __restrict__ dst, const float* __restrict__ src, float alpha) {
+    VEC4_LOOP(q, n) {
+        float4 d = LOAD4(dst, q), v = LOAD4(src, q);
+        STORE4(dst, q, make_float4(d.x + alpha * v.x, d.y + alpha * v.y, d.z + alpha * v.z, d.w + alpha * v.w));
+    }
+    VEC4_TAIL(i, n) dst[i] += alpha * src[i];
 }

@@ -2,7 +2,7 @@
 // variable; var, slots and grad are float32 arrays of n elements. Each element reads and writes only
 // itself, so the kernels are plain grid-stride loops. Hyper-parameters arrive as float (Adam's
 // bias-corrected step size is computed by the launcher in double).
-#include "common.cuh"
+#include "multi_tensor.cuh"
 
 // var -= lr * grad
 extern "C" __global__ void apply_sgd_f32(int n, float* __restrict__ var, const float* __restrict__ grad, float lr) {
@@ -13,15 +13,35 @@ extern "C" __global__ void apply_sgd_f32(int n, float* __restrict__ var, const f
 
 // g = grad + weight_decay * var (an L2 regulariser's gradient folded in); accum = momentum * accum + g;
 // var -= lr * accum (Nesterov: lr * (g + momentum * accum))
+__device__ __forceinline__ void momentum_step(float* __restrict__ var, float* __restrict__ accum, const float* __restrict__ grad,
+                                              unsigned int i, float lr, float momentum, int nesterov, float weight_decay) {
+    float w = var[i];
+    float g = weight_decay != 0.f ? grad[i] + weight_decay * w : grad[i];  // 0 * inf would be NaN
+    float a = momentum * accum[i] + g;
+    accum[i] = a;
+    var[i] = w - (nesterov ? lr * (g + momentum * a) : lr * a);
+}
+
 extern "C" __global__ void apply_momentum_f32(int n, float* __restrict__ var, float* __restrict__ accum,
                                               const float* __restrict__ grad, float lr, float momentum, int nesterov,
                                               float weight_decay) {
     GRID_STRIDE_LOOP(i, n) {
-        float w = var[i];
-        float g = weight_decay != 0.f ? grad[i] + weight_decay * w : grad[i];  // 0 * inf would be NaN
-        float a = momentum * accum[i] + g;
-        accum[i] = a;
-        var[i] = w - (nesterov ? lr * (g + momentum * a) : lr * a);
+        momentum_step(var, accum, grad, i, lr, momentum, nesterov, weight_decay);
+    }
+}
+
+// apply_momentum_f32 on every tensor of a table (multi_tensor.cuh): entry pointers var, accum, grad,
+// param the weight decay. The same arithmetic, one launch for all of a model's variables.
+extern "C" __global__ void apply_momentum_multi_f32(int count, const TensorEntry* __restrict__ table, float lr, float momentum,
+                                                    int nesterov) {
+    const TensorEntry& e = table[multi_entry(table, count, blockIdx.x)];
+    float* var = reinterpret_cast<float*>(e.ptr[0]);
+    float* accum = reinterpret_cast<float*>(e.ptr[1]);
+    const float* grad = reinterpret_cast<const float*>(e.ptr[2]);
+    unsigned int start = (unsigned int)(blockIdx.x - e.first_block) * MULTI_CHUNK;
+    unsigned int end = min((unsigned int)e.n, start + MULTI_CHUNK);
+    for (unsigned int i = start + threadIdx.x; i < end; i += blockDim.x) {
+        momentum_step(var, accum, grad, i, lr, momentum, nesterov, e.param);
     }
 }
 

@@ -12,7 +12,7 @@
 //     range) writes a partial sum, then one thread per output adds its partials in slice order;
 //     used when the innermost axis is kept, so neighbouring threads read neighbouring elements
 //     (bias gradient [rows, C] -> [C], global average pooling [N, H*W, C] -> [N, C]).
-#include "common.cuh"
+#include "multi_tensor.cuh"
 
 struct ReduceGeom {
     int keptRank;
@@ -144,5 +144,40 @@ extern "C" __global__ void topk_f32(int rows, int c, int k, float* __restrict__ 
             prevV = bestV;
             prevI = bestI;
         }
+    }
+}
+
+// ---- the L2 loss of many tensors (ReduceKernels.l2LossSum) ------------------------------------------
+// l2_multi_partial_f32: each block sums the squares of its MULTI_CHUNK elements of one table entry
+// (multi_tensor.cuh; ptr[0] the tensor) into partial[block]. l2_multi_finish_f32 (one block): thread
+// t adds entry t's partials in block order in double and scales them by param / 2 (TF's
+// scale * l2_loss); thread 0 then adds the entries' terms in table order: out[0] = the sum.
+extern "C" __global__ void l2_multi_partial_f32(int count, const TensorEntry* __restrict__ table, float* __restrict__ partial) {
+    __shared__ float scratch[32];
+    const TensorEntry& e = table[multi_entry(table, count, blockIdx.x)];
+    const float* x = reinterpret_cast<const float*>(e.ptr[0]);
+    unsigned int start = (unsigned int)(blockIdx.x - e.first_block) * MULTI_CHUNK;
+    unsigned int end = min((unsigned int)e.n, start + MULTI_CHUNK);
+    float acc = 0.f;
+    for (unsigned int i = start + threadIdx.x; i < end; i += blockDim.x) acc += x[i] * x[i];
+    float total = block_sum(acc, scratch);
+    if (threadIdx.x == 0) partial[blockIdx.x] = total;
+}
+
+// terms: count doubles of scratch (global memory); out: one float.
+extern "C" __global__ void l2_multi_finish_f32(int count, int blocks, const TensorEntry* __restrict__ table,
+                                               const float* __restrict__ partial, double* __restrict__ terms, float* __restrict__ out) {
+    for (int t = threadIdx.x; t < count; t += blockDim.x) {
+        int b0 = table[t].first_block;
+        int b1 = t + 1 < count ? table[t + 1].first_block : blocks;
+        double s = 0.0;
+        for (int b = b0; b < b1; b++) s += partial[b];
+        terms[t] = s * 0.5 * (double)table[t].param;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        double total = 0.0;
+        for (int t = 0; t < count; t++) total += terms[t];
+        out[0] = (float)total;
     }
 }

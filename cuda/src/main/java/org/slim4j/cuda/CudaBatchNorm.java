@@ -94,11 +94,20 @@ final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
         return partial;
     }
 
+    /**
+     * Whether the apply passes can take four channels a step: c a multiple of 4 and the coefficient
+     * addresses pa, pb (0 without an activation) 16-byte aligned; the tensors are checked by the caller.
+     */
+    private static boolean vec4(int c, long pa, long pb) {
+        return c % 4 == 0 && (pa & 15) == 0 && (pb & 15) == 0;
+    }
+
     /** y = act((x - mean) * a + b), a and b at device addresses {@code pa}, {@code pb}. */
     private void apply(Tensor y, Tensor x, Tensor mean, long pa, long pb, int act) {
         int n = x.numel();
         int c = x.dim(-1);
-        ops.launch1d(MODULE, "bn_apply_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(y)).ptr(CudaOps.ptr(x))
+        boolean vec4 = vec4(c, pa, pb) && CudaOps.aligned16(y, x, mean);
+        ops.launchRun(MODULE, vec4 ? "bn_apply_vec4_f32" : "bn_apply_f32", vec4, n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(y)).ptr(CudaOps.ptr(x))
                 .ptr(CudaOps.ptr(mean)).ptr(pa).ptr(pb).i32(act));
     }
 
@@ -203,7 +212,8 @@ final class CudaBatchNorm implements BatchNormKernels, FusedBatchNormKernels {
                     .ptr(CudaOps.ptr(dscale)).ptr(CudaOps.ptr(doffset)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0))
                     .ptr(CudaOps.ptr(negK2)));
             int n = x.numel();
-            ops.launch1d(MODULE, "bn_backward_apply_f32", n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy))
+            boolean vec4 = vec4(c, pa, pb) && CudaOps.aligned16(dx, dy, x, mean, k1, c0, negK2);
+            ops.launchRun(MODULE, vec4 ? "bn_backward_apply_vec4_f32" : "bn_backward_apply_f32", vec4, n, new KernelArgs().i32(n).i32(c).ptr(CudaOps.ptr(dx)).ptr(CudaOps.ptr(dy))
                     .ptr(CudaOps.ptr(x)).ptr(CudaOps.ptr(mean)).ptr(CudaOps.ptr(k1)).ptr(CudaOps.ptr(c0)).ptr(CudaOps.ptr(negK2))
                     .ptr(pa).ptr(pb).i32(act));
         }

@@ -35,6 +35,11 @@ final class CudaElementwise implements ElementwiseKernels {
         int[][] g = simplify(outShape.dims(), a.shape().broadcastStrides(outShape.rank()), b.shape().broadcastStrides(outShape.rank()));
         int[] dims = g[0], sa = g[1], sb = g[2];
         int rank = dims.length;
+        if (rank == 1 && sa[0] == 1 && sb[0] == 1 && CudaOps.aligned16(out, a, b)) {
+            ops.launchVec4(MODULE, "binary_vec4_f32", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out))
+                    .ptr(CudaOps.ptr(a)).ptr(CudaOps.ptr(b)));
+            return out;
+        }
         if (rank == 1 && sa[0] <= 1 && sb[0] <= 1) {
             ops.launch1d(MODULE, "binary_flat_f32", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out))
                     .ptr(CudaOps.ptr(a)).i32(sa[0]).ptr(CudaOps.ptr(b)).i32(sb[0]));
@@ -88,12 +93,39 @@ final class CudaElementwise implements ElementwiseKernels {
         return g;
     }
 
+    /**
+     * Launches {@code <name>_f32} over n elements, or its float4 variant {@code <name>_vec4_f32}
+     * when every operand is 16-byte aligned (the allocator's blocks are; offset views may not be).
+     */
+    private void launchRun(String name, int n, KernelArgs args, Tensor... operands) {
+        boolean vec4 = CudaOps.aligned16(operands);
+        ops.launchRun(MODULE, vec4 ? name + "_vec4_f32" : name + "_f32", vec4, n, args);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Equal shapes (any activation) take one pass, {@code add_act_f32}; broadcasts take the two ops.
+     */
+    @Override
+    public Tensor addActivation(Tensor a, Tensor b, UnaryOp activation) {
+        String name = "addActivation " + activation;
+        ops.checkF32(name, "a", a);
+        ops.checkF32(name, "b", b);
+        if (!a.shape().equals(b.shape())) return ElementwiseKernels.super.addActivation(a, b, activation);
+        Tensor out = ops.out(a.shape());
+        int n = a.numel();
+        launchRun("add_act", n, new KernelArgs().i32(activation.ordinal()).i32(n).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(a))
+                .ptr(CudaOps.ptr(b)), out, a, b);
+        return out;
+    }
+
     @Override
     public Tensor unary(UnaryOp op, Tensor x) {
         ops.checkF32("unary " + op, "x", x);
         Tensor out = ops.out(x.shape());
         int n = x.numel();
-        ops.launch1d(MODULE, "unary_f32", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(x)));
+        launchRun("unary", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(x)), out, x);
         return out;
     }
 
@@ -143,8 +175,8 @@ final class CudaElementwise implements ElementwiseKernels {
         try {
             Tensor out = ops.out(dy.shape());
             int n = dy.numel();
-            ops.launch1d(MODULE, "unary_grad_f32", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out))
-                    .ptr(CudaOps.ptr(src)).ptr(CudaOps.ptr(dy)));
+            launchRun("unary_grad", n, new KernelArgs().i32(op.ordinal()).i32(n).ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(src))
+                    .ptr(CudaOps.ptr(dy)), out, src, dy);
             return out;
         } finally {
             // Safe right away: the block is reused only by work queued after the kernel above.
@@ -178,7 +210,19 @@ final class CudaElementwise implements ElementwiseKernels {
             throw new IllegalArgumentException("addInPlace: src shape " + src.shape() + " != dst shape " + dst.shape());
         }
         int n = dst.numel();
-        ops.launch1d(MODULE, "axpy_f32", n, new KernelArgs().i32(n).ptr(CudaOps.ptr(dst)).ptr(CudaOps.ptr(src)).f32(alpha));
+        launchRun("axpy", n, new KernelArgs().i32(n).ptr(CudaOps.ptr(dst)).ptr(CudaOps.ptr(src)).f32(alpha), dst, src);
+    }
+
+    @Override
+    public void movingAverageInPlace(Tensor moving, Tensor batch, double factor, double decay) {
+        ops.checkF32("movingAverageInPlace", "moving", moving);
+        ops.checkF32("movingAverageInPlace", "batch", batch);
+        if (!moving.shape().equals(batch.shape())) {
+            throw new IllegalArgumentException("movingAverageInPlace: batch shape " + batch.shape() + " != moving shape " + moving.shape());
+        }
+        int n = moving.numel();
+        ops.launch1d(MODULE, "moving_average_f32", n, new KernelArgs().i32(n).ptr(CudaOps.ptr(moving)).ptr(CudaOps.ptr(batch)).f32(factor)
+                .f32(-(1.0 - decay)));
     }
 
     @Override

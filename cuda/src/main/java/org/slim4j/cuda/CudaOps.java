@@ -62,6 +62,29 @@ final class CudaOps {
         device.launch(module, kernel, blocks(n, THREADS), 1, THREADS, args);
     }
 
+    /** Whether every tensor's first element is 16-byte aligned: the condition of the float4 kernels. */
+    static boolean aligned16(Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if ((ptr(t) & 15) != 0) return false;
+        }
+        return true;
+    }
+
+    /** Launches a float4 grid-stride kernel over n elements: a thread per four (nothing when n == 0). */
+    void launchVec4(String module, String kernel, long n, KernelArgs args) {
+        if (n == 0) return;
+        device.launch(module, kernel, blocks((n + 3) / 4, THREADS), 1, THREADS, args);
+    }
+
+    /** Launches a grid-stride kernel over n elements: its float4 variant when {@code vec4}, else the scalar one. */
+    void launchRun(String module, String kernel, boolean vec4, long n, KernelArgs args) {
+        if (vec4) {
+            launchVec4(module, kernel, n, args);
+        } else {
+            launch1d(module, kernel, n, args);
+        }
+    }
+
     void launch(String module, String kernel, int gridX, int gridY, int blockX, KernelArgs args) {
         device.launch(module, kernel, gridX, gridY, blockX, args);
     }

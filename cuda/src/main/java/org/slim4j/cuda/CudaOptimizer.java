@@ -1,5 +1,6 @@
 package org.slim4j.cuda;
 
+import java.util.List;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.tensor.Tensor;
 
@@ -45,6 +46,23 @@ final class CudaOptimizer implements OptimizerKernels {
     @Override
     public void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov, double weightDecay) {
         run("apply_momentum_f32", var, args("applyMomentum", var, accum, grad).f32(lr).f32(momentum).i32(nesterov).f32(weightDecay));
+    }
+
+    /** All updates in one launch ({@code apply_momentum_multi_f32}): the same arithmetic as one call each. */
+    @Override
+    public void applyMomentum(List<MomentumUpdate> updates, double lr, double momentum, boolean nesterov) {
+        if (updates.isEmpty()) return;
+        CudaTensorTable table = new CudaTensorTable();
+        for (MomentumUpdate u : updates) {
+            args("applyMomentum", u.var(), u.accum(), u.grad());
+            if (u.var().numel() == 0) continue;
+            table.add(u.var().numel(), (float) u.weightDecay(), CudaOps.ptr(u.var()), CudaOps.ptr(u.accum()), CudaOps.ptr(u.grad()));
+        }
+        if (table.count() == 0) return;
+        try (Tensor t = table.upload(ops.device)) {
+            ops.launch(MODULE, "apply_momentum_multi_f32", table.blocks(), 1, CudaOps.THREADS, new KernelArgs().i32(table.count())
+                    .ptr(CudaOps.ptr(t)).f32(lr).f32(momentum).i32(nesterov));
+        }
     }
 
     @Override

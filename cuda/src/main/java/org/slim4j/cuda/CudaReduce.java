@@ -1,6 +1,7 @@
 package org.slim4j.cuda;
 
 import java.util.Arrays;
+import java.util.List;
 import org.slim4j.kernels.ReduceKernels;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;
@@ -90,6 +91,35 @@ final class CudaReduce implements ReduceKernels {
         boolean[] red = new boolean[x.rank()];
         Arrays.fill(red, true);
         sumInto(x, red, out, true, 0.5);
+        return out;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Two launches for all the tensors (multi_tensor.cuh): per-block float sums of squares, then one
+     * block adding each tensor's blocks in order in double, scaling, and adding the terms in order.
+     */
+    @Override
+    public Tensor l2LossSum(List<Tensor> xs, double[] scales) {
+        if (xs.isEmpty() || xs.size() != scales.length) {
+            throw new IllegalArgumentException("l2LossSum: " + xs.size() + " tensors and " + scales.length + " scales (need as many, at least one)");
+        }
+        CudaTensorTable table = new CudaTensorTable();
+        for (int i = 0; i < xs.size(); i++) {
+            Tensor x = xs.get(i);
+            ops.checkF32("l2LossSum", "tensor " + i, x);
+            table.add(x.numel(), (float) scales[i], CudaOps.ptr(x));
+        }
+        Tensor out = ops.out(Shape.scalar());
+        try (Tensor t = table.upload(ops.device);
+             Tensor partial = ops.out(table.perBlock());
+             Tensor terms = Tensor.empty(ops.device, DType.FLOAT64, Shape.of(table.count()))) {
+            KernelArgs args = new KernelArgs().i32(table.count()).ptr(CudaOps.ptr(t));
+            ops.launch(MODULE, "l2_multi_partial_f32", table.blocks(), 1, CudaOps.THREADS, args.ptr(CudaOps.ptr(partial)));
+            ops.launch(MODULE, "l2_multi_finish_f32", 1, 1, CudaOps.THREADS, new KernelArgs().i32(table.count()).i32(table.blocks())
+                    .ptr(CudaOps.ptr(t)).ptr(CudaOps.ptr(partial)).ptr(CudaOps.ptr(terms)).ptr(CudaOps.ptr(out)));
+        }
         return out;
     }
 

@@ -167,6 +167,19 @@ abstract class CudaKernelsContract {
             close(d64, d, "scaleInPlace");
             g.fillInPlace(d, 2.5);
             for (double v : d.toDoubleArray()) assertEquals(2.5, v, 0.0);
+            // Batch norm's moving statistics: one pass, the same floats as affine, SUB and addInPlace in a row.
+            for (double factor : new double[] {1.0, 1.0 + 1.0 / 63}) {
+                Tensor moving = up(rand(43, 0.5, 2, 37));
+                Tensor threeOps = moving.copy();
+                Tensor batch = up(rand(44, 0.5, 2, 37));
+                Tensor m64 = f64(moving);
+                c.movingAverageInPlace(m64, f64(batch), factor, 0.997);
+                g.movingAverageInPlace(moving, batch, factor, 0.997);
+                close(m64, moving, "movingAverageInPlace, factor " + factor);
+                Tensor value = factor == 1.0 ? batch : g.affine(batch, factor, 0);
+                g.addInPlace(threeOps, g.binary(BinaryOp.SUB, threeOps, value), -(1.0 - 0.997));
+                assertArrayEquals(threeOps.toFloatArray(), moving.toFloatArray(), "movingAverageInPlace = affine, SUB, addInPlace; factor " + factor);
+            }
             // In-place ops on a view touch only the view.
             Tensor whole = up(Tensor.zeros(6, 4));
             try (Tensor rows = whole.slice0(2, 4)) {
@@ -174,6 +187,53 @@ abstract class CudaKernelsContract {
             }
             double[] w = whole.toDoubleArray();
             for (int i = 0; i < w.length; i++) assertEquals(i >= 8 && i < 16 ? 1.0 : 0.0, w[i], 0.0, "element " + i);
+        });
+    }
+
+    /** A run of n elements starting {@code offset} elements into a fresh device block (a view when offset > 0). */
+    private Tensor run(long seed, int n, int offset) {
+        Tensor whole = up(rand(seed, -3, 3, n + offset, 1));
+        return offset == 0 ? whole : whole.slice0(offset, offset + n);
+    }
+
+    /**
+     * The float4 kernels (every operand 16-byte aligned) and the scalar ones (any operand not), with
+     * lengths that leave 0-3 elements past the last whole float4, against the CPU; and the fused
+     * add + activation equal, bit for bit, to add then activation.
+     */
+    @Test
+    void runsOfEveryLengthAndAlignmentMatchTheCpu() {
+        scoped(() -> {
+            ElementwiseKernels c = cpu(ElementwiseKernels.class);
+            ElementwiseKernels g = gpu(ElementwiseKernels.class);
+            int[][] offsets = {{0, 0, 0}, {4, 8, 0}, {1, 0, 0}, {0, 3, 0}, {0, 0, 2}, {1, 1, 1}};
+            for (int n : new int[] {1, 3, 4, 5, 8, 13, 1029, 4096}) {
+                for (int[] o : offsets) {
+                    String what = " of " + n + " elements at offsets " + java.util.Arrays.toString(o);
+                    Tensor a = run(61 + n, n, o[0]);
+                    Tensor b = run(62 + n, n, o[1]);
+                    Tensor dst = run(63 + n, n, o[2]);
+                    close(c.binary(BinaryOp.MUL, f64(a), f64(b)), g.binary(BinaryOp.MUL, a, b), "binary MUL" + what);
+                    close(c.unary(UnaryOp.TANH, f64(a)), g.unary(UnaryOp.TANH, a), "unary TANH" + what);
+                    close(c.unaryGrad(UnaryOp.RELU6, f64(a), null, f64(b)), g.unaryGrad(UnaryOp.RELU6, a, null, b), "unaryGrad RELU6" + what);
+                    close(c.unaryGrad(UnaryOp.NEG, null, null, f64(b)), g.unaryGrad(UnaryOp.NEG, null, null, b), "unaryGrad NEG" + what);
+                    for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.RELU6, UnaryOp.SIGMOID}) {
+                        Tensor fused = g.addActivation(a, b, act);
+                        Tensor twoOps = g.unary(act, g.binary(BinaryOp.ADD, a, b));
+                        assertTrue(java.util.Arrays.equals(twoOps.toFloatArray(), fused.toFloatArray()), "addActivation " + act + what);
+                        close(c.unary(act, c.binary(BinaryOp.ADD, f64(a), f64(b))), fused, "addActivation " + act + what);
+                    }
+                    Tensor d64 = f64(dst);
+                    c.addInPlace(d64, f64(a), 0.75);
+                    g.addInPlace(dst, a, 0.75);
+                    close(d64, dst, "addInPlace" + what);
+                }
+            }
+            // Broadcasting operands take the two ops.
+            Tensor a = rand(71, -2, 2, 3, 5);
+            Tensor b = rand(72, -2, 2, 5);
+            close(c.unary(UnaryOp.RELU, c.binary(BinaryOp.ADD, f64(a), f64(b))), g.addActivation(up(a), up(b), UnaryOp.RELU),
+                    "addActivation RELU broadcast");
         });
     }
 
@@ -223,6 +283,12 @@ abstract class CudaKernelsContract {
             Tensor big = rand(64, -2, 2, 3, 3, 5, 700);
             close(c.l2Loss(f64(big)), g.l2Loss(up(big)), "l2Loss " + big.shape());
             close(c.sum(f64(big), new int[] {}, false), g.sum(up(big), new int[] {}, false), "full sum " + big.shape());
+            // Many weights' L2 in one reduction: tensors of one block, several blocks (31500 elements: 8
+            // blocks, the last partial), and an empty one; against the CPU's per-tensor sum.
+            List<Tensor> ws = List.of(w, big, rand(66, -1, 1, 7), Tensor.zeros(0, 3), rand(67, -3, 3, 4096));
+            double[] d = {4e-5, 1e-3, 0.5, 2.0, 1.0};
+            close(c.l2LossSum(ws.stream().map(CudaKernelsContract::f64).toList(), d),
+                    g.l2LossSum(ws.stream().map(this::up).toList(), d), "l2LossSum");
             Tensor rows = rand(65, -2, 2, 3, 9000);
             close(c.sum(f64(rows), new int[] {1}, false), g.sum(up(rows), new int[] {1}, false), "row sums " + rows.shape());
         });
@@ -336,6 +402,38 @@ abstract class CudaKernelsContract {
         });
     }
 
+    /**
+     * The batched momentum update (one launch for all the variables) equals one call per variable
+     * bit for bit, with and without Nesterov and weight decay; sizes of one and several blocks.
+     */
+    @Test
+    void batchedMomentumEqualsOneCallPerVariable() {
+        scoped(() -> {
+            OptimizerKernels g = gpu(OptimizerKernels.class);
+            int[][] shapes = {{3, 3, 4, 5}, {9000}, {1}, {4096}, {2, 4097}};
+            for (boolean nesterov : new boolean[] {false, true}) {
+                List<OptimizerKernels.MomentumUpdate> batch = new ArrayList<>();
+                List<Tensor[]> single = new ArrayList<>();
+                for (int i = 0; i < shapes.length; i++) {
+                    Tensor var = rand(80 + i, -1, 1, shapes[i]);
+                    Tensor accum = rand(90 + i, -1, 1, shapes[i]);
+                    Tensor grad = up(rand(100 + i, -1, 1, shapes[i]));
+                    double decay = i % 2 == 0 ? 0.0 : 4e-5 * i;
+                    batch.add(new OptimizerKernels.MomentumUpdate(up(var), up(accum), grad, decay));
+                    Tensor v1 = up(var), a1 = up(accum);
+                    g.applyMomentum(v1, a1, grad, 0.1, 0.9, nesterov, decay);
+                    single.add(new Tensor[] {v1, a1});
+                }
+                g.applyMomentum(batch, 0.1, 0.9, nesterov);
+                for (int i = 0; i < shapes.length; i++) {
+                    String what = "variable " + i + " " + Shape.of(shapes[i]) + (nesterov ? ", Nesterov" : "");
+                    assertArrayEquals(single.get(i)[0].toFloatArray(), batch.get(i).var().toFloatArray(), "var of " + what);
+                    assertArrayEquals(single.get(i)[1].toFloatArray(), batch.get(i).accum().toFloatArray(), "accum of " + what);
+                }
+            }
+        });
+    }
+
     // =============================================================================================
     // pooling
     // =============================================================================================
@@ -386,8 +484,9 @@ abstract class CudaKernelsContract {
         scoped(() -> {
             BatchNormKernels c = cpu(BatchNormKernels.class);
             BatchNormKernels g = gpu(BatchNormKernels.class);
-            // Means far from zero (the one-pass statistics must not cancel); many rows (several slices).
-            for (int[] dims : new int[][] {{2, 5, 6, 7}, {2000, 5}, {3, 70}}) {
+            // Means far from zero (the one-pass statistics must not cancel); many rows (several slices);
+            // channels in multiples of 4 (the float4 apply passes) and not.
+            for (int[] dims : new int[][] {{2, 5, 6, 7}, {2000, 5}, {3, 70}, {2, 3, 3, 12}, {500, 8}}) {
                 int ch = dims[dims.length - 1];
                 Tensor x = rand(111, 9, 11, dims);
                 Tensor dy = rand(112, -1, 1, dims);
@@ -436,7 +535,7 @@ abstract class CudaKernelsContract {
             BatchNormKernels bn = gpu(BatchNormKernels.class);
             FusedBatchNormKernels fused = gpu(FusedBatchNormKernels.class);
             ElementwiseKernels el = gpu(ElementwiseKernels.class);
-            for (int[] dims : new int[][] {{2, 5, 6, 7}, {2000, 5}, {3, 70}}) {
+            for (int[] dims : new int[][] {{2, 5, 6, 7}, {2000, 5}, {3, 70}, {2, 3, 3, 12}}) {
                 int ch = dims[dims.length - 1];
                 Tensor x = up(rand(121, 9, 11, dims));
                 Tensor dy = up(rand(122, -1, 1, dims));

@@ -38,6 +38,21 @@ public interface ElementwiseKernels {
     /** dst += alpha * src, in place (same shape and dtype). */
     void addInPlace(Tensor dst, Tensor src, double alpha);
 
+    /**
+     * TF's assign_moving_average without debiasing, in place: moving -= (1 - decay) * (moving -
+     * factor * batch), both the same shape and dtype (batch norm's moving statistics). The default
+     * is affine, binary SUB and addInPlace in a row; a backend may do it in one pass with the same
+     * arithmetic.
+     */
+    default void movingAverageInPlace(Tensor moving, Tensor batch, double factor, double decay) {
+        Tensor value = factor == 1.0 ? batch : affine(batch, factor, 0);
+        try (Tensor delta = binary(BinaryOp.SUB, moving, value)) {
+            addInPlace(moving, delta, -(1.0 - decay));
+        } finally {
+            if (value != batch) value.close();
+        }
+    }
+
     /** dst *= factor, in place. */
     void scaleInPlace(Tensor dst, double factor);
 

@@ -1,5 +1,6 @@
 package org.slim4j.kernels;
 
+import java.util.List;
 import org.slim4j.tensor.Tensor;
 
 /**
@@ -16,6 +17,19 @@ public interface OptimizerKernels {
      * scale * l2_loss(var)) folded into the same pass instead of being added to grad beforehand.
      */
     void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov, double weightDecay);
+
+    /** One variable of a batched {@link #applyMomentum(List, double, double, boolean)}: its tensors and weight decay. */
+    record MomentumUpdate(Tensor var, Tensor accum, Tensor grad, double weightDecay) {
+    }
+
+    /**
+     * {@link #applyMomentum(Tensor, Tensor, Tensor, double, double, boolean, double)} on every
+     * update, with the same results; this default makes one call each, a backend may update them
+     * all in one launch.
+     */
+    default void applyMomentum(List<MomentumUpdate> updates, double lr, double momentum, boolean nesterov) {
+        for (MomentumUpdate u : updates) applyMomentum(u.var(), u.accum(), u.grad(), lr, momentum, nesterov, u.weightDecay());
+    }
 
     /**
      * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;

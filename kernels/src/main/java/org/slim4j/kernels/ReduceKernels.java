@@ -1,5 +1,6 @@
 package org.slim4j.kernels;
 
+import java.util.List;
 import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 
@@ -46,4 +47,27 @@ public interface ReduceKernels {
 
     /** sum(x^2) / 2 as a scalar (TF's L2Loss). */
     Tensor l2Loss(Tensor x);
+
+    /**
+     * sum over i of scales[i] * l2Loss(xs[i]), as a scalar of the first tensor's dtype on its device:
+     * the L2 regularisation loss of many weights. This default adds the terms in double, one
+     * l2Loss call each; a backend may reduce all the tensors in one pass.
+     */
+    default Tensor l2LossSum(List<Tensor> xs, double[] scales) {
+        if (xs.isEmpty() || xs.size() != scales.length) {
+            throw new IllegalArgumentException("l2LossSum: " + xs.size() + " tensors and " + scales.length + " scales (need as many, at least one)");
+        }
+        double total = 0;
+        for (int i = 0; i < xs.size(); i++) {
+            try (Tensor l = l2Loss(xs.get(i))) {
+                total += scales[i] * l.item();
+            }
+        }
+        Tensor first = xs.get(0);
+        Tensor host = Tensor.fromDoubles(first.dtype(), Shape.scalar(), new double[] {total});
+        if (first.device() == host.device()) return host;
+        try (host) {
+            return host.toDevice(first.device());
+        }
+    }
 }

@@ -36,7 +36,6 @@ import java.util.Map;
 import org.slim4j.autograd.GradMode;
 import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.BatchNormOps;
-import org.slim4j.kernels.BinaryOp;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.ElementwiseKernels;
 import org.slim4j.kernels.Padding;
@@ -488,12 +487,7 @@ public final class Layers {
 
     /** TF's assign_moving_average without debiasing: moving -= (1 - decay) * (moving - factor * batch). */
     private static void updateMovingAverage(Tensor moving, Tensor batch, double factor, double decay) {
-        ElementwiseKernels k = Backends.kernels(moving, ElementwiseKernels.class);
-        Tensor value = factor == 1.0 ? batch : k.affine(batch, factor, 0);
-        Tensor delta = k.binary(BinaryOp.SUB, moving, value);
-        k.addInPlace(moving, delta, -(1.0 - decay));
-        delta.close();
-        if (value != batch) value.close();
+        Backends.kernels(moving, ElementwiseKernels.class).movingAverageInPlace(moving, batch, factor, decay);
     }
 
     // ---- dropout, flatten, one-hot, softmax ---------------------------------------------------------

@@ -12,9 +12,10 @@ public interface Regularizer {
     Var apply(Var weights);
 
     /**
-     * d such that this regulariser's gradient is d · weights (an L2 regulariser's scale), so that an
-     * optimizer can add the term in its own pass ({@link VariableStore#regularizationLoss(boolean)});
-     * 0 when the gradient has another form.
+     * d such that this regulariser's gradient is d · weights and its loss d · l2_loss(weights) (an L2
+     * regulariser's scale), so that an optimizer can add the term in its own pass and the store can
+     * sum many such losses in one reduction ({@link VariableStore#regularizationLoss(boolean)}); 0
+     * when the regulariser has another form.
      */
     default double weightDecay() {
         return 0;

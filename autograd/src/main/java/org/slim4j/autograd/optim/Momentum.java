@@ -1,6 +1,11 @@
 package org.slim4j.autograd.optim;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.slim4j.kernels.OptimizerKernels;
+import org.slim4j.tensor.Backends;
 import org.slim4j.tensor.Tensor;
 
 /** TF's MomentumOptimizer: accum = momentum * accum + grad; var -= lr * accum. Slot "Momentum". */
@@ -32,5 +37,16 @@ public final class Momentum extends Optimizer {
     @Override
     protected void applyWithWeightDecay(OptimizerKernels k, Tensor var, Tensor[] slots, Tensor grad, double lr, double weightDecay) {
         k.applyMomentum(var, slots[0], grad, lr, momentum, nesterov, weightDecay);
+    }
+
+    /** The variables of each backend in one batched call (on a GPU, one launch instead of one per variable). */
+    @Override
+    protected void applyAll(List<Update> updates, double lr) {
+        Map<OptimizerKernels, List<OptimizerKernels.MomentumUpdate>> byBackend = new LinkedHashMap<>();
+        for (Update u : updates) {
+            byBackend.computeIfAbsent(Backends.kernels(u.grad(), OptimizerKernels.class), k -> new ArrayList<>())
+                .add(new OptimizerKernels.MomentumUpdate(u.var(), u.slots()[0], u.grad(), u.weightDecay()));
+        }
+        byBackend.forEach((k, batch) -> k.applyMomentum(batch, lr, momentum, nesterov));
     }
 }

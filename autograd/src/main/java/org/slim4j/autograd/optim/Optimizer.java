@@ -64,23 +64,43 @@ public abstract class Optimizer implements AutoCloseable {
      * gradient would have done.
      */
     public final void step(List<Var> params, double learningRate, ToDoubleFunction<Var> weightDecay) {
-        boolean any = false;
-        for (Var p : params) {
-            double decay = weightDecay.applyAsDouble(p);
-            Tensor g = p.grad();
-            if (g == null && decay == 0) continue;
-            any = true;
-            Tensor value = p.value();
-            Tensor grad = g != null ? g : Tensor.zeros(value.device(), value.dtype(), value.shape());
-            try {
-                OptimizerKernels k = Backends.kernels(grad, OptimizerKernels.class);
-                if (decay == 0) apply(k, value, slotsFor(p), grad, learningRate);
-                else applyWithWeightDecay(k, value, slotsFor(p), grad, learningRate, decay);
-            } finally {
-                if (g == null) grad.close();
+        List<Update> updates = new ArrayList<>();
+        List<Tensor> zeroGrads = new ArrayList<>();
+        try {
+            for (Var p : params) {
+                double decay = weightDecay.applyAsDouble(p);
+                Tensor g = p.grad();
+                if (g == null && decay == 0) continue;
+                Tensor value = p.value();
+                if (g == null) {
+                    g = Tensor.zeros(value.device(), value.dtype(), value.shape());
+                    zeroGrads.add(g);
+                }
+                updates.add(new Update(value, slotsFor(p), g, decay));
             }
+            if (!updates.isEmpty()) applyAll(updates, learningRate);
+        } finally {
+            // Safe once queued: a device reuses the memory only for work queued after the updates.
+            zeroGrads.forEach(Tensor::close);
         }
-        if (any) finishStep();
+        if (!updates.isEmpty()) finishStep();
+    }
+
+    /** One variable's part of a step: its value, its slots, its gradient and its L2 weight decay (0 for none). */
+    protected record Update(Tensor var, Tensor[] slots, Tensor grad, double weightDecay) {
+    }
+
+    /**
+     * Applies one step's updates. This default takes them one at a time ({@link #apply}, or
+     * {@link #applyWithWeightDecay} where there is a decay); an optimizer whose kernels can update
+     * many variables in one call overrides it.
+     */
+    protected void applyAll(List<Update> updates, double learningRate) {
+        for (Update u : updates) {
+            OptimizerKernels k = Backends.kernels(u.grad(), OptimizerKernels.class);
+            if (u.weightDecay() == 0) apply(k, u.var(), u.slots(), u.grad(), learningRate);
+            else applyWithWeightDecay(k, u.var(), u.slots(), u.grad(), learningRate, u.weightDecay());
+        }
     }
 
     /** Creates the slots of {@code params} now (before a restore fills them from a checkpoint). */
