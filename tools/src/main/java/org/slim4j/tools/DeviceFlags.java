@@ -35,7 +35,8 @@ public final class DeviceFlags {
         device = flags.string("device", "cpu", "slim4j: the backend to " + verb + " on: cpu, cuda (= cuda:0) or cuda:N");
         kernels = flags.choice("kernels", "auto", KERNELS,
             "slim4j, cuda: builtin = slim4j's hand-written kernels, vendor = cuBLAS/cuDNN where they cover an op (an error when they"
-                + " do not load), auto = cuDNN convolutions where cuDNN loaded (its batch norm measured slower), else builtin");
+                + " do not load), auto = the families where cuDNN measured faster per training step: none at present (its legacy"
+                + " calls cost the host more than its kernels save), so the hand-written kernels");
         precision = flags.define("precision", String.join("|", PRECISIONS), null, s -> {
             if (!PRECISIONS.contains(s)) throw new IllegalArgumentException("expected one of " + String.join(", ", PRECISIONS));
             return s;

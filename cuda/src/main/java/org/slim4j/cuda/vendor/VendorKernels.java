@@ -11,16 +11,21 @@ import org.slim4j.kernels.ConvKernels;
 /**
  * Which kernel families have a vendor (cuDNN) version, and the {@code --kernels} rule that picks it:
  * BUILTIN never, VENDOR always (an error naming the flag and the load failure when cuDNN did not
- * load), AUTO when cuDNN loaded and the cuDNN version measured faster ({@link #AUTO_FAMILIES}:
- * convolutions; on an H200 cuDNN 9's NHWC batch norm took 1.9 / 2.4 ms forward / backward on
- * [32,56,56,256] against 0.15 / 0.14 ms for the hand-written kernels, so AUTO keeps those). cuBLAS is not used: JCublas 12.6.0 needs libcublas.so.12 and CUDA 13
- * machines have only libcublas.so.13, so matrix products stay hand-written under every choice.
+ * load), AUTO for the families where cuDNN measured faster in whole training steps
+ * ({@link #AUTO_FAMILIES}). That list is empty since 2026-11-27: on an H200, same call, cuDNN's
+ * convolutions made 7 of 8 training benchmarks slower (ResNet-50 TF32 b64 981 against 1743
+ * images/s with the hand-written kernels, Inception-v3 276 against 605, MobileNet-v1 2608 against
+ * 3413; only VGG-16 TF32 gained, 890 against 705), because cuDNN 9's legacy calls cost the host
+ * 65-90 us each; its NHWC batch norm took 1.9 / 2.4 ms forward / backward on [32,56,56,256]
+ * against 0.15 / 0.14 ms for the hand-written kernels. cuBLAS is not used: JCublas 12.6.0 needs
+ * libcublas.so.12 and CUDA 13 machines have only libcublas.so.13, so matrix products stay
+ * hand-written under every choice.
  */
 public final class VendorKernels {
     /** The families cuDNN serves. */
     public static final List<Class<?>> FAMILIES = List.of(ConvKernels.class, BatchNormKernels.class);
-    /** The families AUTO takes from cuDNN when it loaded. */
-    public static final List<Class<?>> AUTO_FAMILIES = List.of(ConvKernels.class);
+    /** The families AUTO takes from cuDNN when it loaded: none (see above). */
+    public static final List<Class<?>> AUTO_FAMILIES = List.of();
 
     private VendorKernels() {
     }
@@ -41,7 +46,7 @@ public final class VendorKernels {
         if (mode == CudaOptions.Kernels.VENDOR) {
             throw new IllegalStateException(family.getSimpleName() + " with --kernels=" + mode.name().toLowerCase(Locale.ROOT)
                     + " needs cuDNN, which did not load: " + s.describe()
-                    + " (or choose --kernels=builtin for the hand-written kernels, --kernels=auto for cuDNN where it loads)");
+                    + " (or choose --kernels=builtin or --kernels=auto for the hand-written kernels)");
         }
         return false;
     }

@@ -167,9 +167,9 @@ public class GpuCudnnTest {
 
     @Test
     void algorithmsAreChosenOnceAndWarmCallsAllocateNothingFromTheDriver() {
-        device.configure(new CudaOptions(Kernels.AUTO, Precision.FP32));
+        device.configure(new CudaOptions(Kernels.VENDOR, Precision.FP32));
         ConvKernels gpu = Backends.forDevice(device).kernels(ConvKernels.class);
-        CudnnConv conv = assertInstanceOf(CudnnConv.class, gpu, "--kernels=auto with cuDNN loaded");
+        CudnnConv conv = assertInstanceOf(CudnnConv.class, gpu, "--kernels=vendor with cuDNN loaded");
         Conv2dSpec spec = Conv2dSpec.of(2, Padding.SAME);
         try (TensorScope scope = TensorScope.open()) {
             Tensor x = Tensor.randomUniform(4, DType.FLOAT32, Shape.of(2, 16, 16, 8), -1, 1).toDevice(device);

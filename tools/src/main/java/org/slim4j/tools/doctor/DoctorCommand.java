@@ -92,7 +92,7 @@ public final class DoctorCommand implements Command {
         CudnnLibrary.Status cudnn = CudnnLibrary.status();
         if (cudnn.loaded()) {
             line(out, "JCudnn", "cuDNN " + cudnn.versionText() + " bound: " + cudnn.libcudnn() + " through " + cudnn.natives()
-                    + "; --kernels=vendor|auto run " + String.join(", ", VendorKernels.FAMILIES.stream().map(Class::getSimpleName).toList())
+                    + "; --kernels=vendor runs " + String.join(", ", VendorKernels.FAMILIES.stream().map(Class::getSimpleName).toList())
                     + " on cuDNN");
         } else {
             line(out, "JCudnn", "not loaded: " + cudnn.problem() + " (--kernels=auto then uses the hand-written kernels; --kernels=vendor fails)");
