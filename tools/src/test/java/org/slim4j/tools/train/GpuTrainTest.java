@@ -42,7 +42,8 @@ import org.slim4j.tools.Main;
  * steps on cuda:0 with the step of train_image_classifier ({@link TrainStep}) from the same seed and
  * batches as on the CPU. With exact float32 arithmetic the inference loss of the initial weights and
  * the first training step's loss agree with the CPU, every loss is finite and the loss goes down
- * over the steps; with the default options (tf32 on Ampere and later) training runs too. No device
+ * over the steps; with the default options (tf32 on Ampere and later) the inference loss agrees
+ * with fp32's, the first step's loss roughly, and the loss goes down too. No device
  * memory is left afterwards. The whole command line (train_image_classifier then
  * eval_image_classifier with --device=cuda) runs on a small converted dataset.
  */
@@ -113,9 +114,15 @@ class GpuTrainTest {
             assertTrue(exact.train().get(STEPS - 1) < exact.train().get(0), "the loss goes down on a repeated batch: " + what);
             gpu.configure(defaultOptions());
             Losses fast = train(fn, size, batch, classes, gpu, STEPS);
-            for (double l : fast.train()) assertTrue(Double.isFinite(l), model + " with " + gpu.options() + ": " + fast);
-            assertEquals(exact.train().get(0), fast.train().get(0), 2e-2 * Math.max(1, Math.abs(exact.train().get(0))),
-                model + " with " + gpu.options() + " vs fp32: " + fast + " / " + exact);
+            String fastWhat = model + " with " + gpu.options() + " vs fp32: " + fast + " / " + exact;
+            for (double l : fast.train()) assertTrue(Double.isFinite(l), fastWhat);
+            // TF32 keeps 10 mantissa bits of each product's inputs: the same weights' inference loss agrees closely.
+            assertEquals(exact.inference(), fast.inference(), 1e-2 * Math.max(1, Math.abs(exact.inference())), "inference loss, " + fastWhat);
+            // A training step normalises with the batch's own statistics; over a batch of 2 (8 values per
+            // channel in ResNet-50's last stage at 64x64) that amplifies the rounding: on an H200 the
+            // hand-written TF32 kernels gave resnet_v1_50 a first loss of 4.04 against fp32's 3.88 (4%).
+            assertEquals(exact.train().get(0), fast.train().get(0), 1e-1 * Math.max(1, Math.abs(exact.train().get(0))), fastWhat);
+            assertTrue(fast.train().get(STEPS - 1) < fast.train().get(0), "the loss goes down on a repeated batch: " + fastWhat);
         } finally {
             gpu.configure(before);
         }
