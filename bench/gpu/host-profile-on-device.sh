@@ -11,17 +11,9 @@
 #   4. PyTorch on the same case
 # Writes $OUT/host-profile.md.
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/device-env.sh" host-profile-on-device
 out="${OUT:-$root/bench/results/host-profile-$(date -u +%F)}"
 mkdir -p "$out"
-java="$root/.devjre/bin/java"
-[ -x "$java" ] || { echo "host-profile-on-device: no .devjre here: run bench/gpu/pack.sh first and carry .devjre and .devlib" >&2; exit 2; }
-for pkg in cudnn cublas; do
-    dir=$(python3 -c "import nvidia.$pkg, os; print(os.path.join(list(nvidia.$pkg.__path__)[0], 'lib'))" 2>/dev/null) \
-        && [ -d "$dir" ] && export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-done
-jopts=(--add-modules jdk.incubator.vector -Xmx24g -cp "$root/.devlib/*")
 IFS=: read -r model batch size <<< "${CASE:-resnet_v1_50:64:224}"
 precision=${PRECISION:-tf32}
 read -r -a kernel_sets <<< "${KERNELS:-builtin auto}"

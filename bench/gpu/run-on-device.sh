@@ -13,19 +13,9 @@
 # Writes $OUT/results.md and $OUT/bench/*.json ($OUT is the device tool's output folder; without it,
 # bench/results/gpu-<date>/). Exit status: 1 if the op tests or the training tests failed.
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/device-env.sh" run-on-device
 out="${OUT:-$root/bench/results/gpu-$(date -u +%F)}"
 mkdir -p "$out/bench"
-java="$root/.devjre/bin/java"
-[ -x "$java" ] || { echo "run-on-device: no .devjre here: run bench/gpu/pack.sh first and carry .devjre and .devlib" >&2; exit 2; }
-jopts=(--add-modules jdk.incubator.vector -Xmx24g -cp "$root/.devlib/*")
-
-# PyTorch's pip wheels hold cuDNN 9 and cuBLAS: put them on the loader path so doctor can report them.
-for pkg in cudnn cublas; do
-    dir=$(python3 -c "import nvidia.$pkg, os; print(os.path.join(list(nvidia.$pkg.__path__)[0], 'lib'))" 2>/dev/null) \
-        && [ -d "$dir" ] && export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-done
 
 # Seconds the whole script may take (the device call's limit is 6 minutes): each step gets at most
 # what is left, and the slim4j benchmarks stop early enough to leave PyTorch its minute.
