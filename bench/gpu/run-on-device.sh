@@ -18,7 +18,9 @@ out="${OUT:-$root/bench/results/gpu-$(date -u +%F)}"
 mkdir -p "$out/bench"
 
 # Seconds the whole script may take (the device call's limit is 6 minutes): each step gets at most
-# what is left, and the slim4j benchmarks stop early enough to leave PyTorch its minute.
+# what is left. The tests come first and keep back only what the later tests need (reserving the
+# benchmarks' time too once left them 1 s each under a small BUDGET_S); the slim4j benchmarks stop
+# early enough to leave PyTorch its minute.
 budget=${BUDGET_S:-340}
 left() {  # left CAP [RESERVE]: seconds for the next step, at most CAP, keeping RESERVE for later steps
     local t=$(( budget - SECONDS - ${2:-0} ))
@@ -48,20 +50,20 @@ status=0
     echo '```'
     bench=()
     [ "${KERNEL_BENCH:-0}" = 1 ] && bench=(--bench)
-    timeout "$(left 120 200)" "$java" "${jopts[@]}" org.slim4j.cuda.GpuTestMain ${bench[@]+"${bench[@]}"} 2>&1
+    timeout "$(left 120 40)" "$java" "${jopts[@]}" org.slim4j.cuda.GpuTestMain ${bench[@]+"${bench[@]}"} 2>&1
     echo "gpu tests exit status: $?"
     echo '```'
     echo
     if [ -d "$root/.devshared/golden" ]; then
         echo "## selftest --device=cuda (TensorFlow's golden op outputs)"
         echo '```'
-        timeout "$(left 60 200)" "$java" "${jopts[@]}" org.slim4j.tools.Main selftest --device=cuda --golden_dir="$root/.devshared/golden" 2>&1 | grep -v ' PASS$' | tail -40
+        timeout "$(left 60 30)" "$java" "${jopts[@]}" org.slim4j.tools.Main selftest --device=cuda --golden_dir="$root/.devshared/golden" 2>&1 | grep -v ' PASS$' | tail -40
         echo '```'
         echo
     fi
     echo "## GPU training tests (GpuTrainTestMain: 3 steps of lenet, cifarnet, mobilenet_v1, resnet_v1_50 vs the CPU; train/eval CLIs)"
     echo '```'
-    timeout "$(left 120 150)" "$java" "${jopts[@]}" org.slim4j.tools.GpuTrainTestMain 2>&1
+    timeout "$(left 120)" "$java" "${jopts[@]}" org.slim4j.tools.GpuTrainTestMain 2>&1
     echo "gpu training tests exit status: $?"
     echo '```'
     echo
