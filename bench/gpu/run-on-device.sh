@@ -102,15 +102,16 @@ if os.path.exists(os.path.join(d, "torch.md")):
         f = [x.strip() for x in line.strip().strip("|").split("|")]
         if len(f) == 6 and f[1].isdigit():
             torch[(f[0], int(f[1]), int(f[2]), f[3])] = float(f[4])
-print("| model | batch | image | precision | kernels | slim4j img/s | ms/step median (p10-p90) | host busy ms | peak device memory | GC % | TFLOP/s | PyTorch img/s | slim4j / PyTorch |")
-print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| model | batch | image | precision | kernels | slim4j img/s | ms/step median (p10-p90) | host busy ms | launches/step | peak device memory | GC % | TFLOP/s | PyTorch img/s | slim4j / PyTorch |")
+print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 rows = [json.load(open(p)) for p in glob.glob(os.path.join(d, "*.json"))]
 order = {"resnet_v1_50": 0, "inception_v3": 1, "vgg_16": 2, "mobilenet_v1": 3}
 for r in sorted(rows, key=lambda r: (order.get(r["model"], 9), r["precision"] != "tf32", r.get("kernels", ""))):
     t = torch.get((r["model"], r["batch"], r["image_size"], r["precision"]))
     tflops = r["gflops_per_step"] / r["ms_per_step_median"] if r.get("gflops_per_step") else float("nan")
     print(f"| {r['model']} | {r['batch']} | {r['image_size']} | {r['precision']} | {r.get('kernels', '?')} | {r['images_per_sec']:.1f} | "
-          f"{r['ms_per_step_median']:.1f} ({r['ms_per_step_p10']:.1f}-{r['ms_per_step_p90']:.1f}) | {r.get('host_busy_ms_median', float('nan')):.1f} | {r['peak_memory']} | "
+          f"{r['ms_per_step_median']:.1f} ({r['ms_per_step_p10']:.1f}-{r['ms_per_step_p90']:.1f}) | {r.get('host_busy_ms_median', float('nan')):.1f} | "
+          f"{r.get('launches_per_step', float('nan')):.0f} | {r['peak_memory']} | "
           f"{r['gc_percent']:.1f} | {tflops:.1f} | {t if t else 'n/a'} | {(r['images_per_sec'] / t) if t else float('nan'):.2f} |")
 print()
 print("(PyTorch's mobilenet_v1 row is torchvision's mobilenet_v2, the closest net it has. Host busy: the step's time minus the host's")

@@ -38,6 +38,8 @@ public final class CudaDevice implements Device, DeviceClock {
     private final Object lock = new Object();
     /** See {@link #hostWaitNanos()}; guarded by lock. */
     private long hostWaitNanos;
+    /** Kernels queued since the device opened (see {@link #launchCount()}); guarded by lock. */
+    private long launches;
     private final ThreadLocal<Boolean> skipZeroFill = ThreadLocal.withInitial(() -> Boolean.FALSE);
     private final GpuDriver.HostBuffer[] staging = new GpuDriver.HostBuffer[2];
     private final GpuDriver.GpuEvent[] stagingDone = new GpuDriver.GpuEvent[2];
@@ -382,6 +384,17 @@ public final class CudaDevice implements Device, DeviceClock {
         synchronized (lock) {
             checkOpen();
             driver.launch(module, kernel, gridX, gridY, 1, blockX, 1, 1, sharedBytes, args);
+            launches++;
+        }
+    }
+
+    /**
+     * Kernels queued on this device since it opened (cuDNN's own launches not included): a
+     * benchmark's launches per step, since each costs the host several microseconds.
+     */
+    public long launchCount() {
+        synchronized (lock) {
+            return launches;
         }
     }
 

@@ -94,7 +94,8 @@ public final class BenchmarkCommand implements Command {
     /** One benchmark's figures (what --output_json writes). */
     public record Result(String model, String mode, int batch, int imageSize, String device, String kernels, String precision, int steps,
                          int warmupSteps, double imagesPerSec, double msPerStepMedian, double msPerStepP10, double msPerStepP90, long peakBytes,
-                         String peakMemory, double gcPercent, Double gflopsPerStep, boolean withInputPipeline, Double hostBusyMsMedian) {
+                         String peakMemory, double gcPercent, Double gflopsPerStep, boolean withInputPipeline, Double hostBusyMsMedian,
+                         Double launchesPerStep) {
         /** The JSON object's fields, in order. */
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -117,6 +118,7 @@ public final class BenchmarkCommand implements Command {
             if (gflopsPerStep != null) m.put("gflops_per_step", gflopsPerStep);
             m.put("with_input_pipeline", withInputPipeline);
             if (hostBusyMsMedian != null) m.put("host_busy_ms_median", hostBusyMsMedian);
+            if (launchesPerStep != null) m.put("launches_per_step", launchesPerStep);
             return m;
         }
     }
@@ -209,6 +211,7 @@ public final class BenchmarkCommand implements Command {
         long gcMillis;
         int warmupSteps;
         long peak;
+        long launches = 0;  // kernels queued during the timed steps (CUDA)
         try (VariableStore store = new VariableStore(seed.get(), device);
              Momentum optimizer = new Momentum(momentum.get());
              TensorScope inputs = TensorScope.open()) {
@@ -239,6 +242,7 @@ public final class BenchmarkCommand implements Command {
                 warmupSteps = warm;
                 resetPeaks(device);
                 long gc0 = gcMillis();
+                long launches0 = device instanceof CudaDevice c ? c.launchCount() : 0;
                 for (int i = 0; i < steps.get(); i++) {
                     long w0 = device instanceof CudaDevice c ? c.hostWaitNanos() : 0;
                     long t0 = System.nanoTime();
@@ -248,6 +252,7 @@ public final class BenchmarkCommand implements Command {
                     busy[i] = ms[i] - (device instanceof CudaDevice c ? (c.hostWaitNanos() - w0) / 1e6 : 0);
                 }
                 gcMillis = gcMillis() - gc0;
+                if (device instanceof CudaDevice c) launches = c.launchCount() - launches0;
                 peak = peakBytes(device);
                 if (profileSteps.get() > 0) {
                     OpProfiler profiler = OpProfiler.start(profileByShape.get());
@@ -282,7 +287,7 @@ public final class BenchmarkCommand implements Command {
         return new Result(fn.name(), mode.get(), batch, size, device.name(), kernels, precision, steps.get(), warmupSteps,
             batch / (median / 1e3), median,
             percentile(sorted, 10), percentile(sorted, 90), peak, peakText, 100.0 * gcMillis / Math.max(total, 1e-9), gflops,
-            dataset != null, hostBusy);
+            dataset != null, hostBusy, device instanceof CudaDevice ? (double) launches / steps.get() : null);
     }
 
     /** One step: a training step, or a forward pass without gradients; the pipeline's batch replaces the synthetic one. */
@@ -371,6 +376,10 @@ public final class BenchmarkCommand implements Command {
         if (r.hostBusyMsMedian() != null) {
             sb.append(String.format(Locale.ROOT, "  host busy %.2f ms/step median (the rest of the step it waits for the GPU: near the step time"
                 + " means launch-bound)%n", r.hostBusyMsMedian()));
+        }
+        if (r.launchesPerStep() != null) {
+            sb.append(String.format(Locale.ROOT, "  %.0f kernel launches/step (hand-written kernels; each costs the host a few microseconds)%n",
+                r.launchesPerStep()));
         }
         sb.append(String.format(Locale.ROOT, "  peak memory %s, GC %.1f%% of step time", r.peakMemory(), r.gcPercent()));
         if (r.gflopsPerStep() != null) {

@@ -162,6 +162,11 @@ class BenchmarkCommandTest {
             long variables = 4L * (18 * 8 + 8 * 4 + 4 + 4 * 8);
             assertTrue(r.peakBytes() > 2 * variables, r.toString());
             assertTrue(r.peakMemory().endsWith("(device)"), r.peakMemory());
+            // Every step queues the same kernels: a whole number, and at least a forward, backward and update's worth.
+            assertTrue(r.launchesPerStep() != null && r.launchesPerStep() >= 10 && r.launchesPerStep() == Math.rint(r.launchesPerStep()),
+                r.toString());
+            assertTrue(BenchmarkCommand.format(r).contains(String.format(java.util.Locale.ROOT, "%.0f kernel launches/step", r.launchesPerStep())), BenchmarkCommand.format(r));
+            assertEquals(r.launchesPerStep(), r.toMap().get("launches_per_step"));
             emu.sync();
             assertEquals(0, emu.liveBytes(), "device memory left after the benchmark");
         } finally {
