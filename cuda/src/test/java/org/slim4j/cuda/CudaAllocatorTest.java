@@ -8,101 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The caching allocator's size classes, reuse, cache release and out-of-memory handling, on a counting fake driver. */
+/** The caching allocator's size classes, reuse, cache release and out-of-memory handling, on a driver that runs nothing and counts calls. */
 class CudaAllocatorTest {
-    /** Hands out fake addresses from a budget and counts calls. */
-    static final class FakeDriver implements GpuDriver {
-        final long capacity;
-        long used;
-        long next = 1L << 20;
-        int mallocs;
-        int frees;
-        final Set<Long> live = new HashSet<>();
-        final java.util.Map<Long, Long> sizes = new java.util.HashMap<>();
-
-        FakeDriver(long capacity) {
-            this.capacity = capacity;
-        }
-
-        @Override
-        public String describe() {
-            return "fake";
-        }
-
-        @Override
-        public long[] memoryInfo() {
-            return new long[] {capacity - used, capacity};
-        }
-
-        @Override
-        public long malloc(long bytes) {
-            if (used + bytes > capacity) throw new OutOfDeviceMemory("full");
-            mallocs++;
-            used += bytes;
-            long p = next;
-            next += bytes + 256;
-            live.add(p);
-            sizes.put(p, bytes);
-            return p;
-        }
-
-        @Override
-        public void free(long ptr) {
-            assertTrue(live.remove(ptr), "free of a live block");
-            frees++;
-            used -= sizes.remove(ptr);
-        }
-
-        @Override
-        public HostBuffer mallocHost(int bytes) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void freeHost(HostBuffer buffer) {
-        }
-
-        @Override
-        public void copyHostToDevice(long dst, HostBuffer src, int srcOffset, long bytes) {
-        }
-
-        @Override
-        public void copyDeviceToHost(HostBuffer dst, int dstOffset, long src, long bytes) {
-        }
-
-        @Override
-        public void copyDeviceToDevice(long dst, long src, long bytes) {
-        }
-
-        @Override
-        public void memset32(long dst, int value, long count) {
-        }
-
-        @Override
-        public void memset8(long dst, byte value, long count) {
-        }
-
-        @Override
-        public void launch(String module, String kernel, int gx, int gy, int gz, int bx, int by, int bz, int shared, KernelArgs args) {
-        }
-
-        @Override
-        public void synchronize() {
-        }
-
-        @Override
-        public GpuEvent recordEvent() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void sizeClassesRoundUpByAtMostAQuarter() {
         assertEquals(512, CudaAllocator.sizeClass(1));
@@ -123,7 +32,7 @@ class CudaAllocatorTest {
 
     @Test
     void releasedBlocksAreReusedWithoutCallingTheDriver() {
-        FakeDriver d = new FakeDriver(1L << 30);
+        RecordingDriver d = new RecordingDriver(1L << 30);
         CudaAllocator a = new CudaAllocator(d, "fake:0");
         long p1 = a.allocate(1000);
         long p2 = a.allocate(4000);
@@ -146,12 +55,12 @@ class CudaAllocatorTest {
         a.emptyCache();
         assertEquals(0, a.reservedBytes());
         assertEquals(2, d.frees);
-        assertTrue(d.live.isEmpty());
+        assertEquals(0, d.liveBlocks());
     }
 
     @Test
     void outOfMemoryFirstReturnsTheCacheThenExplains() {
-        FakeDriver d = new FakeDriver(10_000);
+        RecordingDriver d = new RecordingDriver(10_000);
         CudaAllocator a = new CudaAllocator(d, "fake:0");
         long big = a.allocate(6000);     // class 6144
         a.release(big, 6000);            // cached
@@ -167,7 +76,7 @@ class CudaAllocatorTest {
 
     @Test
     void manyLiveBlocksAreDistinct() {
-        FakeDriver d = new FakeDriver(1L << 30);
+        RecordingDriver d = new RecordingDriver(1L << 30);
         CudaAllocator a = new CudaAllocator(d, "fake:0");
         List<Long> ptrs = new ArrayList<>();
         for (int i = 0; i < 50; i++) ptrs.add(a.allocate(777));
