@@ -5,11 +5,9 @@
 # (torch_train_bench.py --profile), then, with NCU=1, Nsight Compute on ConvProbe's TF32 convolutions.
 # PRECISION (default tf32) and KERNELS (default builtin) apply to every case. Writes $OUT/profile.md.
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/device-env.sh" profile-on-device
 out="${OUT:-$root/bench/results/gpu-profile-$(date -u +%F)}"
 mkdir -p "$out"
-java=("$root/.devjre/bin/java" --add-modules jdk.incubator.vector -Xmx24g -cp "$root/.devlib/*")
 read -r -a cases <<< "${CASES:-resnet_v1_50:64:224}"
 precision="${PRECISION:-tf32}"
 kernels="${KERNELS:-builtin}"
@@ -20,7 +18,7 @@ kernels="${KERNELS:-builtin}"
         echo
         echo "## $model b$batch ${size}x$size $precision --kernels=$kernels"
         echo '```'
-        timeout 120 "${java[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels="$kernels" --precision="$precision" \
+        timeout 120 "$java" "${jopts[@]}" org.slim4j.tools.Main benchmark --device=cuda --mode=train --kernels="$kernels" --precision="$precision" \
             --model_name="$model" --batch_size="$batch" --image_size="$size" --warmup=3 --warmup_seconds=3 --steps=5 --profile_steps=2 2>&1 | grep -v '^WARNING: Using incubator'
         echo '```'
         timeout 120 python3 "$root/bench/gpu/torch_train_bench.py" "$c" --precisions "$precision" --warmup 3 --steps 5 --profile 2>&1
@@ -32,7 +30,7 @@ kernels="${KERNELS:-builtin}"
         timeout 180 /usr/local/cuda/bin/ncu --kernel-name regex:'conv_tc_(fwd|bwdi)' --launch-skip 2 --launch-count 2 \
             --section SpeedOfLight --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section Occupancy \
             --section SchedulerStats --section WarpStateStats --section InstructionStats --section LaunchStats \
-            "${java[@]}" org.slim4j.cuda.ConvProbe 2>&1 | grep -v '^WARNING: Using incubator'
+            "$java" "${jopts[@]}" org.slim4j.cuda.ConvProbe 2>&1 | grep -v '^WARNING: Using incubator'
         echo '```'
     fi
 } | tee "$out/profile.md"
