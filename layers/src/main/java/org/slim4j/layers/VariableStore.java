@@ -7,7 +7,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slim4j.autograd.GradMode;
 import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.ElementwiseOps;
 import org.slim4j.kernels.ReduceKernels;
@@ -202,29 +201,13 @@ public final class VariableStore implements AutoCloseable {
      * evaluate it once per training step, inside the step's scope).
      */
     public List<RegularizationLoss> regularizationLosses() {
-        return regularizationLosses(false);
-    }
-
-    /**
-     * {@link #regularizationLosses()}; with {@code l2AsWeightDecay}, the terms of regularisers with a
-     * {@link Regularizer#weightDecay()} are computed without recording their gradient: the optimizer
-     * adds it ({@link #weightDecays()}).
-     */
-    public List<RegularizationLoss> regularizationLosses(boolean l2AsWeightDecay) {
         checkOpen();
         List<RegularizationLoss> out = new ArrayList<>();
         if (shapeOnly) return out;
         for (Variable v : variables.values()) {
             Regularizer r = v.regularizer();
             if (r == null) continue;
-            Var loss;
-            if (l2AsWeightDecay && r.weightDecay() != 0) {
-                try (GradMode.Guard g = GradMode.noGrad()) {
-                    loss = r.apply(v.var());
-                }
-            } else {
-                loss = r.apply(v.var());
-            }
+            Var loss = r.apply(v.var());
             if (loss != null) out.add(new RegularizationLoss(v.name() + "/Regularizer", loss));
         }
         return out;
@@ -236,7 +219,7 @@ public final class VariableStore implements AutoCloseable {
     }
 
     /**
-     * The sum of {@link #regularizationLosses(boolean)}: the same value either way, up to rounding. With
+     * The sum of {@link #regularizationLosses()}: the same value either way, up to rounding. With
      * {@code l2AsWeightDecay} its gradient leaves out the L2 terms, which the training step hands to
      * the optimizer as {@link #weightDecays()}. That saves two passes over every regularised weight
      * per step (the l2 gradient's product and its addition to the weight's gradient); and the L2
@@ -246,29 +229,26 @@ public final class VariableStore implements AutoCloseable {
     public Var regularizationLoss(boolean l2AsWeightDecay) {
         if (!l2AsWeightDecay) {
             Var total = null;
-            for (RegularizationLoss r : regularizationLosses(false)) total = total == null ? r.loss() : ElementwiseOps.add(total, r.loss());
+            for (RegularizationLoss r : regularizationLosses()) total = total == null ? r.loss() : ElementwiseOps.add(total, r.loss());
             return total;
         }
         checkOpen();
         if (shapeOnly) return null;
         Var total = null;
-        Map<List<Object>, List<Tensor>> l2 = new LinkedHashMap<>();
-        Map<List<Object>, List<Double>> scales = new LinkedHashMap<>();
+        Map<List<Object>, List<Variable>> l2 = new LinkedHashMap<>();  // by device and dtype
         for (Variable v : variables.values()) {
             Regularizer r = v.regularizer();
             if (r == null) continue;
             if (r.weightDecay() != 0) {
-                List<Object> key = List.of(v.value().device(), v.value().dtype());
-                l2.computeIfAbsent(key, k -> new ArrayList<>()).add(v.value());
-                scales.computeIfAbsent(key, k -> new ArrayList<>()).add(r.weightDecay());
+                l2.computeIfAbsent(List.of(v.value().device(), v.value().dtype()), k -> new ArrayList<>()).add(v);
                 continue;
             }
             Var loss = r.apply(v.var());
             if (loss != null) total = total == null ? loss : ElementwiseOps.add(total, loss);
         }
-        for (Map.Entry<List<Object>, List<Tensor>> e : l2.entrySet()) {
-            List<Tensor> xs = e.getValue();
-            double[] d = scales.get(e.getKey()).stream().mapToDouble(Double::doubleValue).toArray();
+        for (List<Variable> group : l2.values()) {
+            List<Tensor> xs = group.stream().map(Variable::value).toList();
+            double[] d = group.stream().mapToDouble(v -> v.regularizer().weightDecay()).toArray();
             Var sum = Var.constant(Backends.kernels(xs.get(0), ReduceKernels.class).l2LossSum(xs, d));
             total = total == null ? sum : ElementwiseOps.add(total, sum);
         }
