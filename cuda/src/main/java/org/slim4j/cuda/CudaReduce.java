@@ -102,9 +102,7 @@ final class CudaReduce implements ReduceKernels {
      */
     @Override
     public Tensor l2LossSum(List<Tensor> xs, double[] scales) {
-        if (xs.isEmpty() || xs.size() != scales.length) {
-            throw new IllegalArgumentException("l2LossSum: " + xs.size() + " tensors and " + scales.length + " scales (need as many, at least one)");
-        }
+        ReduceKernels.checkL2LossSum(xs, scales);
         CudaTensorTable table = new CudaTensorTable();
         for (int i = 0; i < xs.size(); i++) {
             Tensor x = xs.get(i);

@@ -54,9 +54,7 @@ public interface ReduceKernels {
      * l2Loss call each; a backend may reduce all the tensors in one pass.
      */
     default Tensor l2LossSum(List<Tensor> xs, double[] scales) {
-        if (xs.isEmpty() || xs.size() != scales.length) {
-            throw new IllegalArgumentException("l2LossSum: " + xs.size() + " tensors and " + scales.length + " scales (need as many, at least one)");
-        }
+        checkL2LossSum(xs, scales);
         double total = 0;
         for (int i = 0; i < xs.size(); i++) {
             try (Tensor l = l2Loss(xs.get(i))) {
@@ -68,6 +66,13 @@ public interface ReduceKernels {
         if (first.device() == host.device()) return host;
         try (host) {
             return host.toDevice(first.device());
+        }
+    }
+
+    /** l2LossSum's argument rule, for every implementation: at least one tensor, and a scale for each. */
+    static void checkL2LossSum(List<Tensor> xs, double[] scales) {
+        if (xs.isEmpty() || xs.size() != scales.length) {
+            throw new IllegalArgumentException("l2LossSum: " + xs.size() + " tensors and " + scales.length + " scales (need as many, at least one)");
         }
     }
 }

@@ -83,8 +83,8 @@ public final class OptimizerCpu implements OptimizerKernels {
 
     @Override
     public void applyMomentum(Tensor var, Tensor accum, Tensor grad, double lr, double momentum, boolean nesterov, double weightDecay) {
-        check("applyMomentum", var, accum, grad);
         if (var.dtype() == DType.FLOAT32 && !nesterov) {
+            check("applyMomentum", var, accum, grad);  // run() checks on the other path
             momentumFloat(var, accum, grad, (float) lr, (float) momentum, (float) weightDecay);
             return;
         }
