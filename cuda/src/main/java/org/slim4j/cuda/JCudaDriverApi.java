@@ -111,9 +111,9 @@ final class JCudaDriverApi implements GpuDriver {
      * examples do (for comparing the host cost of the two).
      */
     static final boolean PACKED_PARAMS = !"false".equals(System.getProperty("slim4j.cuda.packedParams"));
-    /** The block the launches pack their parameters into (page-locked; made on the first launch). */
-    private HostAddress params;
-    private ByteBuffer paramBuffer;
+    /** The block the launches pack their parameters into (page-locked), and a view of it. */
+    private final HostAddress params = new HostAddress();
+    private final ByteBuffer paramBuffer;
 
     private final class Event implements GpuEvent {
         final CUevent event = new CUevent();
@@ -151,6 +151,8 @@ final class JCudaDriverApi implements GpuDriver {
         check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
         bind();
         check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        check(cuMemAllocHost(params, LaunchParams.BYTES), "cuMemAllocHost(kernel parameters)");
+        paramBuffer = params.getByteBuffer(0, LaunchParams.BYTES).order(ByteOrder.nativeOrder());
         CudaRuntime.GpuInfo info = info(ordinal, device);
         int[] version = new int[1];
         cuDriverGetVersion(version);
@@ -324,18 +326,10 @@ final class JCudaDriverApi implements GpuDriver {
         CUfunction f = function(module, kernel);
         if (sharedBytes > DEFAULT_SHARED_LIMIT) allowSharedMemory(module + "/" + kernel, f, sharedBytes);
         List<KernelArgs.Arg> list = args.list();
-        if (PACKED_PARAMS) {
-            if (params == null) {
-                HostAddress p = new HostAddress();
-                check(cuMemAllocHost(p, LaunchParams.BYTES), "cuMemAllocHost(kernel parameters)");
-                paramBuffer = p.getByteBuffer(0, LaunchParams.BYTES).order(ByteOrder.nativeOrder());
-                params = p;
-            }
-            if (LaunchParams.pack(list, paramBuffer, params.value())) {
-                int r = cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params, null);
-                if (r != CUresult.CUDA_SUCCESS) check(r, "cuLaunchKernel(" + kernel + ")");
-                return;
-            }
+        if (PACKED_PARAMS && LaunchParams.pack(list, paramBuffer, params.value())) {
+            int r = cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream, params, null);
+            if (r != CUresult.CUDA_SUCCESS) check(r, "cuLaunchKernel(" + kernel + ")");
+            return;
         }
         NativePointerObject[] each = new NativePointerObject[list.size()];
         for (int i = 0; i < each.length; i++) {
@@ -422,8 +416,7 @@ final class JCudaDriverApi implements GpuDriver {
         for (CUmodule m : modules.values()) cuModuleUnload(m);
         modules.clear();
         functions.clear();
-        if (params != null) cuMemFreeHost(params);
-        params = null;
+        cuMemFreeHost(params);
         cuStreamDestroy(stream);
         cuDevicePrimaryCtxRelease(device);
     }
