@@ -1,21 +1,24 @@
-// TF32 tensor-core convolution (ConvKernels, FusedConvKernels at --precision=tf32) as implicit GEMM
-// on mma.sync m16n8k8, fed by a 3-stage cp.async pipeline. The same three GEMMs as conv.cu (see its
-// header and conv_geom.cuh: MODE_FWD, MODE_BWDI per stride phase, MODE_BWDF with split-K), for the
-// shapes where every 16-byte piece of an operand is contiguous in memory: gathered channels and N
-// multiples of 4, 16-byte aligned tensors (CudaConv falls back to conv.cu's WMMA kernels otherwise).
+// Tensor-core convolution (ConvKernels, FusedConvKernels at --precision=tf32, bf16 or fp16) as implicit
+// GEMM on mma.sync (m16n8k8 tf32, m16n8k16 bf16 / fp16), fed by a 3-stage cp.async pipeline. The same
+// three GEMMs as conv.cu (see its header and conv_geom.cuh: MODE_FWD, MODE_BWDI per stride phase,
+// MODE_BWDF with split-K), for the shapes where every 16-byte piece of an operand is contiguous in
+// memory: gathered channels and N multiples of 4, 16-byte aligned tensors (CudaConv falls back to
+// conv.cu's TF32 WMMA kernels otherwise).
 //
 // A block of 256 threads (8 warps) owns a BM x BN tile of C (256 x 64 or 128 x 128) and walks its K
 // range in steps of 32. Each step's tiles are copied global -> shared by cp.async 16 bytes at a time,
 // STAGES - 1 steps ahead of the one being multiplied (one barrier per step); padding taps and rows
-// past M are zero-filled by the copy itself (source size 0). Operands are rounded to tf32 as fragments
-// are read from shared memory (tc_tf32_bits: one integer add, the tensor cores drop the low bits);
-// products accumulate in float registers.
+// past M are zero-filled by the copy itself (source size 0). Tiles stay float32 in shared memory; the
+// operands are rounded to the precision PREC as fragments are read (TF32: tc_tf32_bits, one integer
+// add, the tensor cores drop the low bits; BF16 / FP16: two floats per cvt.rn into a half pair), so the
+// three precisions share the pipeline and the layouts; products accumulate in float registers.
 // Shared layout per stage (row strides chosen for conflict-free fragment reads):
 //   A, FWD / BWDI: [BM m][32 k + 8] (channels contiguous);  BWDF: [32 k][BM m + 4] (pixels are K)
 //   B: [32 k][BN + 4]
 // Inside each 8-wide k slice, mma k index j in 0..3 reads physical k 2j and j + 4 reads 2j + 1 (the
 // same for A and B, so the sum is unchanged): the row-major A fragment's (t, t + 4) pair becomes
-// one 8-byte shared load.
+// one 8-byte shared load. BF16 / FP16 step 16-wide k slices in k order: a row-major A fragment's
+// pairs (2t, 2t + 1) and (2t + 8, 2t + 9) are two 8-byte loads, conflict-free with the same strides.
 // Warps: 2 (m) x 4 (n) of 64 x 32 for 128 x 128, 4 x 2 of 64 x 32 for 256 x 64; a warp's tile is
 // FM x FN mma tiles of 16 x 8. Epilogue: out = act(acc * scale[n] + shift[n]) as in conv.cu.
 // Grid: x = ceil(M / BM), y = ceil(N / BN) * splits. Dynamic shared memory: TcTile<...>::BYTES
@@ -25,6 +28,17 @@
 #include "tensor_core.cuh"
 
 #define TC_BK 32
+
+// Operand precisions (template argument PREC): CudaConv names the kernels conv_tc_[bf16_|f16_]<mode>_n<bn>.
+#define TC_TF32 0
+#define TC_BF16 1
+#define TC_F16 2
+
+// Two floats of an mma operand, rounded to PREC's half type and packed (lo = the smaller k index).
+template <int PREC>
+__device__ __forceinline__ uint32_t tc_pack(float lo, float hi) {
+    return PREC == TC_BF16 ? tc_pack_bf16x2(lo, hi) : tc_pack_f16x2(lo, hi);
+}
 
 // Shared-memory layout of one configuration (CudaConv.tensorCoreSharedBytes mirrors BYTES).
 template <int MODE, int BM, int BN, int STAGES>
@@ -38,8 +52,9 @@ struct TcTile {
     static constexpr int BYTES = STAGES * STAGE * 4;
 };
 
-// A block computes a BM x BN tile of C with (BM / WM) x (BN / WN) warps of WM x WN, in STAGES stages.
-template <int MODE, int BM, int BN, int WM, int WN, int STAGES>
+// A block computes a BM x BN tile of C with (BM / WM) x (BN / WN) warps of WM x WN, in STAGES stages,
+// its operands rounded to PREC.
+template <int PREC, int MODE, int BM, int BN, int WM, int WN, int STAGES>
 __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C,
                                              const float* __restrict__ scale, const float* __restrict__ shift, const ConvGeom& g,
                                              const ConvPhase& ph) {
@@ -252,7 +267,7 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
         const float* sA = smem + (step % STAGES) * L::STAGE;
         const float* sB = sA + L::A_FLOATS;
 #pragma unroll
-        for (int kk = 0; kk < BK; kk += 8) {
+        for (int kk = 0; kk < BK && PREC == TC_TF32; kk += 8) {
             uint32_t af[FM][4], bf[FN][2];
 #pragma unroll
             for (int i = 0; i < FM; i++) {
@@ -283,6 +298,44 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
 #pragma unroll
                 for (int j = 0; j < FN; j++) tc_mma_tf32(acc[i][j], af[i], bf[j]);
         }
+#pragma unroll
+        for (int kk = 0; kk < BK && PREC != TC_TF32; kk += 16) {
+            uint32_t af[FM][4], bf[FN][2];
+#pragma unroll
+            for (int i = 0; i < FM; i++) {
+                int r = wm0 + i * 16 + gq;
+                if (!L::A_KMAJOR) {
+                    const float* p = sA + r * L::LDA + kk + 2 * tq;
+                    float2 lo0 = *reinterpret_cast<const float2*>(p);
+                    float2 hi0 = *reinterpret_cast<const float2*>(p + 8 * L::LDA);
+                    float2 lo8 = *reinterpret_cast<const float2*>(p + 8);
+                    float2 hi8 = *reinterpret_cast<const float2*>(p + 8 * L::LDA + 8);
+                    af[i][0] = tc_pack<PREC>(lo0.x, lo0.y);
+                    af[i][1] = tc_pack<PREC>(hi0.x, hi0.y);
+                    af[i][2] = tc_pack<PREC>(lo8.x, lo8.y);
+                    af[i][3] = tc_pack<PREC>(hi8.x, hi8.y);
+                } else {
+                    const float* k0 = sA + (kk + 2 * tq) * L::LDA + r;
+                    af[i][0] = tc_pack<PREC>(k0[0], k0[L::LDA]);
+                    af[i][1] = tc_pack<PREC>(k0[8], k0[L::LDA + 8]);
+                    af[i][2] = tc_pack<PREC>(k0[8 * L::LDA], k0[9 * L::LDA]);
+                    af[i][3] = tc_pack<PREC>(k0[8 * L::LDA + 8], k0[9 * L::LDA + 8]);
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < FN; j++) {
+                const float* k0 = sB + (kk + 2 * tq) * L::LDB + wn0 + j * 8 + gq;
+                bf[j][0] = tc_pack<PREC>(k0[0], k0[L::LDB]);
+                bf[j][1] = tc_pack<PREC>(k0[8 * L::LDB], k0[9 * L::LDB]);
+            }
+#pragma unroll
+            for (int i = 0; i < FM; i++)
+#pragma unroll
+                for (int j = 0; j < FN; j++) {
+                    if (PREC == TC_BF16) tc_mma_bf16(acc[i][j], af[i], bf[j]);
+                    else tc_mma_f16(acc[i][j], af[i], bf[j]);
+                }
+        }
     }
 
     // ---- epilogue: lane (gq, tq) holds rows gq, gq + 8 and columns 2 tq, 2 tq + 1 of each mma tile ----
@@ -311,8 +364,8 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
     }
 }
 
-// The entry points: mode x column tile (written out: the emulator and PtxFreshnessTest find kernels
-// by their extern "C" __global__ declarations). 8 warps of 64 x 32 either way: 128 x 128 tiles in 3
+// The entry points: precision x mode x column tile (written out: the emulator and PtxFreshnessTest find
+// kernels by their extern "C" __global__ declarations). 8 warps of 64 x 32 either way: 128 x 128 tiles in 3
 // stages, 256 x 64 in 2 (3 would not leave room for two blocks per SM); two blocks per SM (at most
 // 128 registers, 2 x 110 or 2 x 104 KiB of shared memory), so 4 warps per scheduler hide the
 // fragment loads' latency. Warps of 64 x 32 issue fewer instructions per mma than 32 x 32 (which the
@@ -321,9 +374,21 @@ __device__ __forceinline__ void conv_tc_gemm(const float* __restrict__ A, const 
 #define CONV_TC_PARAMS                                                                                                  \
     const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C, const float* __restrict__ scale, \
         const float* __restrict__ shift, ConvGeom g, ConvPhase ph
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_FWD, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n128(CONV_TC_PARAMS) { conv_tc_gemm<MODE_FWD, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDI, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n128(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDI, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n64(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDF, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
-extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n128(CONV_TC_PARAMS) { conv_tc_gemm<MODE_BWDF, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_TF32, MODE_FWD, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_fwd_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_TF32, MODE_FWD, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_TF32, MODE_BWDI, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdi_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_TF32, MODE_BWDI, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_TF32, MODE_BWDF, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bwdf_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_TF32, MODE_BWDF, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bf16_fwd_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_BF16, MODE_FWD, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bf16_fwd_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_BF16, MODE_FWD, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bf16_bwdi_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_BF16, MODE_BWDI, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bf16_bwdi_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_BF16, MODE_BWDI, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bf16_bwdf_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_BF16, MODE_BWDF, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_bf16_bwdf_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_BF16, MODE_BWDF, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_f16_fwd_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_F16, MODE_FWD, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_f16_fwd_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_F16, MODE_FWD, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_f16_bwdi_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_F16, MODE_BWDI, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_f16_bwdi_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_F16, MODE_BWDI, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_f16_bwdf_n64(CONV_TC_PARAMS) { conv_tc_gemm<TC_F16, MODE_BWDF, 256, 64, 64, 32, 2>(A, B, C, scale, shift, g, ph); }
+extern "C" __global__ void __launch_bounds__(256, 2) conv_tc_f16_bwdf_n128(CONV_TC_PARAMS) { conv_tc_gemm<TC_F16, MODE_BWDF, 128, 128, 64, 32, 3>(A, B, C, scale, shift, g, ph); }

@@ -45,6 +45,24 @@ extern "C" __global__ void apply_momentum_multi_f32(int count, const TensorEntry
     }
 }
 
+// Dynamic loss scaling's unscale-and-check over a table of gradients (multi_tensor.cuh, ptr[0] the
+// gradient): g *= inv_scale in place, and *found = 1 when an element is NaN or infinite before or
+// after (every writer stores the same 1, so the race is harmless; the launcher zeroes *found).
+extern "C" __global__ void unscale_multi_f32(int count, const TensorEntry* __restrict__ table, float inv_scale,
+                                             float* __restrict__ found) {
+    const TensorEntry& e = table[multi_entry(table, count, blockIdx.x)];
+    float* g = reinterpret_cast<float*>(e.ptr[0]);
+    unsigned int start = (unsigned int)(blockIdx.x - e.first_block) * MULTI_CHUNK;
+    unsigned int end = min((unsigned int)e.n, start + MULTI_CHUNK);
+    bool bad = false;
+    for (unsigned int i = start + threadIdx.x; i < end; i += blockDim.x) {
+        float v = g[i], u = v * inv_scale;
+        bad |= !(fabsf(v) <= 3.402823466e38f) || !(fabsf(u) <= 3.402823466e38f);  // false for NaN too
+        g[i] = u;
+    }
+    if (bad) *found = 1.f;
+}
+
 // m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); var -= alpha * m / (sqrt(v) + eps),
 // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)
 extern "C" __global__ void apply_adam_f32(int n, float* __restrict__ var, float* __restrict__ m, float* __restrict__ v,

@@ -94,6 +94,30 @@ extern "C" __global__ void emu_mma_m16n8k8(float* d, const float* a, const float
     d[(g + 8) * 8 + 2 * t + 1] = acc[3];
 }
 
+// One warp: d[16x8] = a[16x16] x b[16x8] through tensor_core.cuh's m16n8k16 mma.sync, operands rounded
+// to bf16 (bf16 = 1) or fp16 (bf16 = 0) and packed in pairs by the PTX ISA's layout (g = lane / 4,
+// t = lane % 4; the lower half of a register holds the smaller k).
+extern "C" __global__ void emu_mma_m16n8k16(float* d, const float* a, const float* b, int bf16) {
+    int lane = threadIdx.x, g = lane / 4, t = lane % 4;
+    auto pack = [&](float lo, float hi) { return bf16 ? tc_pack_bf16x2(lo, hi) : tc_pack_f16x2(lo, hi); };
+    uint32_t af[4], bf[2];
+    for (int i = 0; i < 4; i++) {
+        int r = g + (i & 1) * 8, k = 2 * t + (i >= 2 ? 8 : 0);
+        af[i] = pack(a[r * 16 + k], a[r * 16 + k + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        int k = 2 * t + 8 * i;
+        bf[i] = pack(b[k * 8 + g], b[(k + 1) * 8 + g]);
+    }
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    if (bf16) tc_mma_bf16(acc, af, bf);
+    else tc_mma_f16(acc, af, bf);
+    d[g * 8 + 2 * t] = acc[0];
+    d[g * 8 + 2 * t + 1] = acc[1];
+    d[(g + 8) * 8 + 2 * t] = acc[2];
+    d[(g + 8) * 8 + 2 * t + 1] = acc[3];
+}
+
 // Each thread cp.asyncs in[4 t .. 4 t + 3] into dynamic shared memory (thread 0 with fill = false:
 // zeros). wait = 1: waits for its copies, passes a barrier and reads its neighbour's piece into out.
 // wait = 0: passes the barrier without waiting and reads its own piece, which in the emulator (a

@@ -185,6 +185,46 @@ void mma_tf32_m16n8k8(float* d, const uint32_t* a, const uint32_t* b) {
     }
 }
 
+/** The float value of one half of a packed bf16x2 / f16x2 register. */
+static float half_value(bool bf16, uint32_t bits) {
+    if (bf16) {
+        uint32_t u = bits << 16;
+        float v;
+        std::memcpy(&v, &u, 4);
+        return v;
+    }
+    uint16_t h = static_cast<uint16_t>(bits);
+    _Float16 v;
+    std::memcpy(&v, &h, 2);
+    return static_cast<float>(v);
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}.{bf16,f16}.f32: each register holds two halves,
+// the lower one the smaller k. Lane l, g = l / 4, t = l % 4 holds A (16x16) pairs a0 (g, 2t..2t+1),
+// a1 (g+8, 2t..2t+1), a2 (g, 2t+8..2t+9), a3 (g+8, 2t+8..2t+9), B (16x8) pairs b0 (2t..2t+1, g),
+// b1 (2t+8..2t+9, g), and D as m16n8k8. Products of halves are exact in float.
+void mma_half_m16n8k16(bool bf16, float* d, const uint32_t* a, const uint32_t* b) {
+    float* buf = wmma_exchange();  // A [16][16] at 0, B [16][8] at 256
+    int lane = lane_id(), g = lane / 4, t = lane % 4;
+    for (int i = 0; i < 4; i++) {
+        int r = g + (i & 1) * 8, k = 2 * t + (i >= 2 ? 8 : 0);
+        buf[r * 16 + k] = half_value(bf16, a[i]);
+        buf[r * 16 + k + 1] = half_value(bf16, a[i] >> 16);
+    }
+    for (int i = 0; i < 2; i++) {
+        int k = 2 * t + 8 * i;
+        buf[256 + k * 8 + g] = half_value(bf16, b[i]);
+        buf[256 + (k + 1) * 8 + g] = half_value(bf16, b[i] >> 16);
+    }
+    sync_warp();
+    for (int i = 0; i < 4; i++) {
+        int r = g + (i >= 2 ? 8 : 0), c = 2 * t + (i & 1);
+        float s = d[i];
+        for (int k = 0; k < 16; k++) s += buf[r * 16 + k] * buf[256 + k * 8 + c];
+        d[i] = s;
+    }
+}
+
 static void to_scheduler(bool dying) {
     Fiber& f = fibers[current];
     START_SWITCH(dying ? nullptr : &f.fake_stack, scheduler_stack, scheduler_stack_size);

@@ -25,8 +25,8 @@
 #include "cuda_emu.h"
 
 namespace emu {
-/** Floats in one of a warp's two mma_sync exchange buffers: matrix_a then matrix_b. */
-constexpr int WMMA_EXCHANGE = 16 * 8 + 8 * 16;
+/** Floats in one of a warp's two mma exchange buffers: matrix_a then matrix_b of the largest shape (m16n8k16). */
+constexpr int WMMA_EXCHANGE = 16 * 16 + 16 * 8;
 // Implemented in emu_main.cpp.
 float* wmma_exchange();                       // this warp's buffer for the calling lane's next mma_sync
 void kernel_error(const std::string& msg);   // fails the launch, naming the block and thread

@@ -1,6 +1,6 @@
 package org.slim4j.cuda;
 
-import java.util.Locale;
+import org.slim4j.cuda.CudaOptions.Precision;
 import org.slim4j.kernels.Conv2dSpec;
 import org.slim4j.kernels.ConvKernels;
 import org.slim4j.kernels.FusedConvKernels;
@@ -12,13 +12,14 @@ import org.slim4j.tensor.Tensor;
  * 2-D convolution on the GPU (conv.cu): TF's Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter
  * as implicit GEMMs, and the inference convolution with a fused scale/shift/activation epilogue.
  * Input NHWC, filter HWIO [kh, kw, Cin, Cout]; SAME/VALID geometry (strides, dilations) from
- * {@link Padding#window}. The device's {@code --precision} picks the kernels: FP32 (float FMAs) or
- * TF32 (tensor cores, operands rounded to tf32, float accumulation); BF16/FP16 are not
- * implemented and say so. TF32 runs conv_tc.cu's mma.sync kernels (3-stage cp.async pipeline)
- * where every 16-byte piece of the operands is contiguous (gathered channels and N multiples of 4,
- * 16-byte aligned tensors), conv.cu's WMMA kernels otherwise (e.g. a 3-channel first layer);
+ * {@link Padding#window}. The device's {@code --precision} picks the kernels: FP32 (float FMAs), or
+ * tensor cores with float32 tensors whose operands are rounded to tf32, bf16 or fp16 as they enter
+ * the products (float accumulation). The tensor-core precisions run conv_tc.cu's mma.sync kernels
+ * (3-stage cp.async pipeline) where every 16-byte piece of the operands is contiguous (gathered
+ * channels and N multiples of 4, 16-byte aligned tensors), and conv.cu's TF32 WMMA kernels otherwise
+ * (e.g. a 3-channel first layer, which so runs at tf32 under bf16 / fp16 too);
  * {@code -Dslim4j.cuda.tf32Conv=wmma} forces the WMMA kernels (for comparing the two). Also serves
- * {@link CudaMatMul}'s TF32 matrix product.
+ * {@link CudaMatMul}'s tensor-core matrix products.
  */
 final class CudaConv implements ConvKernels, FusedConvKernels {
     private static final String MODULE = "conv";
@@ -82,7 +83,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
     private Tensor forward(String op, Tensor input, Tensor filter, Tensor scale, Tensor shift, Conv2dSpec spec, Activation act) {
         ops.checkF32(op, "input", input);
         ops.checkF32(op, "filter", filter);
-        boolean tf32 = tf32(op);
+        Precision p = precision();
         String shapes = "input " + input.shape() + ", filter " + filter.shape();
         rank4(op, "input", input.shape());
         rank4(op, "filter", filter.shape());
@@ -104,9 +105,9 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         int m = g.n * g.oh * g.ow;
         int k = g.kh * g.kw * g.c;
         if (scale == null && shift == null && actCode == 0) {
-            splitGemm(Mode.FWD, tf32, g, NO_PHASE, m, cout, k, TARGET_BLOCKS / 2, input, filter, y);
+            splitGemm(Mode.FWD, p, g, NO_PHASE, m, cout, k, TARGET_BLOCKS / 2, input, filter, y);
         } else {  // the epilogue needs whole sums: no split
-            gemm(Mode.FWD, tf32, g, NO_PHASE, m, cout, k, Integer.MAX_VALUE, input, filter, y, scale, shift, actCode);
+            gemm(Mode.FWD, p, g, NO_PHASE, m, cout, k, Integer.MAX_VALUE, input, filter, y, scale, shift, actCode);
         }
         return y;
     }
@@ -116,7 +117,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         if (inputShape == null) throw new IllegalArgumentException(BWD_INPUT + ": input shape is required");
         ops.checkF32(BWD_INPUT, "filter", filter);
         ops.checkF32(BWD_INPUT, "out_backprop", dy);
-        boolean tf32 = tf32(BWD_INPUT);
+        Precision p = precision();
         String shapes = "input_sizes " + inputShape + ", filter " + filter.shape() + ", out_backprop " + dy.shape();
         rank4(BWD_INPUT, "input_sizes", inputShape);
         rank4(BWD_INPUT, "filter", filter.shape());
@@ -146,9 +147,9 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
                     int m = g.n * hp * wp;
                     int k = ty[2] * tx[2] * cout;
                     if (g.sh == 1 && g.sw == 1) {  // one phase: its GEMM rows are dx's pixels, so split slabs are shaped as dx
-                        splitGemm(Mode.BWD_INPUT, tf32, g, phase, m, g.c, k, TARGET_BLOCKS / 2, dy, wt, dx);
+                        splitGemm(Mode.BWD_INPUT, p, g, phase, m, g.c, k, TARGET_BLOCKS / 2, dy, wt, dx);
                     } else {
-                        gemm(Mode.BWD_INPUT, tf32, g, phase, m, g.c, k, Integer.MAX_VALUE, dy, wt, dx, null, null, 0);
+                        gemm(Mode.BWD_INPUT, p, g, phase, m, g.c, k, Integer.MAX_VALUE, dy, wt, dx, null, null, 0);
                     }
                 }
             }
@@ -163,7 +164,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         if (filterShape == null) throw new IllegalArgumentException(BWD_FILTER + ": filter shape is required");
         ops.checkF32(BWD_FILTER, "input", input);
         ops.checkF32(BWD_FILTER, "out_backprop", dy);
-        boolean tf32 = tf32(BWD_FILTER);
+        Precision p = precision();
         String shapes = "input " + input.shape() + ", filter_sizes " + filterShape + ", out_backprop " + dy.shape();
         rank4(BWD_FILTER, "input", input.shape());
         rank4(BWD_FILTER, "filter_sizes", filterShape);
@@ -178,7 +179,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         Tensor dw = ops.out(filterShape);
         if (dw.numel() == 0) return dw;
         // K is every output pixel, M x N only the filter: split whenever the tiles leave block slots free.
-        splitGemm(Mode.BWD_FILTER, tf32, g, NO_PHASE, g.kh * g.kw * g.c, cout, g.n * g.oh * g.ow, TARGET_BLOCKS, input, dy, dw);
+        splitGemm(Mode.BWD_FILTER, p, g, NO_PHASE, g.kh * g.kw * g.c, cout, g.n * g.oh * g.ow, TARGET_BLOCKS, input, dy, dw);
         return dw;
     }
 
@@ -189,21 +190,21 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
      * order (reproducible, no atomics). Deep layers (ResNet's 7x7 stage: 100 tiles) would otherwise
      * leave most SMs idle. No epilogue: it needs the whole sums.
      */
-    private void splitGemm(Mode mode, boolean tf32, Geom g, int[] phase, int mm, int nn, int kk, int fewTiles, Tensor a, Tensor b,
+    private void splitGemm(Mode mode, Precision p, Geom g, int[] phase, int mm, int nn, int kk, int fewTiles, Tensor a, Tensor b,
                            Tensor c) {
         int bn = nn <= 64 ? 64 : 128;
-        long tiles = (long) ceilDiv(mm, rowsPerBlock(mma(tf32, mode, g, a, b, nn), bn)) * ceilDiv(nn, bn);
+        long tiles = (long) ceilDiv(mm, rowsPerBlock(mma(p, mode, g, a, b, nn), bn)) * ceilDiv(nn, bn);
         int splits = 1;
         if (tiles < fewTiles) splits = (int) Math.max(1, Math.min(ceilDiv(kk, MIN_SPLIT_K), ceilDiv(TARGET_BLOCKS, tiles)));
         splits = (int) Math.max(1, Math.min(splits, MAX_WORKSPACE / Math.max(1L, (long) mm * nn)));
         if (splits == 1) {
-            gemm(mode, tf32, g, phase, mm, nn, kk, Integer.MAX_VALUE, a, b, c, null, null, 0);
+            gemm(mode, p, g, phase, mm, nn, kk, Integer.MAX_VALUE, a, b, c, null, null, 0);
             return;
         }
         int chunk = ceilDiv(ceilDiv(kk, splits), BK) * BK;
         splits = ceilDiv(kk, chunk);
         try (Tensor ws = ops.out(Shape.of(splits, mm, nn))) {
-            gemm(mode, tf32, g, phase, mm, nn, kk, chunk, a, b, ws, null, null, 0);
+            gemm(mode, p, g, phase, mm, nn, kk, chunk, a, b, ws, null, null, 0);
             int mn = mm * nn;
             ops.launch1d(MODULE, "conv_splitk_reduce", mn, new KernelArgs().ptr(CudaOps.ptr(ws)).ptr(CudaOps.ptr(c)).i32(mn).i32(splits));
         }
@@ -226,23 +227,24 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         return new int[] {Math.max(first, 0), Math.max(step, 1), count};
     }
 
-    // ---- TF32 matrix product for CudaMatMul ---------------------------------------------------------
+    // ---- tensor-core matrix product for CudaMatMul ------------------------------------------------------
 
     /**
-     * out [m, n] = op(a) op(b) with TF32 tensor cores, through the same kernels as a 1x1 convolution:
+     * out [m, n] = op(a) op(b) on tensor cores at precision p (TF32, BF16 or FP16), through the same
+     * kernels as a 1x1 convolution:
      * a stored [m, k] is the forward GEMM's A (pixels m, channels k); a stored [k, m] is the filter
      * gradient's A (pixels k, channels m); b stored [n, k] is first transposed to [k, n].
      */
-    void matmulTf32(int m, int n, int k, boolean transA, boolean transB, Tensor a, Tensor b, Tensor out) {
+    void matmulTensorCores(Precision p, int m, int n, int k, boolean transA, boolean transB, Tensor a, Tensor b, Tensor out) {
         Tensor bk = transB ? ops.out(Shape.of(k, n)) : b;
         try {
             if (transB && bk.numel() > 0) swap(b, bk, 1, n, k);
             if (transA) {
                 Geom g = new Geom(1, k, 1, m, 1, 1, 1, 1, 1, 1, k, 1, 0, 0, n);
-                gemm(Mode.BWD_FILTER, true, g, NO_PHASE, m, n, k, Math.max(k, 1), a, bk, out, null, null, 0);
+                gemm(Mode.BWD_FILTER, p, g, NO_PHASE, m, n, k, Math.max(k, 1), a, bk, out, null, null, 0);
             } else {
                 Geom g = new Geom(1, m, 1, k, 1, 1, 1, 1, 1, 1, m, 1, 0, 0, n);
-                gemm(Mode.FWD, true, g, NO_PHASE, m, n, k, Math.max(k, 1), a, bk, out, null, null, 0);
+                gemm(Mode.FWD, p, g, NO_PHASE, m, n, k, Math.max(k, 1), a, bk, out, null, null, 0);
             }
         } finally {
             if (transB) bk.close();
@@ -251,14 +253,17 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
 
     // ---- launching ------------------------------------------------------------------------------------
 
-    /** FP32 or TF32 kernels per the device's --precision; BF16/FP16 are not implemented here. */
-    boolean tf32(String op) {
-        CudaOptions.Precision p = ops.device.options().precision();
+    /** The arithmetic of this device's products: its --precision. */
+    Precision precision() {
+        return ops.device.options().precision();
+    }
+
+    /** conv_tc.cu's kernel-name prefix of a tensor-core precision (TF32's kernels came first and have none). */
+    private static String tensorCorePrefix(Precision p) {
         return switch (p) {
-            case FP32 -> false;
-            case TF32 -> true;
-            case BF16, FP16 -> throw new UnsupportedOperationException(op + ": --precision=" + p.name().toLowerCase(Locale.ROOT)
-                    + " is not implemented by the cuda backend's convolution and matmul kernels (use --precision=fp32 or --precision=tf32)");
+            case TF32, FP32 -> "";
+            case BF16 -> "bf16_";
+            case FP16 -> "f16_";
         };
     }
 
@@ -267,7 +272,7 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
      * (kChunk >= K: no split; else C is the [splits, M, N] workspace); phase: py, px, hp, wp, ky0,
      * kyStep, nky, kx0, kxStep, nkx of an input-gradient phase.
      */
-    private void gemm(Mode mode, boolean tf32, Geom g, int[] phase, int mm, int nn, int kk, int kChunk, Tensor a, Tensor b, Tensor c,
+    private void gemm(Mode mode, Precision p, Geom g, int[] phase, int mm, int nn, int kk, int kChunk, Tensor a, Tensor b, Tensor c,
                       Tensor scale, Tensor shift, int act) {
         int splits = kChunk >= kk ? 1 : ceilDiv(kk, kChunk);
         int chunk = splits == 1 ? Math.max(kk, 1) : kChunk;
@@ -282,9 +287,12 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         boolean vecA = vecA(mode, g, a);
         boolean vecB = vecB(nn, b);
         boolean vecC = nn % 4 == 0 && pc % 16 == 0;
-        boolean mma = tf32 && tensorCoreMma && vecA && vecB;
+        boolean tensorCores = p != Precision.FP32;
+        boolean mma = tensorCores && tensorCoreMma && vecA && vecB;
         int gridX = ceilDiv(mm, rowsPerBlock(mma, bn));
-        String kernel = mma ? "conv_tc_" + mode.tag + "_n" + bn : "conv_" + mode.tag + (tf32 ? "_tf32" : "_f32") + "_n" + bn;
+        // Without the mma.sync kernels, BF16 / FP16 products run on the TF32 WMMA kernels.
+        String kernel = mma ? "conv_tc_" + tensorCorePrefix(p) + mode.tag + "_n" + bn
+                : "conv_" + mode.tag + (tensorCores ? "_tf32" : "_f32") + "_n" + bn;
         KernelArgs args = new KernelArgs().ptr(pa).ptr(pb).ptr(pc).ptr(CudaOps.ptrOrNull(scale)).ptr(CudaOps.ptrOrNull(shift))
                 .struct(g.n, g.h, g.w, g.c, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, g.padT, g.padL, g.cout,
                         mm, nn, kk, chunk, vecA ? 1 : 0, vecB ? 1 : 0, vecC ? 1 : 0, act)
@@ -307,9 +315,9 @@ final class CudaConv implements ConvKernels, FusedConvKernels {
         return nn % 4 == 0 && (b == null || CudaOps.ptr(b) % 16 == 0);
     }
 
-    /** Whether gemm runs this GEMM on conv_tc.cu's mma.sync kernels: TF32 with both operands vectorisable. */
-    private static boolean mma(boolean tf32, Mode mode, Geom g, Tensor a, Tensor b, int nn) {
-        return tf32 && tensorCoreMma && vecA(mode, g, a) && vecB(nn, b);
+    /** Whether gemm runs this GEMM on conv_tc.cu's mma.sync kernels: tensor cores with both operands vectorisable. */
+    private static boolean mma(Precision p, Mode mode, Geom g, Tensor a, Tensor b, int nn) {
+        return p != Precision.FP32 && tensorCoreMma && vecA(mode, g, a) && vecB(nn, b);
     }
 
     /** Rows of C per block: conv_tc.cu's 64-column kernels take 256 (warps of 64 x 32, as the 128-column ones), the rest 128. */

@@ -7,8 +7,9 @@ import org.slim4j.tensor.Tensor;
 /**
  * TensorFlow's MatMul on the GPU with the hand-written tiled SGEMM of sgemm.cu (128 x 128 tiles,
  * 256 threads, 8 x 8 outputs per thread); row-major, transposes handled by the kernel's loads.
- * With {@code --precision=tf32} the product runs on tensor cores through conv.cu's TF32 implicit
- * GEMM ({@link CudaConv#matmulTf32}); BF16/FP16 throw.
+ * With {@code --precision=tf32}, {@code bf16} or {@code fp16} the product runs on tensor cores through
+ * the convolutions' implicit GEMM ({@link CudaConv#matmulTensorCores}), operands rounded to that
+ * precision and sums in float.
  */
 final class CudaMatMul implements MatMulKernels {
     private static final int TILE = 128;
@@ -37,11 +38,11 @@ final class CudaMatMul implements MatMulKernels {
                     + kb + "x" + n + " (a " + a.shape() + (transposeA ? " transposed" : "") + ", b " + b.shape()
                     + (transposeB ? " transposed" : "") + ")");
         }
-        boolean tf32 = conv.tf32("matmul");
+        CudaOptions.Precision precision = conv.precision();
         Tensor out = ops.out(Shape.of(m, n));
         if (m == 0 || n == 0) return out;
-        if (tf32) {
-            conv.matmulTf32(m, n, k, transposeA, transposeB, a, b, out);
+        if (precision != CudaOptions.Precision.FP32) {
+            conv.matmulTensorCores(precision, m, n, k, transposeA, transposeB, a, b, out);
             return out;
         }
         gemm(m, n, k, transposeA, transposeB, a, b, out, 1f, 0f);

@@ -2,6 +2,8 @@ package org.slim4j.cuda;
 
 import java.util.List;
 import org.slim4j.kernels.OptimizerKernels;
+import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 
 /**
@@ -63,6 +65,25 @@ final class CudaOptimizer implements OptimizerKernels {
             ops.launch(MODULE, "apply_momentum_multi_f32", table.blocks(), 1, CudaOps.THREADS, new KernelArgs().i32(table.count())
                     .ptr(CudaOps.ptr(t)).f32(lr).f32(momentum).i32(nesterov));
         }
+    }
+
+    /** One launch over every gradient ({@code unscale_multi_f32}); the flag is a zeroed scalar the kernel sets. */
+    @Override
+    public Tensor unscaleGradients(List<Tensor> grads, double invScale) {
+        if (grads.isEmpty()) throw new IllegalArgumentException("unscaleGradients: no gradients");
+        CudaTensorTable table = new CudaTensorTable();
+        for (int k = 0; k < grads.size(); k++) {
+            Tensor g = grads.get(k);
+            ops.checkF32("unscaleGradients", "gradient " + k, g);
+            if (g.numel() > 0) table.add(g.numel(), 0f, CudaOps.ptr(g));
+        }
+        Tensor found = Tensor.zeros(ops.device, DType.FLOAT32, Shape.scalar());
+        if (table.count() == 0) return found;
+        try (Tensor t = table.upload(ops.device)) {
+            ops.launch(MODULE, "unscale_multi_f32", table.blocks(), 1, CudaOps.THREADS, new KernelArgs().i32(table.count())
+                    .ptr(CudaOps.ptr(t)).f32(invScale).ptr(CudaOps.ptr(found)));
+        }
+        return found;
     }
 
     @Override

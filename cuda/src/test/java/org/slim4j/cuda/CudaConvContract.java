@@ -28,7 +28,8 @@ import org.slim4j.tensor.testing.GoldenData;
 /**
  * The CUDA convolution kernels (conv.cu) against the CPU backend's float64 path on odd shapes:
  * forward, input gradient, filter gradient (split-K and not), the fused inference convolution, in
- * FP32 and TF32 (WMMA tensor cores), the TF32 matmul, TensorFlow's golden conv cases, argument
+ * FP32, TF32 (WMMA and mma.sync tensor cores), BF16 and FP16 (mma.sync), the tensor-core matmul,
+ * TensorFlow's golden conv cases, argument
  * errors and memory accounting. Subclasses supply the device: {@link EmulatedConvTest} (CPU
  * emulator, a reduced shape table), {@link GpuConvTest} (a real GPU, tag gpu).
  */
@@ -37,6 +38,10 @@ abstract class CudaConvContract {
     static final double TOL = 1e-5;
     /** TF32: operands keep 10 mantissa bits (relative rounding 2^-11), products accumulate in float. */
     static final double TF32_TOL = 2e-3;
+    /** BF16: 7 fraction bits (relative rounding 2^-9), float accumulation: TF32_TOL scaled by 2^2 x 2. */
+    static final double BF16_TOL = 1.6e-2;
+    /** FP16: 10 fraction bits as TF32 (rounded to nearest even); the test data stay far inside its range. */
+    static final double FP16_TOL = TF32_TOL;
 
     protected abstract CudaDevice device();
 
@@ -232,12 +237,73 @@ abstract class CudaConvContract {
         });
     }
 
+    /**
+     * The BF16 / FP16 cases: the mma.sync shapes (the emulator a subset: both column tiles, a K tail of
+     * 4 in a 16-deep slice, stride-2 phases, split-K filter gradient) and, on conv.cu's TF32 WMMA
+     * fallback, a 3-channel layer.
+     */
+    List<Case> halfCases() {
+        List<Case> all = new ArrayList<>(fullTable() ? TENSOR_CORE
+                : List.of(TENSOR_CORE.get(1), TENSOR_CORE.get(3), TENSOR_CORE.get(4), TENSOR_CORE.get(7)));
+        all.add(CASES.get(fullTable() ? 7 : 10));
+        return all;
+    }
+
+    @Test
+    void bf16ForwardAndBothGradientsMatchTheCpuWithinBf16Rounding() {
+        withPrecision(CudaOptions.Precision.BF16, () -> allThreeOps(halfCases(), BF16_TOL, "bf16"));
+    }
+
+    @Test
+    void fp16ForwardAndBothGradientsMatchTheCpuWithinFp16Rounding() {
+        withPrecision(CudaOptions.Precision.FP16, () -> allThreeOps(halfCases(), FP16_TOL, "fp16"));
+    }
+
+    /**
+     * Each precision runs its own arithmetic: bf16's 7 fraction bits err several times more than
+     * tf32's 10, and only fp16 overflows (operands past 65504 become infinite) where tf32 and bf16,
+     * with float32's exponent range, stay finite.
+     */
+    @Test
+    void bf16AndFp16AreReallyUsed() {
+        scoped(() -> {
+            Case c = TENSOR_CORE.get(3);
+            Tensor hx = rand(411, -1, 1, c.n(), c.h(), c.w(), c.cin());
+            Tensor hw = rand(412, -1, 1, c.kh(), c.kw(), c.cin(), c.cout());
+            Tensor x = up(hx);
+            Tensor w = up(hw);
+            double[] e = cpu(ConvKernels.class).conv2d(f64(hx), f64(hw), c.spec()).toDoubleArray();
+            double scale = Close.maxAbs(e);
+            double[] err = new double[3];
+            CudaOptions.Precision[] ps = {CudaOptions.Precision.TF32, CudaOptions.Precision.BF16, CudaOptions.Precision.FP16};
+            for (int i = 0; i < 3; i++) {
+                int k = i;
+                withPrecision(ps[i], () -> err[k] = Close.maxAbsDiff(e, gpu(ConvKernels.class).conv2d(x, w, c.spec()).toDoubleArray()) / scale);
+            }
+            assertTrue(err[1] > 3 * err[0] && err[1] > 3 * err[2], "bf16 relative error " + err[1] + " vs tf32 " + err[0] + ", fp16 " + err[2]);
+            assertTrue(err[2] > 1e-5, "fp16 relative error " + err[2] + ": operands not rounded");
+            Tensor big = up(Tensor.fill(DType.FLOAT32, hx.shape(), 1e5));
+            for (CudaOptions.Precision p : ps) {
+                withPrecision(p, () -> {
+                    double[] y = gpu(ConvKernels.class).conv2d(big, w, c.spec()).toDoubleArray();
+                    boolean finite = java.util.Arrays.stream(y).allMatch(Double::isFinite);
+                    assertEquals(p != CudaOptions.Precision.FP16, finite, p + ": inputs of 1e5 gave " + (finite ? "finite" : "non-finite") + " outputs");
+                });
+            }
+        });
+    }
+
     @Test
     void fusedScaleShiftActivationMatchesTheCpu() {
-        for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.FP32, CudaOptions.Precision.TF32}) {
-            double tol = p == CudaOptions.Precision.FP32 ? TOL : TF32_TOL;
-            List<Case> fusedCases = p == CudaOptions.Precision.TF32 && !fullTable() ? List.of(CASES.get(0))
-                    : List.of(CASES.get(0), CASES.get(2), CASES.get(3));
+        for (CudaOptions.Precision p : CudaOptions.Precision.values()) {
+            double tol = switch (p) {
+                case FP32 -> TOL;
+                case TF32 -> TF32_TOL;
+                case BF16 -> BF16_TOL;
+                case FP16 -> FP16_TOL;
+            };
+            List<Case> fusedCases = p == CudaOptions.Precision.FP32 || fullTable() ? List.of(CASES.get(0), CASES.get(2), CASES.get(3))
+                    : List.of(p == CudaOptions.Precision.TF32 ? CASES.get(0) : TENSOR_CORE.get(7));
             withPrecision(p, () -> scoped(() -> {
                 int s = 0;
                 for (Case c : fusedCases) {
@@ -265,7 +331,17 @@ abstract class CudaConvContract {
 
     @Test
     void tf32MatmulMatchesTheCpuForEveryTranspose() {
-        withPrecision(CudaOptions.Precision.TF32, () -> scoped(() -> {
+        matmulMatchesTheCpuForEveryTranspose(CudaOptions.Precision.TF32, TF32_TOL);
+    }
+
+    @Test
+    void bf16AndFp16MatmulsMatchTheCpuForEveryTranspose() {
+        matmulMatchesTheCpuForEveryTranspose(CudaOptions.Precision.BF16, BF16_TOL);
+        matmulMatchesTheCpuForEveryTranspose(CudaOptions.Precision.FP16, FP16_TOL);
+    }
+
+    private void matmulMatchesTheCpuForEveryTranspose(CudaOptions.Precision p, double tol) {
+        withPrecision(p, () -> scoped(() -> {
             // Multiples of 4 (m, k, n) run on conv_tc.cu's mma.sync kernels, the others on conv.cu's WMMA ones.
             int[][] sizes = fullTable() ? new int[][] {{1, 1, 1}, {37, 19, 5}, {130, 70, 66}, {7, 129, 200}, {300, 257, 129}, {260, 132, 516}}
                     : new int[][] {{1, 1, 1}, {37, 19, 5}, {20, 33, 70}, {20, 36, 44}};
@@ -275,26 +351,11 @@ abstract class CudaConvContract {
                         Tensor a = ta ? rand(601, -1, 1, s[1], s[0]) : rand(601, -1, 1, s[0], s[1]);
                         Tensor b = tb ? rand(602, -1, 1, s[2], s[1]) : rand(602, -1, 1, s[1], s[2]);
                         close(cpu(MatMulKernels.class).matmul(f64(a), f64(b), ta, tb), gpu(MatMulKernels.class).matmul(up(a), up(b), ta, tb),
-                                TF32_TOL, "tf32 matmul m,k,n=" + java.util.Arrays.toString(s) + " ta=" + ta + " tb=" + tb);
+                                tol, p + " matmul m,k,n=" + java.util.Arrays.toString(s) + " ta=" + ta + " tb=" + tb);
                     }
                 }
             }
         }));
-    }
-
-    @Test
-    void bf16AndFp16AreRejectedNamingTheFlag() {
-        for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.BF16, CudaOptions.Precision.FP16}) {
-            withPrecision(p, () -> scoped(() -> {
-                Tensor x = up(rand(701, -1, 1, 1, 5, 5, 3));
-                Tensor w = up(rand(702, -1, 1, 3, 3, 3, 4));
-                UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                        () -> gpu(ConvKernels.class).conv2d(x, w, Conv2dSpec.of(1, Padding.SAME)));
-                assertTrue(e.getMessage().contains("--precision=" + p.name().toLowerCase(java.util.Locale.ROOT)), e.getMessage());
-                assertThrows(UnsupportedOperationException.class, () -> gpu(MatMulKernels.class).matmul(up(rand(703, -1, 1, 4, 4)),
-                        up(rand(704, -1, 1, 4, 4)), false, false));
-            }));
-        }
     }
 
     @Test

@@ -434,6 +434,42 @@ abstract class CudaKernelsContract {
         });
     }
 
+    /**
+     * Loss scaling's unscale-and-check: every gradient (one and several blocks, an empty one) scaled
+     * as the CPU does, bit for bit (one float multiply), and the flag set by an infinity in one
+     * gradient, by a NaN, and by a product that overflows, but not by finite values.
+     */
+    @Test
+    void unscaleGradientsMatchesTheCpuAndFlagsNonFiniteValues() {
+        scoped(() -> {
+            OptimizerKernels c = cpu(OptimizerKernels.class);
+            OptimizerKernels g = gpu(OptimizerKernels.class);
+            int[][] shapes = {{3, 3, 4, 5}, {9000}, {0}, {4097}};
+            List<Tensor> host = new ArrayList<>();
+            List<Tensor> dev = new ArrayList<>();
+            for (int i = 0; i < shapes.length; i++) {
+                Tensor t = rand(120 + i, -100, 100, shapes[i]);
+                host.add(t.copy());
+                dev.add(up(t));
+            }
+            assertEquals(0.0, c.unscaleGradients(host, 1.0 / 1024).item());
+            assertEquals(0.0, g.unscaleGradients(dev, 1.0 / 1024).item());
+            for (int i = 0; i < shapes.length; i++) {
+                assertArrayEquals(host.get(i).toFloatArray(), dev.get(i).toFloatArray(), "gradient " + i + " " + Shape.of(shapes[i]));
+            }
+            float[][] poison = {{Float.POSITIVE_INFINITY}, {Float.NaN}, {3e38f}};
+            double[] inv = {0.5, 0.5, 4.0};  // 3e38 * 4 overflows
+            for (int p = 0; p < poison.length; p++) {
+                float[] v = rand(130, -1, 1, 9000).toFloatArray();
+                v[4321] = poison[p][0];
+                List<Tensor> hs = List.of(rand(131, -1, 1, 7), Tensor.of(v, 9000));
+                List<Tensor> ds = List.of(up(hs.get(0)), up(hs.get(1)));
+                assertEquals(1.0, c.unscaleGradients(hs, inv[p]).item(), "cpu, poison " + poison[p][0]);
+                assertEquals(1.0, g.unscaleGradients(ds, inv[p]).item(), "gpu, poison " + poison[p][0]);
+            }
+        });
+    }
+
     // =============================================================================================
     // pooling
     // =============================================================================================

@@ -1,5 +1,6 @@
 package org.slim4j.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -43,6 +44,31 @@ class EmulatedConvTest extends CudaConvContract {
             String k = i < mma.length ? mma[i] : wmma[i - mma.length];
             assertTrue(Emulator.launches(k) > before[i], k + " did not run");
         }
+    }
+
+    /** BF16 runs conv_tc.cu's bf16 kernels (both column tiles) and falls back to the TF32 WMMA kernels for a 3-channel layer. */
+    @Override
+    @Test
+    void bf16ForwardAndBothGradientsMatchTheCpuWithinBf16Rounding() {
+        halfPrecisionKernelsRun("bf16_", super::bf16ForwardAndBothGradientsMatchTheCpuWithinBf16Rounding);
+    }
+
+    /** FP16 likewise, on its own kernels. */
+    @Override
+    @Test
+    void fp16ForwardAndBothGradientsMatchTheCpuWithinFp16Rounding() {
+        halfPrecisionKernelsRun("f16_", super::fp16ForwardAndBothGradientsMatchTheCpuWithinFp16Rounding);
+    }
+
+    private static void halfPrecisionKernelsRun(String prefix, Runnable test) {
+        String[] kernels = {"conv_tc_" + prefix + "fwd_n64", "conv_tc_" + prefix + "bwdi_n64", "conv_tc_" + prefix + "bwdf_n64",
+            "conv_tc_" + prefix + "fwd_n128", "conv_fwd_tf32_n64", "conv_bwdf_tf32_n64"};
+        int[] before = new int[kernels.length];
+        for (int i = 0; i < kernels.length; i++) before[i] = Emulator.launches(kernels[i]);
+        int tf32Mma = Emulator.launches("conv_tc_fwd_n64");
+        test.run();
+        for (int i = 0; i < kernels.length; i++) assertTrue(Emulator.launches(kernels[i]) > before[i], kernels[i] + " did not run");
+        assertEquals(tf32Mma, Emulator.launches("conv_tc_fwd_n64"), prefix + ": the tf32 mma.sync kernels ran");
     }
 
     /** The TF32 matmul of multiples of 4 runs on the mma.sync kernels: forward mode, and filter-gradient mode for a transposed A. */

@@ -143,6 +143,51 @@ class EmulatorSelfTest {
         }
     }
 
+    /**
+     * tensor_core.cuh's m16n8k16 mma.sync follows the PTX fragment layout and rounds its operands to
+     * bf16 / fp16: the elements differ (a mapping error moves products), and values such as 0.75 +
+     * 2^-10 are exact in fp16 (10 fraction bits) but round in bf16 (7). The expected sums use the
+     * rounded operands in double; the float accumulation may differ in the last bits.
+     */
+    @Test
+    void mmaSyncM16n8k16RoundsToBf16AndFp16WithThePtxLayout() {
+        CudaDevice d = Emulator.device();
+        float[] a = new float[256];
+        float[] b = new float[128];
+        for (int i = 0; i < a.length; i++) a[i] = (i % 7 - 3) * 0.25f + (i % 3 == 0 ? 1f / 1024 : 0f);
+        for (int i = 0; i < b.length; i++) b[i] = (i % 5 - 2) * 0.5f + (i % 4 == 1 ? 1f / 1024 : 0f);
+        for (boolean bf16 : new boolean[] {true, false}) {
+            try (Tensor ta = Tensor.of(a, 256).toDevice(d); Tensor tb = Tensor.of(b, 128).toDevice(d);
+                 Tensor out = d.empty(org.slim4j.tensor.DType.FLOAT32, org.slim4j.tensor.Shape.of(128))) {
+                d.launch("emu_selftest", "emu_mma_m16n8k16", 1, 1, 32, new KernelArgs().ptr(CudaOps.ptr(out)).ptr(CudaOps.ptr(ta))
+                        .ptr(CudaOps.ptr(tb)).i32(bf16 ? 1 : 0));
+                float[] got = out.toFloatArray();
+                int rounded = 0;
+                for (int r = 0; r < 16; r++) {
+                    for (int c = 0; c < 8; c++) {
+                        double want = 0, exact = 0;
+                        for (int k = 0; k < 16; k++) {
+                            want += halfRound(a[r * 16 + k], bf16) * halfRound(b[k * 8 + c], bf16);
+                            exact += (double) a[r * 16 + k] * b[k * 8 + c];
+                        }
+                        assertEquals(want, got[r * 8 + c], 1e-6, (bf16 ? "bf16" : "fp16") + " d[" + r + "][" + c + "]");
+                        if (Math.abs(want - exact) > 1e-4) rounded++;
+                    }
+                }
+                // bf16's rounding shows in the sums; fp16 holds these inputs exactly.
+                if (bf16) assertTrue(rounded > 50, "bf16 rounding changed only " + rounded + " of 128 sums");
+                else assertEquals(0, rounded, "fp16 changed sums of fp16-exact inputs");
+            }
+        }
+    }
+
+    /** An operand as the mma sees it: bf16 rounds to nearest even; the test's inputs are exact in fp16. */
+    private static double halfRound(float v, boolean bf16) {
+        if (!bf16) return v;
+        int u = Float.floatToRawIntBits(v);
+        return Float.intBitsToFloat((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000);
+    }
+
     /** cp.async copies land when their thread waits: read after the wait they are there, read before it they are not. */
     @Test
     void cpAsyncCopiesLandOnlyWhenWaitedFor() {

@@ -32,6 +32,14 @@ public interface OptimizerKernels {
     }
 
     /**
+     * Dynamic loss scaling's unscale-and-check (mixed precision): multiplies every gradient in place
+     * by {@code invScale} and returns a scalar on the first tensor's device and of its dtype, 1 when
+     * any element of any gradient is NaN or infinite, else 0 (a step whose gradients overflowed is
+     * skipped). At least one tensor; all float32 or float64 on one device.
+     */
+    Tensor unscaleGradients(List<Tensor> grads, double invScale);
+
+    /**
      * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
      * var -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon), with b1Power = b1^t, b2Power = b2^t.
      */

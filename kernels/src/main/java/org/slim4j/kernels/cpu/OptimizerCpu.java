@@ -2,8 +2,10 @@ package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import java.util.List;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.tensor.DType;
+import org.slim4j.tensor.Shape;
 import org.slim4j.tensor.Tensor;
 
 /**
@@ -74,6 +76,38 @@ public final class OptimizerCpu implements OptimizerKernels {
                     + " but the variable is " + var.dtype() + var.shape());
             }
         }
+    }
+
+    @Override
+    public Tensor unscaleGradients(List<Tensor> grads, double invScale) {
+        if (grads.isEmpty()) throw new IllegalArgumentException("unscaleGradients: no gradients");
+        DType dtype = grads.get(0).dtype();
+        boolean nonFinite = false;
+        for (int k = 0; k < grads.size(); k++) {
+            Tensor g = grads.get(k);
+            if (g.dtype() != dtype || (dtype != DType.FLOAT32 && dtype != DType.FLOAT64)) {
+                throw new IllegalArgumentException("unscaleGradients: gradient " + k + " is " + g.dtype() + g.shape()
+                    + "; all must be float32, or all float64");
+            }
+            int n = g.numel(), off = g.offset();
+            if (dtype == DType.FLOAT32) {
+                float[] a = g.floatData();
+                float s = (float) invScale;
+                for (int i = off; i < off + n; i++) {
+                    float v = a[i] * s;
+                    nonFinite |= !Float.isFinite(a[i]) || !Float.isFinite(v);
+                    a[i] = v;
+                }
+            } else {
+                double[] a = g.doubleData();
+                for (int i = off; i < off + n; i++) {
+                    double v = a[i] * invScale;
+                    nonFinite |= !Double.isFinite(a[i]) || !Double.isFinite(v);
+                    a[i] = v;
+                }
+            }
+        }
+        return Tensor.fromDoubles(dtype, Shape.scalar(), new double[] {nonFinite ? 1 : 0});
     }
 
     @Override

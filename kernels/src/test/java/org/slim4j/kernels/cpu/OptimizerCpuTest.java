@@ -83,4 +83,26 @@ class OptimizerCpuTest extends OwnedTensors {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> K.applyMomentum(var, acc, g, 0.1, 0.9, false, 0));
         assertEquals("applyMomentum: argument 1 is FLOAT32[9] but the variable is FLOAT32[8]", e.getMessage());
     }
+
+    /** Loss scaling's unscale: float32 and float64 scaled in place, the flag for a NaN or an overflow, mixed dtypes refused. */
+    @Test
+    void unscaleGradientsScalesInPlaceAndFlagsNonFiniteValues() {
+        Tensor a = rand32(20, 5), b = rand32(21, 3);
+        float[] a0 = a.toFloatArray();
+        Tensor flag = own(K.unscaleGradients(java.util.List.of(a, b), 0.25));
+        assertEquals(0.0, flag.item());
+        assertEquals(DType.FLOAT32, flag.dtype());
+        for (int i = 0; i < 5; i++) assertEquals(a0[i] * 0.25f, a.toFloatArray()[i]);
+        Tensor d = f64(rand32(22, 4));
+        double d1 = d.toDoubleArray()[1];
+        assertEquals(0.0, own(K.unscaleGradients(java.util.List.of(d), 0.5)).item());
+        assertEquals(d1 * 0.5, d.toDoubleArray()[1]);
+        Tensor nan = own(Tensor.of(new float[] {1f, Float.NaN}, 2));
+        assertEquals(1.0, own(K.unscaleGradients(java.util.List.of(a, nan), 1)).item());
+        Tensor big = own(Tensor.of(new float[] {3e38f}, 1));
+        assertEquals(1.0, own(K.unscaleGradients(java.util.List.of(big), 2)).item(), "3e38 * 2 overflows");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> K.unscaleGradients(java.util.List.of(a, d), 1));
+        assertTrue(e.getMessage().contains("gradient 1 is FLOAT64"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> K.unscaleGradients(java.util.List.of(), 1));
+    }
 }
