@@ -2,7 +2,7 @@
 
 Synthetic input, SGD with momentum, channels_last (NHWC, slim4j's layout), cuDNN autotuning on.
 Prints one markdown row per (model, batch, precision): images/s as the median over timed steps.
-Usage: torch_train_bench.py [model:batch:size ...] [--precisions fp32,tf32,bf16] [--steps N] [--profile]
+Usage: torch_train_bench.py [model:batch:size ...] [--precisions fp32,tf32,bf16,fp16] [--steps N] [--profile]
 --profile adds, per case, the GPU time of the kernels of one step (torch.profiler), largest first.
 """
 import argparse
@@ -47,12 +47,17 @@ def bench(name, batch, size, precision, steps, warmup, profile_kernels=False):
     y = torch.randint(0, 1000, (batch,), device=dev)
     loss_fn = torch.nn.CrossEntropyLoss()
 
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    # fp16 as PyTorch users train it: autocast plus GradScaler's dynamic loss scaling (slim4j's LossScaler).
+    scaler = torch.cuda.amp.GradScaler(enabled=precision == "fp16")
+
     def step():
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        with torch.autocast("cuda", dtype=half or torch.float32, enabled=half is not None):
             loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
 
     for _ in range(warmup):
         step()

@@ -12,8 +12,9 @@ import org.slim4j.tensor.Device;
  * eval_image_classifier and benchmark share, and the device they select.
  *
  * <p>{@code --precision} defaults to tf32 on a GPU of compute capability 8.0 or newer (Ampere,
- * Hopper), as PyTorch does for convolutions, and to fp32 otherwise. bf16 and fp16 are parsed but
- * refused (not implemented yet). The CPU computes in exact float32 with its own kernels, so on
+ * Hopper), as PyTorch does for convolutions, and to fp32 otherwise. bf16 and fp16 (tensor-core
+ * products with float32 tensors; fp16 training adds dynamic loss scaling) need compute capability
+ * 8.0 and slim4j's kernels (cuDNN's path here takes fp32 and tf32 only). The CPU computes in exact float32 with its own kernels, so on
  * {@code --device=cpu} any {@code --kernels} other than auto and any {@code --precision} other than
  * fp32 is a usage error rather than a silently ignored request.
  */
@@ -40,8 +41,10 @@ public final class DeviceFlags {
         precision = flags.define("precision", String.join("|", PRECISIONS), null, s -> {
             if (!PRECISIONS.contains(s)) throw new IllegalArgumentException("expected one of " + String.join(", ", PRECISIONS));
             return s;
-        }, "slim4j, cuda: arithmetic of matrix products and convolutions: fp32 exact, tf32 tensor cores with float32 storage"
-            + " (bf16, fp16: not implemented yet); none: tf32 on a GPU of compute capability >= 8.0, fp32 otherwise");
+        }, "slim4j, cuda: arithmetic of matrix products and convolutions: fp32 exact; tf32, bf16, fp16 tensor cores (compute"
+            + " capability >= 8.0) taking operands rounded to tf32 (10-bit mantissa), bfloat16 (7) or half (10, narrow range), with"
+            + " float32 tensors, sums and master weights (fp16 training scales the loss dynamically); none: tf32 on a GPU of compute"
+            + " capability >= 8.0, fp32 otherwise");
     }
 
     /** Whether {@code --device} names a GPU. */
@@ -78,9 +81,9 @@ public final class DeviceFlags {
             }
             return;
         }
-        if (p != null && (p.equals("bf16") || p.equals("fp16"))) {
-            throw new UsageException(command + ": --precision=" + p + " is not implemented yet (mixed precision with float32 master"
-                + " weights is planned); use --precision=tf32 or fp32");
+        if (p != null && (p.equals("bf16") || p.equals("fp16")) && kernels.get().equals("vendor")) {
+            throw new UsageException(command + ": --precision=" + p + " runs on slim4j's kernels only (cuDNN's convolutions here take"
+                + " fp32 and tf32); use --kernels=builtin or auto, or --precision=tf32 with --kernels=vendor");
         }
     }
 
@@ -105,8 +108,21 @@ public final class DeviceFlags {
     public Device open(String command) throws UsageException {
         validate(command);
         Device d = Devices.byName(device.get(), command);
-        if (d instanceof CudaDevice cuda) cuda.configure(cudaOptions(computeMajor(ordinal())));
+        if (d instanceof CudaDevice cuda) {
+            int major = computeMajor(ordinal());
+            CudaOptions options = cudaOptions(major);
+            checkTensorCores(command, options, major, cuda.name());
+            cuda.configure(options);
+        }
         return d;
+    }
+
+    /** tf32, bf16 and fp16 run on mma.sync tensor cores: compute capability 8.0 or newer. */
+    static void checkTensorCores(String command, CudaOptions options, int computeMajor, String gpu) throws UsageException {
+        if (options.precision() != CudaOptions.Precision.FP32 && computeMajor < 8) {
+            throw new UsageException(command + ": --precision=" + options.precision().name().toLowerCase(Locale.ROOT) + " needs tensor"
+                + " cores of compute capability 8.0 or newer (Ampere, Hopper); " + gpu + " is " + computeMajor + ".x: use --precision=fp32");
+        }
     }
 
     private static int computeMajor(int ordinal) {

@@ -221,7 +221,8 @@ public final class BenchmarkCommand implements Command {
             TrainStep step = null;
             if (train) {
                 optimizer.createSlots(store.trainableVars());
-                step = new TrainStep(fn, store, classes, weightDecay.get(), 0.0, 1, optimizer, store.trainableVars());
+                step = new TrainStep(fn, store, classes, weightDecay.get(), 0.0, 1, optimizer, store.trainableVars(),
+                    TrainStep.lossScalerFor(device));
             }
             DatasetDataProvider provider = dataset == null ? null : DatasetDataProvider.builder(dataset)
                 .numReaders(1)

@@ -7,7 +7,10 @@ import org.slim4j.autograd.Var;
 import org.slim4j.autograd.ops.ElementwiseOps;
 import org.slim4j.autograd.ops.ReduceOps;
 import org.slim4j.autograd.ops.SoftmaxOps;
+import org.slim4j.autograd.optim.LossScaler;
 import org.slim4j.autograd.optim.Optimizer;
+import org.slim4j.cuda.CudaDevice;
+import org.slim4j.cuda.CudaOptions;
 import org.slim4j.cuda.CudaOutOfMemoryError;
 import org.slim4j.layers.VariableStore;
 import org.slim4j.nets.NetOutput;
@@ -28,6 +31,9 @@ import org.slim4j.tensor.TensorScope;
  *
  * <p>Everything runs on the store's device: a host batch is uploaded once ({@link #onDevice}), and
  * the only value read back is the clone's total loss (one float, for the NaN check and the log).
+ * With a {@link LossScaler} (fp16 mixed precision, {@link #lossScalerFor}) the backward pass starts
+ * from the scaled loss and the update unscales the gradients first, skipping itself when they
+ * overflowed (a second value read back).
  */
 public final class TrainStep {
     static final double AUX_LOSS_WEIGHT = 0.4;
@@ -42,9 +48,17 @@ public final class TrainStep {
     private final List<Var> params;
     /** The L2 regularisers' gradient terms, applied by the optimizer (see {@link #forward}). */
     private final Map<Var, Double> weightDecays;
+    /** fp16's dynamic loss scaling, or null. */
+    private final LossScaler lossScaler;
 
     public TrainStep(NetworkFn fn, VariableStore store, int numClasses, double weightDecay, double labelSmoothing, int numClones,
                      Optimizer optimizer, List<Var> params) {
+        this(fn, store, numClasses, weightDecay, labelSmoothing, numClones, optimizer, params, null);
+    }
+
+    public TrainStep(NetworkFn fn, VariableStore store, int numClasses, double weightDecay, double labelSmoothing, int numClones,
+                     Optimizer optimizer, List<Var> params, LossScaler lossScaler) {
+        this.lossScaler = lossScaler;
         this.fn = fn;
         this.store = store;
         this.numClasses = numClasses;
@@ -110,9 +124,39 @@ public final class TrainStep {
         return new Losses(losses, cloneLoss, reg, total, net);
     }
 
-    /** The optimizer's update of the trained variables with learning rate {@code lr}. */
-    public void update(double lr) {
+    /**
+     * The loss scaling a device's training needs: a {@link LossScaler} for a GPU computing at
+     * {@code --precision=fp16} (fp16's narrow range), else null (fp32, tf32 and bf16 keep float32's).
+     */
+    public static LossScaler lossScalerFor(Device device) {
+        return device instanceof CudaDevice c && c.options().precision() == CudaOptions.Precision.FP16 ? new LossScaler() : null;
+    }
+
+    /** This step's loss scaler, or null. */
+    public LossScaler lossScaler() {
+        return lossScaler;
+    }
+
+    /** The backward pass of a clone's total loss; with a loss scaler, from the loss times its scale. */
+    public void backward(Losses l) {
+        if (lossScaler == null) {
+            l.total().backward();
+            return;
+        }
+        try (Tensor seed = lossScaler.seed(l.total())) {
+            l.total().backward(seed);
+        }
+    }
+
+    /**
+     * The optimizer's update of the trained variables with learning rate {@code lr}; with a loss
+     * scaler, after unscaling the gradients. Returns false when the update was skipped because the
+     * scaled gradients overflowed (the scaler has halved its scale).
+     */
+    public boolean update(double lr) {
+        if (lossScaler != null && !lossScaler.unscale(params)) return false;
         optimizer.step(params, lr, p -> weightDecays.getOrDefault(p, 0.0));
+        return true;
     }
 
     /** Drops every trainable variable's accumulated gradient. */
@@ -130,7 +174,7 @@ public final class TrainStep {
             Losses l = forward(images, oneHot, 0, dropoutSeed);
             double value = l.total().value().item();
             if (!Double.isFinite(value)) throw new IllegalStateException("the loss is " + value + ": training diverged");
-            l.total().backward();
+            backward(l);
             update(lr);
             return value;
         } finally {

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.slim4j.autograd.Var;
 import org.slim4j.autograd.optim.LearningRateSchedule;
+import org.slim4j.autograd.optim.LossScaler;
 import org.slim4j.autograd.optim.Optimizer;
 import org.slim4j.cuda.CudaDevice;
 import org.slim4j.cuda.CudaOutOfMemoryError;
@@ -246,7 +247,8 @@ final class Trainer {
         optimizer = Optimizers.configure(f);
         optimizer.createSlots(paramsToTrain);
         if (optimizer instanceof ResumableAdam adam) adam.createNonSlots();
-        trainStep = new TrainStep(fn, store, numClasses, weightDecay, labelSmoothing, numClones, optimizer, paramsToTrain);
+        trainStep = new TrainStep(fn, store, numClasses, weightDecay, labelSmoothing, numClones, optimizer, paramsToTrain,
+            TrainStep.lossScalerFor(device));
         for (int c = 1; c < numClones; c++) restoresMovingStatistics |= cloneDevice(c) == device;
         if (cloneDevices.stream().anyMatch(d -> d != device)) {
             replicas = new CloneReplicas(fn, store, cloneDevices.subList(0, Math.min(numClones, cloneDevices.size())), seed, numClasses,
@@ -390,6 +392,11 @@ final class Trainer {
         out.printf(Locale.ROOT, "optimizer %s, learning rate %s (%s%s), %d of %d trainable variables trained, seed %d, train_dir %s%n",
             f.optimizer.get(), f.learningRate.get(), f.learningRateDecayType.get(), decay, paramsToTrain.size(),
             store.trainableVariables().size(), seed, trainDir);
+        LossScaler scaler = trainStep.lossScaler();
+        if (scaler != null) {
+            out.printf(Locale.ROOT, "fp16 loss scaling: scale %.0f, halved and the update skipped when the gradients overflow, doubled"
+                + " after %d good steps (a resumed run starts again at %.0f)%n", scaler.scale(), LossScaler.GROWTH_INTERVAL, LossScaler.INITIAL_SCALE);
+        }
     }
 
     // ---- checkpoints --------------------------------------------------------------------------
@@ -576,7 +583,7 @@ final class Trainer {
                         scalars.put("Losses/" + (numClones > 1 ? "clone_" + c + "/" : "") + "clone_loss", l.cloneLoss().value().item());
                         if (l.regularization() != null) scalars.put("Losses/regularization_loss", l.regularization().value().item());
                     }
-                    l.total().backward();
+                    trainStep.backward(l);  // the one loss scaler (if any) seeds every clone's backward pass
                     if (dc != device) replicas.gatherGradients(dc);
                     // TF runs the batch-norm updates of the first clone only: undo the later clones' ones on the
                     // variables' device (a replica's are overwritten by the next refresh).
@@ -589,7 +596,13 @@ final class Trainer {
                 }
             }
             if (!Double.isFinite(total)) throw new DivergedException("the total loss is " + total + " at global step " + globalStep);
-            trainStep.update(lr);
+            LossScaler scaler = trainStep.lossScaler();
+            double scaleBefore = scaler == null ? 0 : scaler.scale();
+            if (!trainStep.update(lr)) {
+                out.printf(Locale.ROOT, "global step %d: fp16 gradients overflowed at loss scale %.0f; update skipped, loss scale now %.0f%n",
+                    globalStep, scaleBefore, scaler.scale());
+            }
+            if (scaler != null) scalars.put("loss_scale", scaler.scale());
             if (ema != null) ema.update(globalStep);
             if (summaries != null) {
                 Map<String, Double> all = new LinkedHashMap<>();

@@ -51,7 +51,8 @@ class EmulatedCudaTrainTest {
 
     static final NetworkFn TINY = TinyFcNet.NET;
 
-    record Run(List<Double> losses, Map<String, float[]> variables, Map<String, float[]> slots) {
+    /** lossScale: the fp16 loss scaler's scale after training, 0 without one. */
+    record Run(List<Double> losses, Map<String, float[]> variables, Map<String, float[]> slots, double lossScale) {
     }
 
     /** Trains STEPS steps of TINY on {@code device}; batches are made on the host from the seed and uploaded. */
@@ -59,11 +60,12 @@ class EmulatedCudaTrainTest {
         List<Double> losses = new ArrayList<>();
         Map<String, float[]> vars = new LinkedHashMap<>();
         Map<String, float[]> slots = new LinkedHashMap<>();
+        double[] lossScale = {0};
         try (VariableStore store = new VariableStore(SEED, device); Momentum opt = new Momentum(0.9)) {
             NetRunner.createVariables(TINY, store, CLASSES, 1e-3, SIZE, SIZE, CHANNELS, true);
             for (Variable v : store.variables()) assertEquals(device, v.value().device(), v.name() + " lives on the training device");
             opt.createSlots(store.trainableVars());
-            TrainStep step = new TrainStep(TINY, store, CLASSES, 1e-3, 0.1, 1, opt, store.trainableVars());
+            TrainStep step = new TrainStep(TINY, store, CLASSES, 1e-3, 0.1, 1, opt, store.trainableVars(), TrainStep.lossScalerFor(device));
             SplittableRandom r = new SplittableRandom(SEED);
             for (int s = 0; s < STEPS; s++) {
                 try (TensorScope scope = TensorScope.open()) {
@@ -81,8 +83,9 @@ class EmulatedCudaTrainTest {
                 Tensor x = TrainStep.onDevice(Tensor.randomUniform(SEED, -1, 1, 2, SIZE, SIZE, CHANNELS), device);
                 vars.put("inference_logits", NetRunner.forward(TINY, store, CLASSES, 0, Var.constant(x), false, 0).logits().value().toFloatArray());
             }
+            lossScale[0] = step.lossScaler() == null ? 0 : step.lossScaler().scale();
         }
-        return new Run(losses, vars, slots);
+        return new Run(losses, vars, slots, lossScale[0]);
     }
 
     @Test
@@ -107,6 +110,37 @@ class EmulatedCudaTrainTest {
             emu.sync();
             assertEquals(0, emu.liveBytes(), "device memory left after closing the store and the optimizer");
             assertEquals(0, emu.liveAllocations());
+        } finally {
+            emu.shutdown();
+        }
+    }
+
+    /**
+     * bf16 and fp16 training on the emulated GPU: the products take rounded operands (the second
+     * layer's on conv_tc.cu's half-precision kernels; 18 inputs are not a multiple of 4, so the
+     * first layer's run on the TF32 WMMA kernels), the losses follow the CPU's within that rounding
+     * and fall, and fp16 trains through the loss scaler (2^16, no overflow here) while bf16 has none.
+     */
+    @Test
+    void bf16AndFp16TrainingOnTheEmulatedGpuFollowTheCpu() {
+        Run cpu = train(CpuDevice.INSTANCE);
+        CudaDevice emu = EmulatedCuda.device();
+        try {
+            for (org.slim4j.cuda.CudaOptions.Precision p : new org.slim4j.cuda.CudaOptions.Precision[] {
+                    org.slim4j.cuda.CudaOptions.Precision.BF16, org.slim4j.cuda.CudaOptions.Precision.FP16}) {
+                emu.configure(emu.options().withPrecision(p));
+                Run gpu = train(emu);
+                double tol = p == org.slim4j.cuda.CudaOptions.Precision.BF16 ? 2e-2 : 5e-3;
+                for (int s = 0; s < STEPS; s++) {
+                    double a = cpu.losses().get(s);
+                    assertEquals(a, gpu.losses().get(s), tol * Math.max(1, Math.abs(a)), p + " loss of step " + s + ": cpu " + cpu.losses()
+                        + " emulated " + gpu.losses());
+                }
+                assertTrue(gpu.losses().get(STEPS - 1) < gpu.losses().get(0), p + ": the loss goes down: " + gpu.losses());
+                assertEquals(p == org.slim4j.cuda.CudaOptions.Precision.FP16 ? 65536.0 : 0.0, gpu.lossScale(), p + " loss scale");
+            }
+            emu.sync();
+            assertEquals(0, emu.liveBytes(), "device memory left after closing the store and the optimizer");
         } finally {
             emu.shutdown();
         }
@@ -180,6 +214,25 @@ class EmulatedCudaTrainTest {
             b.shutdown();
         }
         assertCheckpointsClose(tmp.resolve("one/model.ckpt-3"), tmp.resolve("two/model.ckpt-3"));
+    }
+
+    /** train_image_classifier at --precision=fp16 on the emulated GPU: it trains through the loss scaler and says so. */
+    @Test
+    void trainImageClassifierAtFp16ScalesTheLoss(@TempDir Path tmp) throws Exception {
+        Path data = SyntheticIdx.fashionMnist(tmp, 48, 8);
+        CudaDevice emu = EmulatedCuda.device();
+        try {
+            emu.configure(emu.options().withPrecision(org.slim4j.cuda.CudaOptions.Precision.FP16));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            assertEquals(Main.EXIT_OK, trainCommand(emu, data, tmp.resolve("fp16"), 2, out), out.toString(StandardCharsets.UTF_8));
+            String log = out.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("--precision=fp16") && log.contains("fp16 loss scaling: scale 65536"), log);
+            assertTrue(!log.contains("overflowed at loss scale"), log);
+            emu.sync();
+            assertEquals(0, emu.liveBytes(), "device memory left after training");
+        } finally {
+            emu.shutdown();
+        }
     }
 
     @Test

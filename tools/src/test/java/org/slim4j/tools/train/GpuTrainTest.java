@@ -42,8 +42,9 @@ import org.slim4j.tools.Main;
  * steps on cuda:0 with the step of train_image_classifier ({@link TrainStep}) from the same seed and
  * batches as on the CPU. With exact float32 arithmetic the inference loss of the initial weights and
  * the first training step's loss agree with the CPU, every loss is finite and the loss goes down
- * over the steps; with the default options (tf32 on Ampere and later) the inference loss agrees
- * with fp32's, the first step's loss roughly, and the loss goes down too. No device
+ * over the steps; with the default options (tf32 on Ampere and later), and with bf16 and fp16 (loss
+ * scaling) on Ampere and later, the inference loss agrees with fp32's, the first step's loss
+ * roughly, and the loss goes down too. No device
  * memory is left afterwards. The whole command line (train_image_classifier then
  * eval_image_classifier with --device=cuda) runs on a small converted dataset.
  */
@@ -74,7 +75,7 @@ class GpuTrainTest {
         try (VariableStore store = new VariableStore(SEED, device); Momentum opt = new Momentum(0.9)) {
             NetRunner.createVariables(fn, store, classes, 4e-5, size, size, channels, true);
             opt.createSlots(store.trainableVars());
-            TrainStep step = new TrainStep(fn, store, classes, 4e-5, 0.0, 1, opt, store.trainableVars());
+            TrainStep step = new TrainStep(fn, store, classes, 4e-5, 0.0, 1, opt, store.trainableVars(), TrainStep.lossScalerFor(device));
             SplittableRandom r = new SplittableRandom(SEED);
             try (TensorScope scope = TensorScope.open()) {
                 // One batch, repeated every step, so the loss must go down.
@@ -123,6 +124,19 @@ class GpuTrainTest {
             // hand-written TF32 kernels gave resnet_v1_50 a first loss of 4.04 against fp32's 3.88 (4%).
             assertEquals(exact.train().get(0), fast.train().get(0), 1e-1 * Math.max(1, Math.abs(exact.train().get(0))), fastWhat);
             assertTrue(fast.train().get(STEPS - 1) < fast.train().get(0), "the loss goes down on a repeated batch: " + fastWhat);
+            if (CudaRuntime.probe().gpus().get(0).computeMajor() >= 8) {
+                // bf16 (7 fraction bits) and fp16 (10, with loss scaling): the same checks, bf16's a little looser.
+                for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.BF16, CudaOptions.Precision.FP16}) {
+                    gpu.configure(CudaOptions.parse("builtin", p.name()));
+                    Losses half = train(fn, size, batch, classes, gpu, STEPS);
+                    String halfWhat = model + " with " + gpu.options() + " vs fp32: " + half + " / " + exact;
+                    double tol = p == CudaOptions.Precision.BF16 ? 5e-2 : 1e-2;
+                    for (double l : half.train()) assertTrue(Double.isFinite(l), halfWhat);
+                    assertEquals(exact.inference(), half.inference(), tol * Math.max(1, Math.abs(exact.inference())), "inference loss, " + halfWhat);
+                    assertEquals(exact.train().get(0), half.train().get(0), 1.5e-1 * Math.max(1, Math.abs(exact.train().get(0))), halfWhat);
+                    assertTrue(half.train().get(STEPS - 1) < half.train().get(0), "the loss goes down on a repeated batch: " + halfWhat);
+                }
+            }
         } finally {
             gpu.configure(before);
         }

@@ -90,10 +90,10 @@ class TrainFlagsTest {
             Run n = run(cmd, "--dataset_dir=/tmp", "--device=cuda:x");
             assertEquals(Main.EXIT_USAGE, n.status());
             assertTrue(n.err().contains("cuda:N"), n.err());
-            Run bf16 = run(cmd, "--dataset_dir=/tmp", "--device=cuda", "--precision=bf16");
+            Run bf16 = run(cmd, "--dataset_dir=/tmp", "--device=cuda", "--precision=bf16", "--kernels=vendor");
             assertEquals(Main.EXIT_USAGE, bf16.status());
-            assertTrue(bf16.err().contains("--precision=bf16 is not implemented"), bf16.err());
-            Run fp16 = run(cmd, "--dataset_dir=/tmp", "--device=cuda:0", "--precision=fp16");
+            assertTrue(bf16.err().contains("--precision=bf16 runs on slim4j's kernels only"), bf16.err());
+            Run fp16 = run(cmd, "--dataset_dir=/tmp", "--device=cuda:0", "--precision=fp16", "--kernels=vendor");
             assertEquals(Main.EXIT_USAGE, fp16.status());
             assertTrue(fp16.err().contains("--precision=fp16"), fp16.err());
             Run cpuTf32 = run(cmd, "--dataset_dir=/tmp", "--precision=tf32");
