@@ -41,6 +41,21 @@ public final class LossScaler {
         return scale;
     }
 
+    /** Good steps in a row since the scale last changed (the scale doubles when they reach the growth interval). */
+    public int goodSteps() {
+        return goodSteps;
+    }
+
+    /** Continues from a saved state (a resumed training run): the scale and the run of good steps. */
+    public void restore(double savedScale, long savedGoodSteps) {
+        if (!(savedScale >= 1) || Double.isInfinite(savedScale)) throw new IllegalArgumentException("loss scale " + savedScale + ": need a finite scale >= 1");
+        if (savedGoodSteps < 0 || savedGoodSteps >= growthInterval) {
+            throw new IllegalArgumentException("loss-scale good steps " + savedGoodSteps + ": need 0.." + (growthInterval - 1));
+        }
+        scale = savedScale;
+        goodSteps = (int) savedGoodSteps;
+    }
+
     /** Updates skipped so far because the gradients overflowed. */
     public long skippedSteps() {
         return skipped;

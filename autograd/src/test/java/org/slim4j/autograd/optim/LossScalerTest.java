@@ -79,6 +79,16 @@ class LossScalerTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.unscale(List.of(w)));
         assertTrue(e.getMessage().contains("--precision=bf16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new LossScaler(0.5, 10));
+        LossScaler r = new LossScaler(1024, 10);
+        r.restore(256, 9);
+        assertEquals(256.0, r.scale());
+        assertEquals(9, r.goodSteps());
+        w.zeroGrad();
+        w.accumulateGrad(Tensor.of(new float[] {2f}, 1));
+        assertTrue(r.unscale(List.of(w)));
+        assertEquals(512.0, r.scale(), "the restored run of good steps goes on");
+        assertThrows(IllegalArgumentException.class, () -> r.restore(256, 10));
+        assertThrows(IllegalArgumentException.class, () -> r.restore(Double.NaN, 0));
         assertThrows(IllegalArgumentException.class, () -> new LossScaler(1024, 0));
     }
 }

@@ -81,6 +81,9 @@ final class Trainer {
     /** slim4j's own tensors in the checkpoints (TensorFlow ignores tensors its graph does not have). */
     static final String SEED_TENSOR = "slim4j/seed";
     static final String INPUT_BATCHES_TENSOR = "slim4j/input_batches";
+    /** fp16 training's loss scale and its run of good steps (LossScaler), so that a resumed run goes on with them. */
+    static final String LOSS_SCALE_TENSOR = "slim4j/loss_scale";
+    static final String LOSS_SCALE_GOOD_STEPS_TENSOR = "slim4j/loss_scale_good_steps";
     static final String CHECKPOINT_BASENAME = "model.ckpt";
     /** tf.train.Saver's default max_to_keep, which slim.learning.train uses. */
     static final int MAX_TO_KEEP = 5;
@@ -395,7 +398,7 @@ final class Trainer {
         LossScaler scaler = trainStep.lossScaler();
         if (scaler != null) {
             out.printf(Locale.ROOT, "fp16 loss scaling: scale %.0f, halved and the update skipped when the gradients overflow, doubled"
-                + " after %d good steps (a resumed run starts again at %.0f)%n", scaler.scale(), LossScaler.GROWTH_INTERVAL, LossScaler.INITIAL_SCALE);
+                + " after %d good steps (saved in checkpoints as %s)%n", scaler.scale(), LossScaler.GROWTH_INTERVAL, LOSS_SCALE_TENSOR);
         }
     }
 
@@ -416,6 +419,15 @@ final class Trainer {
         temporaries.add(b);
         m.put(SEED_TENSOR, s);
         m.put(INPUT_BATCHES_TENSOR, b);
+        LossScaler scaler = trainStep.lossScaler();
+        if (scaler != null) {
+            Tensor scale = Tensor.of(new double[] {scaler.scale()});
+            Tensor good = Tensor.of(new long[] {scaler.goodSteps()});
+            temporaries.add(scale);
+            temporaries.add(good);
+            m.put(LOSS_SCALE_TENSOR, scale);
+            m.put(LOSS_SCALE_GOOD_STEPS_TENSOR, good);
+        }
         // The checkpoint writer reads host memory: device tensors are copied out only now.
         for (Map.Entry<String, Tensor> e : m.entrySet()) {
             if (!(e.getValue().device() instanceof CpuDevice)) {
@@ -474,6 +486,21 @@ final class Trainer {
         inputBatches = reader.contains(INPUT_BATCHES_TENSOR) ? readLong(reader, INPUT_BATCHES_TENSOR) : globalStep * numClones;
         lastCheckpoint = reader.path();
         out.printf("resuming from %s at global step %d (%d variables and optimizer slots restored)%n", reader.path(), globalStep, state.size());
+        LossScaler scaler = trainStep.lossScaler();
+        if (scaler != null && reader.contains(LOSS_SCALE_TENSOR)) {
+            double scale;
+            try (Tensor t = reader.read(LOSS_SCALE_TENSOR)) {
+                if (!t.dtype().isFloating() || t.numel() != 1) throw new IOException("checkpoint " + reader.path() + ": " + LOSS_SCALE_TENSOR + " is not a float scalar");
+                scale = t.toDoubleArray()[0];
+            }
+            long good = reader.contains(LOSS_SCALE_GOOD_STEPS_TENSOR) ? readLong(reader, LOSS_SCALE_GOOD_STEPS_TENSOR) : 0;
+            try {
+                scaler.restore(scale, good);
+            } catch (IllegalArgumentException e) {
+                throw new IOException("checkpoint " + reader.path() + ": " + e.getMessage(), e);
+            }
+            out.printf(Locale.ROOT, "fp16 loss scale %.0f restored (%d good steps)%n", scale, good);
+        }
     }
 
     private void restoreAll(CheckpointReader reader, Map<String, Tensor> state, String what) throws IOException {

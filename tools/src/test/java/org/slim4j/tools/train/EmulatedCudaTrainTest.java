@@ -228,6 +228,15 @@ class EmulatedCudaTrainTest {
             String log = out.toString(StandardCharsets.UTF_8);
             assertTrue(log.contains("--precision=fp16") && log.contains("fp16 loss scaling: scale 65536"), log);
             assertTrue(!log.contains("overflowed at loss scale"), log);
+            // The scale and its run of good steps are in the checkpoint, and a resumed run goes on from them.
+            try (CheckpointReader r = CheckpointReader.open(tmp.resolve("fp16/model.ckpt-2"))) {
+                assertEquals(65536.0, r.read(Trainer.LOSS_SCALE_TENSOR).toDoubleArray()[0]);
+                assertEquals(2L, r.read(Trainer.LOSS_SCALE_GOOD_STEPS_TENSOR).toLongArray()[0]);
+            }
+            ByteArrayOutputStream resumed = new ByteArrayOutputStream();
+            assertEquals(Main.EXIT_OK, trainCommand(emu, data, tmp.resolve("fp16"), 3, resumed), resumed.toString(StandardCharsets.UTF_8));
+            assertTrue(resumed.toString(StandardCharsets.UTF_8).contains("fp16 loss scale 65536 restored (2 good steps)"),
+                resumed.toString(StandardCharsets.UTF_8));
             emu.sync();
             assertEquals(0, emu.liveBytes(), "device memory left after training");
         } finally {
