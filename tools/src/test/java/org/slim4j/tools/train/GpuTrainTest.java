@@ -130,10 +130,13 @@ class GpuTrainTest {
                     gpu.configure(CudaOptions.parse("builtin", p.name()));
                     Losses half = train(fn, size, batch, classes, gpu, STEPS);
                     String halfWhat = model + " with " + gpu.options() + " vs fp32: " + half + " / " + exact;
-                    double tol = p == CudaOptions.Precision.BF16 ? 5e-2 : 1e-2;
+                    // bf16 rounds 8x coarser than tf32, whose first ResNet-50 step already differed by 4% (see above).
+                    boolean bf16 = p == CudaOptions.Precision.BF16;
                     for (double l : half.train()) assertTrue(Double.isFinite(l), halfWhat);
-                    assertEquals(exact.inference(), half.inference(), tol * Math.max(1, Math.abs(exact.inference())), "inference loss, " + halfWhat);
-                    assertEquals(exact.train().get(0), half.train().get(0), 1.5e-1 * Math.max(1, Math.abs(exact.train().get(0))), halfWhat);
+                    assertEquals(exact.inference(), half.inference(), (bf16 ? 5e-2 : 1e-2) * Math.max(1, Math.abs(exact.inference())),
+                        "inference loss, " + halfWhat);
+                    assertEquals(exact.train().get(0), half.train().get(0), (bf16 ? 3e-1 : 1.5e-1) * Math.max(1, Math.abs(exact.train().get(0))),
+                        halfWhat);
                     assertTrue(half.train().get(STEPS - 1) < half.train().get(0), "the loss goes down on a repeated batch: " + halfWhat);
                 }
             }
