@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.slim4j.autograd.GradMode;
 import org.slim4j.autograd.Var;
+import org.slim4j.autograd.optim.LossScaler;
 import org.slim4j.autograd.optim.Momentum;
 import org.slim4j.cuda.CudaDevice;
 import org.slim4j.cuda.CudaOutOfMemoryError;
@@ -95,7 +96,7 @@ public final class BenchmarkCommand implements Command {
     public record Result(String model, String mode, int batch, int imageSize, String device, String kernels, String precision, int steps,
                          int warmupSteps, double imagesPerSec, double msPerStepMedian, double msPerStepP10, double msPerStepP90, long peakBytes,
                          String peakMemory, double gcPercent, Double gflopsPerStep, boolean withInputPipeline, Double hostBusyMsMedian,
-                         Double launchesPerStep) {
+                         Double launchesPerStep, Long skippedUpdates) {
         /** The JSON object's fields, in order. */
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -119,6 +120,7 @@ public final class BenchmarkCommand implements Command {
             m.put("with_input_pipeline", withInputPipeline);
             if (hostBusyMsMedian != null) m.put("host_busy_ms_median", hostBusyMsMedian);
             if (launchesPerStep != null) m.put("launches_per_step", launchesPerStep);
+            if (skippedUpdates != null) m.put("fp16_skipped_updates", skippedUpdates);
             return m;
         }
     }
@@ -212,6 +214,7 @@ public final class BenchmarkCommand implements Command {
         int warmupSteps;
         long peak;
         long launches = 0;  // kernels queued during the timed steps (CUDA)
+        LossScaler lossScaler = null;  // fp16 training: its skipped updates are reported
         try (VariableStore store = new VariableStore(seed.get(), device);
              Momentum optimizer = new Momentum(momentum.get());
              TensorScope inputs = TensorScope.open()) {
@@ -221,8 +224,8 @@ public final class BenchmarkCommand implements Command {
             TrainStep step = null;
             if (train) {
                 optimizer.createSlots(store.trainableVars());
-                step = new TrainStep(fn, store, classes, weightDecay.get(), 0.0, 1, optimizer, store.trainableVars(),
-                    TrainStep.lossScalerFor(device));
+                lossScaler = TrainStep.lossScalerFor(device);
+                step = new TrainStep(fn, store, classes, weightDecay.get(), 0.0, 1, optimizer, store.trainableVars(), lossScaler);
             }
             DatasetDataProvider provider = dataset == null ? null : DatasetDataProvider.builder(dataset)
                 .numReaders(1)
@@ -288,7 +291,8 @@ public final class BenchmarkCommand implements Command {
         return new Result(fn.name(), mode.get(), batch, size, device.name(), kernels, precision, steps.get(), warmupSteps,
             batch / (median / 1e3), median,
             percentile(sorted, 10), percentile(sorted, 90), peak, peakText, 100.0 * gcMillis / Math.max(total, 1e-9), gflops,
-            dataset != null, hostBusy, device instanceof CudaDevice ? (double) launches / steps.get() : null);
+            dataset != null, hostBusy, device instanceof CudaDevice ? (double) launches / steps.get() : null,
+            lossScaler != null ? lossScaler.skippedSteps() : null);
     }
 
     /** One step: a training step, or a forward pass without gradients; the pipeline's batch replaces the synthetic one. */
@@ -381,6 +385,10 @@ public final class BenchmarkCommand implements Command {
         if (r.launchesPerStep() != null) {
             sb.append(String.format(Locale.ROOT, "  %.0f kernel launches/step (hand-written kernels; each costs the host a few microseconds)%n",
                 r.launchesPerStep()));
+        }
+        if (r.skippedUpdates() != null) {
+            sb.append(String.format(Locale.ROOT, "  fp16 loss scaling: %d updates skipped (gradients overflowed), warm-up included%n",
+                r.skippedUpdates()));
         }
         sb.append(String.format(Locale.ROOT, "  peak memory %s, GC %.1f%% of step time", r.peakMemory(), r.gcPercent()));
         if (r.gflopsPerStep() != null) {

@@ -167,6 +167,14 @@ class BenchmarkCommandTest {
                 r.toString());
             assertTrue(BenchmarkCommand.format(r).contains(String.format(java.util.Locale.ROOT, "%.0f kernel launches/step", r.launchesPerStep())), BenchmarkCommand.format(r));
             assertEquals(r.launchesPerStep(), r.toMap().get("launches_per_step"));
+            assertEquals(null, r.skippedUpdates(), "fp32 has no loss scaler");
+            // fp16: the training step goes through the loss scaler, and the result says how many updates it skipped.
+            emu.configure(emu.options().withPrecision(org.slim4j.cuda.CudaOptions.Precision.FP16));
+            BenchmarkCommand.Result h = c.measure(TinyFcNet.NET, emu, new PrintStream(o, true, StandardCharsets.UTF_8));
+            assertEquals("fp16", h.precision());
+            assertEquals(0L, h.skippedUpdates(), h.toString());
+            assertEquals(0L, h.toMap().get("fp16_skipped_updates"));
+            assertTrue(BenchmarkCommand.format(h).contains("fp16 loss scaling: 0 updates skipped"), BenchmarkCommand.format(h));
             emu.sync();
             assertEquals(0, emu.liveBytes(), "device memory left after the benchmark");
         } finally {
