@@ -36,6 +36,11 @@ class TrainStepTest {
 
     /** Three steps of lenet; {@code viaOptimizer}: TrainStep's way, else the regularisation loss differentiated. */
     private static List<double[]> train(boolean viaOptimizer, List<Double> losses) {
+        return train(viaOptimizer, losses, null);
+    }
+
+    /** {@link #train(boolean, List)} with a loss scaler (or null) in TrainStep's way; the trained variables. */
+    private static List<double[]> train(boolean viaOptimizer, List<Double> losses, org.slim4j.autograd.optim.LossScaler scaler) {
         NetworkFn fn = Nets.get("lenet");
         try (VariableStore store = new VariableStore(11, CpuDevice.INSTANCE);
              Momentum optimizer = new Momentum(0.9);
@@ -44,7 +49,7 @@ class TrainStepTest {
             Tensor images = Tensor.randomUniform(5, -1, 1, BATCH, 28, 28, 1);
             Tensor oneHot = labels();
             List<Var> params = store.trainableVars();
-            TrainStep step = new TrainStep(fn, store, CLASSES, WEIGHT_DECAY, 0.0, 1, optimizer, params);
+            TrainStep step = new TrainStep(fn, store, CLASSES, WEIGHT_DECAY, 0.0, 1, optimizer, params, scaler);
             for (int s = 0; s < 3; s++) {
                 if (viaOptimizer) {
                     losses.add(step.run(images, oneHot, 0.05, 100 + s));
@@ -76,22 +81,6 @@ class TrainStepTest {
         for (int s = 0; s < 3; s++) assertEquals(lossesB.get(s), lossesA.get(s), 1e-5 * Math.abs(lossesB.get(s)), "loss of step " + s);
     }
 
-    /** Three lenet steps through TrainStep.run with the given loss scaler (null: none); the trained variables. */
-    private static List<float[]> trainScaled(org.slim4j.autograd.optim.LossScaler scaler) {
-        NetworkFn fn = Nets.get("lenet");
-        try (VariableStore store = new VariableStore(11, CpuDevice.INSTANCE);
-             Momentum optimizer = new Momentum(0.9);
-             TensorScope inputs = TensorScope.open()) {
-            NetRunner.createVariables(fn, store, CLASSES, WEIGHT_DECAY, 28, 28, 1, true);
-            Tensor images = Tensor.randomUniform(5, -1, 1, BATCH, 28, 28, 1);
-            TrainStep step = new TrainStep(fn, store, CLASSES, WEIGHT_DECAY, 0.0, 1, optimizer, store.trainableVars(), scaler);
-            for (int s = 0; s < 3; s++) step.run(images, labels(), 0.05, 100 + s);
-            List<float[]> out = new ArrayList<>();
-            for (Variable v : store.variables()) out.add(v.value().toFloatArray());
-            return out;
-        }
-    }
-
     /**
      * fp16's loss scaling in the step: a power-of-two scale (here growing from 2^10 to 2^11 after two
      * steps) and its inverse are exact in float, so the variables equal the unscaled run's bit for bit;
@@ -99,22 +88,20 @@ class TrainStepTest {
      */
     @Test
     void lossScalingTrainsExactlyLikeNoneAndSkipsOverflowingSteps() {
-        List<float[]> plain = trainScaled(null);
+        List<double[]> plain = train(true, new ArrayList<>(), null);
         org.slim4j.autograd.optim.LossScaler scaler = new org.slim4j.autograd.optim.LossScaler(1024, 2);
-        List<float[]> scaled = trainScaled(scaler);
+        List<double[]> scaled = train(true, new ArrayList<>(), scaler);
         assertEquals(2048.0, scaler.scale());
         for (int i = 0; i < plain.size(); i++) org.junit.jupiter.api.Assertions.assertArrayEquals(plain.get(i), scaled.get(i), "variable " + i);
         org.slim4j.autograd.optim.LossScaler huge = new org.slim4j.autograd.optim.LossScaler(0x1p127, 2000);
-        List<float[]> skipped = trainScaled(huge);
+        List<double[]> skipped = train(true, new ArrayList<>(), huge);
         assertEquals(3, huge.skippedSteps());
         assertEquals(0x1p124, huge.scale());
-        NetworkFn fn = Nets.get("lenet");
         try (VariableStore store = new VariableStore(11, CpuDevice.INSTANCE)) {
-            NetRunner.createVariables(fn, store, CLASSES, WEIGHT_DECAY, 28, 28, 1, true);
+            NetRunner.createVariables(Nets.get("lenet"), store, CLASSES, WEIGHT_DECAY, 28, 28, 1, true);
             int i = 0;
-            for (Variable v : store.variables()) {
-                if (v.trainable()) org.junit.jupiter.api.Assertions.assertArrayEquals(v.value().toFloatArray(), skipped.get(i), v.name() + " moved");
-                i++;
+            for (Variable v : store.trainableVariables()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(v.value().toDoubleArray(), skipped.get(i++), v.name() + " moved");
             }
         }
     }
