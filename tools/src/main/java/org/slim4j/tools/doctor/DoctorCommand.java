@@ -72,7 +72,10 @@ public final class DoctorCommand implements Command {
             line(out, "CUDA", "not available: " + probe.reason());
         } else {
             line(out, "CUDA", "driver supports CUDA " + probe.driverCudaVersion() + ", " + probe.gpus().size() + " GPU(s)");
-            for (CudaRuntime.GpuInfo g : probe.gpus()) line(out, "", g.toString());
+            for (CudaRuntime.GpuInfo g : probe.gpus()) {
+                line(out, "", g.toString());
+                line(out, "", "  cuda:" + g.ordinal() + " --precision: " + precisions(g.computeMajor()));
+            }
         }
         line(out, "CUDA kernels", "hand-written, PTX for compute_80 (JIT-compiled by the driver, >= 580 for CUDA 13's PTX); on cuda: "
                 + String.join(", ", CudaBackend.implementedFamilies()) + " (--kernels=builtin|vendor|auto picks them or cuDNN's)");
@@ -104,6 +107,13 @@ public final class DoctorCommand implements Command {
             if (!result.startsWith("ok")) status = Main.EXIT_FAILURE;
         }
         return status;
+    }
+
+    /** The --precision values a GPU of compute capability {@code computeMajor}.x takes, and its default. */
+    static String precisions(int computeMajor) {
+        return computeMajor >= 8
+                ? "fp32, tf32 (the default), bf16, fp16 (tensor cores; fp16 training scales the loss)"
+                : "fp32 only (tf32, bf16 and fp16 need the tensor cores of compute capability 8.0)";
     }
 
     private static void line(PrintStream out, String key, String value) {

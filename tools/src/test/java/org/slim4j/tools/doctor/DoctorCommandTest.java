@@ -30,6 +30,13 @@ class DoctorCommandTest {
         }
     }
 
+    /** Each GPU's line says which --precision values it takes: tensor-core ones from compute capability 8.0. */
+    @Test
+    void precisionsFollowTheComputeCapability() {
+        assertTrue(DoctorCommand.precisions(9).contains("bf16") && DoctorCommand.precisions(8).contains("tf32 (the default)"));
+        assertTrue(DoctorCommand.precisions(7).startsWith("fp32 only"), DoctorCommand.precisions(7));
+    }
+
     @Test
     void isListedInHelp() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
