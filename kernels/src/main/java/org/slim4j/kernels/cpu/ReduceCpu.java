@@ -2,7 +2,6 @@ package org.slim4j.kernels.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.slim4j.kernels.ReduceKernels;
 import org.slim4j.tensor.DType;
@@ -214,7 +213,7 @@ public final class ReduceCpu implements ReduceKernels {
         if (n >= step) {
             FloatVector acc = FloatVector.zero(F);
             for (; j <= n - step; j += step) acc = acc.add(FloatVector.fromArray(F, a, off + j));
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = LaneSum.ordered(acc);
         }
         for (; j < n; j++) s += a[off + j];
         return s;
@@ -422,7 +421,7 @@ public final class ReduceCpu implements ReduceKernels {
                         FloatVector v = FloatVector.fromArray(F, a, j);
                         acc = v.fma(v, acc);
                     }
-                    double sum = acc.reduceLanes(VectorOperators.ADD);
+                    double sum = LaneSum.ordered(acc);
                     for (; j < hi; j++) sum += (double) a[j] * a[j];
                     partial[b] = sum;
                 }

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -1026,7 +1025,7 @@ public final class Sgemm {
                 s0 = FloatVector.fromArray(S, x, xo + p).fma(FloatVector.fromArray(S, y, yo + p), s0);
                 s1 = FloatVector.fromArray(S, x, xo + p + VL).fma(FloatVector.fromArray(S, y, yo + p + VL), s1);
             }
-            s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            s = LaneSum.ordered(s0.add(s1));
         }
         for (; p < len; p++) s += x[xo + p] * y[yo + p];
         return s;

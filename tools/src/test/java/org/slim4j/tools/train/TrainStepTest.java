@@ -82,6 +82,18 @@ class TrainStepTest {
     }
 
     /**
+     * Same seed, same thread count: the same variables bit for bit, the first run included (in a
+     * fresh JVM it runs while the JIT compiles the kernels; Vector API lane sums once took a
+     * different order then, see LaneSum).
+     */
+    @Test
+    void trainingIsBitReproducibleRunToRun() {
+        List<double[]> a = train(true, new ArrayList<>());
+        List<double[]> b = train(true, new ArrayList<>());
+        for (int i = 0; i < a.size(); i++) org.junit.jupiter.api.Assertions.assertArrayEquals(a.get(i), b.get(i), "variable " + i);
+    }
+
+    /**
      * fp16's loss scaling in the step: a power-of-two scale (here growing from 2^10 to 2^11 after two
      * steps) and its inverse are exact in float, so the variables equal the unscaled run's bit for bit;
      * a scale that overflows the gradients skips the update (variables as initialised) and halves.
