@@ -355,6 +355,16 @@ public final class Sgemm {
     /** Most rows of op(A) for which {@link #gemm} packs B a group of panels at a time inside each task. */
     static final int SHORT_M = MC;
 
+    /**
+     * Packed floats of one K block of a {@link #multiplyByPanelGroups} group: 512 KiB (L2; 32 panels
+     * of 256 at 16 floats). Alternated in one JVM, two threads, medians of 25 over 6-10 rounds, two
+     * groups per thread before -> now: [64 x 3136] x [3136 x 1024] (LeNet's fc3, one group per thread
+     * now) about 8.1 -> 7.2 ms, faster in 10 of 10 rounds; [100 x 1024] x [1024 x 1024] 4.1 -> 3.8
+     * (6 of 8); [32 x 4096] x [4096 x 4096] (four groups per thread now) 26.1 -> 24.3 (6 of 6), where
+     * groups of half that size (eight per thread) were slower.
+     */
+    static final int GROUP_B_FLOATS = 1 << 17;
+
     /** Per-thread buffer of {@link #multiplyByPanelGroups}: one K block of a group of B panels. */
     private static final ThreadLocal<float[]> GROUP_B = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -372,10 +382,13 @@ public final class Sgemm {
     static void multiplyByPanelGroups(int m, int n, int k, PackA pa, PackB pb, float[] c, int cOff, int ldc,
                                       boolean accumulate) {
         int np = panels(n);
-        int perGroup = ceilDiv(np, Math.min(np, 2 * Parallel.threads()));
-        int groups = ceilDiv(np, perGroup);
         int kBlocks = ceilDiv(k, KC);
         int kcStep = ceilDiv(k, kBlocks);
+        // Groups of at most GROUP_B_FLOATS per K block, as many per thread.
+        int threads = Parallel.threads();
+        int groups = ceilDiv(ceilDiv(np, Math.max(1, GROUP_B_FLOATS / (kcStep * NR))), threads) * threads;
+        int perGroup = ceilDiv(np, Math.min(np, groups));
+        groups = ceilDiv(np, perGroup);
         Parallel.forRange(groups, 1, (g0, g1) -> {
             float[] bp = ThreadBuffers.floats(GROUP_B, perGroup * kcStep * NR);
             for (int g = g0; g < g1; g++) {
