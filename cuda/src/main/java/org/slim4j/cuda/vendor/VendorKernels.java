@@ -24,7 +24,11 @@ import org.slim4j.kernels.ConvKernels;
 public final class VendorKernels {
     /** The families cuDNN serves. */
     public static final List<Class<?>> FAMILIES = List.of(ConvKernels.class, BatchNormKernels.class);
-    /** The families AUTO takes from cuDNN when it loaded: none (see above). */
+    /**
+     * The families AUTO takes from cuDNN when it loaded: none (see above). Adding ConvKernels back
+     * must keep --precision=bf16/fp16 on the hand-written kernels: CudnnConv takes fp32 and tf32
+     * only (DeviceFlags refuses bf16/fp16 with --kernels=vendor for that reason).
+     */
     public static final List<Class<?>> AUTO_FAMILIES = List.of();
 
     private VendorKernels() {
