@@ -133,17 +133,25 @@ public final class Var {
 
     /** Backward from this scalar (one-element) value with an initial gradient of 1. */
     public void backward() {
+        backward(1.0);
+    }
+
+    /**
+     * Backward from this scalar (one-element) value with the initial gradient {@code seed}: the
+     * gradients of seed times the value (a loss scaler's scaled loss).
+     */
+    public void backward(double seed) {
         if (value.numel() != 1) {
             throw new IllegalStateException("backward() needs a scalar loss, got shape " + value.shape() + "; pass an explicit gradient");
         }
-        Tensor one = Tensor.fill(value.dtype(), value.shape(), 1.0);
-        if (one.device() != value.device()) {
-            Tensor host = one;
-            one = host.toDevice(value.device());
+        Tensor s = Tensor.fill(value.dtype(), value.shape(), seed);
+        if (s.device() != value.device()) {
+            Tensor host = s;
+            s = host.toDevice(value.device());
             host.close();
         }
-        backward(one);
-        one.close();
+        backward(s);
+        s.close();
     }
 
     /** Backward with an explicit upstream gradient of this value's shape (not consumed). */

@@ -14,7 +14,8 @@ import org.slim4j.tensor.Device;
  * <p>{@code --precision} defaults to tf32 on a GPU of compute capability 8.0 or newer (Ampere,
  * Hopper), as PyTorch does for convolutions, and to fp32 otherwise. bf16 and fp16 (tensor-core
  * products with float32 tensors; fp16 training adds dynamic loss scaling) need compute capability
- * 8.0 and slim4j's kernels (cuDNN's path here takes fp32 and tf32 only). The CPU computes in exact float32 with its own kernels, so on
+ * 8.0 and slim4j's kernels (cuDNN's path here takes fp32 and tf32 only). The CPU computes in exact
+ * float32 with its own kernels, so on
  * {@code --device=cpu} any {@code --kernels} other than auto and any {@code --precision} other than
  * fp32 is a usage error rather than a silently ignored request.
  */
@@ -101,7 +102,12 @@ public final class DeviceFlags {
 
     /** tf32 from Ampere (compute capability 8.0) on, as PyTorch's default for convolutions; fp32 before. */
     public static CudaOptions.Precision defaultPrecision(int computeMajor) {
-        return computeMajor >= 8 ? CudaOptions.Precision.TF32 : CudaOptions.Precision.FP32;
+        return hasTensorCores(computeMajor) ? CudaOptions.Precision.TF32 : CudaOptions.Precision.FP32;
+    }
+
+    /** Whether a GPU of compute capability {@code computeMajor}.x has the mma.sync tensor cores tf32, bf16 and fp16 run on (8.0 on). */
+    public static boolean hasTensorCores(int computeMajor) {
+        return computeMajor >= 8;
     }
 
     /** Validates, opens the device and, for a GPU, configures its kernels and precision. */
@@ -119,7 +125,7 @@ public final class DeviceFlags {
 
     /** tf32, bf16 and fp16 run on mma.sync tensor cores: compute capability 8.0 or newer. */
     static void checkTensorCores(String command, CudaOptions options, int computeMajor, String gpu) throws UsageException {
-        if (options.precision() != CudaOptions.Precision.FP32 && computeMajor < 8) {
+        if (options.precision() != CudaOptions.Precision.FP32 && !hasTensorCores(computeMajor)) {
             throw new UsageException(command + ": --precision=" + options.precision().name().toLowerCase(Locale.ROOT) + " needs tensor"
                 + " cores of compute capability 8.0 or newer (Ampere, Hopper); " + gpu + " is " + computeMajor + ".x: use --precision=fp32");
         }

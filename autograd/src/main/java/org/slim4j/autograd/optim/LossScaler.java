@@ -9,8 +9,8 @@ import org.slim4j.tensor.Tensor;
 
 /**
  * Dynamic loss scaling for fp16 mixed precision, with PyTorch GradScaler's defaults: the backward
- * pass starts from the loss times {@link #scale()} (2^16 at first), so that small gradients survive
- * fp16's range inside the tensor-core products; before the update the gradients are divided by the
+ * pass starts from the loss times {@link #scale()} (2^16 at first; {@code loss.backward(scale())}),
+ * so that small gradients survive fp16's range inside the tensor-core products; before the update the gradients are divided by the
  * scale and checked. If any is NaN or infinite the update is skipped and the scale halved; after
  * {@code growthInterval} (2000) good steps in a row it doubles. A scale forced below 1 means the
  * gradients overflow fp16 however the loss is scaled, and {@link #unscale} says so instead of
@@ -30,7 +30,7 @@ public final class LossScaler {
     }
 
     public LossScaler(double initialScale, int growthInterval) {
-        if (!(initialScale >= 1) || Double.isInfinite(initialScale)) throw new IllegalArgumentException("loss scale " + initialScale + ": need a finite scale >= 1");
+        checkScale(initialScale);
         if (growthInterval < 1) throw new IllegalArgumentException("loss-scale growth interval " + growthInterval + ": need >= 1");
         this.scale = initialScale;
         this.growthInterval = growthInterval;
@@ -48,7 +48,7 @@ public final class LossScaler {
 
     /** Continues from a saved state (a resumed training run): the scale and the run of good steps. */
     public void restore(double savedScale, long savedGoodSteps) {
-        if (!(savedScale >= 1) || Double.isInfinite(savedScale)) throw new IllegalArgumentException("loss scale " + savedScale + ": need a finite scale >= 1");
+        checkScale(savedScale);
         if (savedGoodSteps < 0 || savedGoodSteps >= growthInterval) {
             throw new IllegalArgumentException("loss-scale good steps " + savedGoodSteps + ": need 0.." + (growthInterval - 1));
         }
@@ -56,19 +56,13 @@ public final class LossScaler {
         goodSteps = (int) savedGoodSteps;
     }
 
+    private static void checkScale(double s) {
+        if (!(s >= 1) || Double.isInfinite(s)) throw new IllegalArgumentException("loss scale " + s + ": need a finite scale >= 1");
+    }
+
     /** Updates skipped so far because the gradients overflowed. */
     public long skippedSteps() {
         return skipped;
-    }
-
-    /** The backward seed of a scalar {@code loss}: the scale, a tensor of the loss's dtype on its device (caller closes it). */
-    public Tensor seed(Var loss) {
-        Tensor v = loss.value();
-        Tensor host = Tensor.fill(v.dtype(), v.shape(), scale);
-        if (host.device() == v.device()) return host;
-        try (host) {
-            return host.toDevice(v.device());
-        }
     }
 
     /**

@@ -1,8 +1,8 @@
 package org.slim4j.kernels.cpu;
 
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import java.util.List;
 import org.slim4j.kernels.OptimizerKernels;
 import org.slim4j.tensor.DType;
 import org.slim4j.tensor.Shape;

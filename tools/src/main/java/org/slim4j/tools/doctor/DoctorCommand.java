@@ -25,6 +25,7 @@ import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tensor.TensorScope;
 import org.slim4j.tools.Command;
+import org.slim4j.tools.DeviceFlags;
 import org.slim4j.tools.Flags;
 import org.slim4j.tools.Main;
 
@@ -111,7 +112,7 @@ public final class DoctorCommand implements Command {
 
     /** The --precision values a GPU of compute capability {@code computeMajor}.x takes, and its default. */
     static String precisions(int computeMajor) {
-        return computeMajor >= 8
+        return DeviceFlags.hasTensorCores(computeMajor)
                 ? "fp32, tf32 (the default), bf16, fp16 (tensor cores; fp16 training scales the loss)"
                 : "fp32 only (tf32, bf16 and fp16 need the tensor cores of compute capability 8.0)";
     }

@@ -139,13 +139,7 @@ public final class TrainStep {
 
     /** The backward pass of a clone's total loss; with a loss scaler, from the loss times its scale. */
     public void backward(Losses l) {
-        if (lossScaler == null) {
-            l.total().backward();
-            return;
-        }
-        try (Tensor seed = lossScaler.seed(l.total())) {
-            l.total().backward(seed);
-        }
+        l.total().backward(lossScaler == null ? 1.0 : lossScaler.scale());
     }
 
     /**

@@ -124,7 +124,7 @@ class GpuTrainTest {
             // hand-written TF32 kernels gave resnet_v1_50 a first loss of 4.04 against fp32's 3.88 (4%).
             assertEquals(exact.train().get(0), fast.train().get(0), 1e-1 * Math.max(1, Math.abs(exact.train().get(0))), fastWhat);
             assertTrue(fast.train().get(STEPS - 1) < fast.train().get(0), "the loss goes down on a repeated batch: " + fastWhat);
-            if (CudaRuntime.probe().gpus().get(0).computeMajor() >= 8) {
+            if (DeviceFlags.hasTensorCores(CudaRuntime.probe().gpus().get(0).computeMajor())) {
                 // bf16 (7 fraction bits) and fp16 (10, with loss scaling): the same checks, bf16's a little looser.
                 for (CudaOptions.Precision p : new CudaOptions.Precision[] {CudaOptions.Precision.BF16, CudaOptions.Precision.FP16}) {
                     gpu.configure(CudaOptions.parse("builtin", p.name()));
