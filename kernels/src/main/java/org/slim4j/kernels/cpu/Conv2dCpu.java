@@ -123,12 +123,12 @@ public final class Conv2dCpu implements ConvKernels {
     static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout, Sgemm.Epilogue epi) {
         final int c = g.c();
         if (WINOGRAD && winogradPays(g.ho() * g.wo(), c, cout) && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
-            Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, new Winograd3x3.HwioTaps(w, wo, c, cout),
+            Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, new Winograd3x3.HwioTaps(w, wo, 3, c, cout),
                     y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
         }
         if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD5_MIN_PIXELS && Winograd5x5.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
-            Winograd5x5.correlate(x, xo, g.n(), g.h(), g.w(), c, (ky, kx, ci, co) -> w[wo + ((ky * 5 + kx) * c + ci) * cout + co],
+            Winograd5x5.correlate(x, xo, g.n(), g.h(), g.w(), c, new Winograd3x3.HwioTaps(w, wo, 5, c, cout),
                     y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
             return;
         }
@@ -142,10 +142,10 @@ public final class Conv2dCpu implements ConvKernels {
         if (!g.pointwise() && ImplicitGemmConv.applies(c, g.dw(), cout)) {
             int kw = g.kw();
             ImplicitGemmConv.correlate(x, xo, g.n(), g.h(), g.w(), c, g.kh(), kw, g.sh(), g.sw(), -g.padTop(), -g.padLeft(),
-                    g.dh(), g.dw(), (ky, kx, ci, co) -> w[wo + ((ky * kw + kx) * c + ci) * cout + co], cout, y, yo, g.ho(), g.wo(), epi);
+                    g.dh(), g.dw(), new Winograd3x3.HwioTaps(w, wo, kw, c, cout), cout, y, yo, g.ho(), g.wo(), epi);
             return;
         }
-        float[] bp = Sgemm.packAllB(k, 0, cout, Sgemm.packerB(false, w, wo, cout));
+        float[] bp = Sgemm.packWeights(w, wo, k, cout);
         // Pointwise: the input is the GEMM's A as stored, read in place or packed (Sgemm.rowMajorA).
         Sgemm.PackA pa = g.pointwise()
                 ? Sgemm.rowMajorA(x, xo, c, cout, c)

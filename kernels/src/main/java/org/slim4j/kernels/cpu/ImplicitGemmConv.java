@@ -3,6 +3,7 @@ package org.slim4j.kernels.cpu;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.FrozenWeights;
 
 /**
  * A convolution (NHWC input, filter given tap by tap and packed here as Sgemm B panels over
@@ -227,8 +228,21 @@ final class ImplicitGemmConv {
         }
     }
 
-    /** The filter as NR-wide panels over K in (ky, kx, ci) order: panel t, (p, j) at (t * K + p) * NR + j. */
+    /**
+     * The filter as NR-wide panels over K in (ky, kx, ci) order: panel t, (p, j) at (t * K + p) * NR + j.
+     * In this thread's buffer, or kept for a frozen weight ({@link FrozenWeights}).
+     */
     private static float[] packFilter(Winograd3x3.Taps g, int kh, int kw, int c, int cout) {
+        if (g instanceof Winograd3x3.HwioTaps h) {
+            int size = Sgemm.ceilDiv(cout, NR) * kh * kw * c * NR;
+            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("implicit gemm panels", kh, kw, c, cout),
+                    () -> Arrays.copyOf(packInto(g, kh, kw, c, cout), size));
+            if (kept != null) return kept;
+        }
+        return packInto(g, kh, kw, c, cout);
+    }
+
+    private static float[] packInto(Winograd3x3.Taps g, int kh, int kw, int c, int cout) {
         int k = kh * kw * c;
         int np = Sgemm.ceilDiv(cout, NR);
         float[] bp = ThreadBuffers.floats(FILTER, np * k * NR);

@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.FrozenWeights;
 
 /**
  * Single-precision GEMM on row-major arrays: C = alpha * op(A) * op(B) + beta * C, where op(A) is
@@ -197,6 +198,11 @@ public final class Sgemm {
         if (beta != 0f && beta != 1f) scaleC(m, n, beta, c, cOff, ldc);
         boolean accumulate = beta != 0f;
         PackA pa = !transA && alpha == 1f ? rowMajorA(a, aOff, lda, n, k) : packerA(transA, alpha, a, aOff, lda);
+        if (!transB && ldb == n && FrozenWeights.isFrozen(b, bOff)) {
+            // A frozen weight (inference): its panels are packed once and kept. Same sums as below.
+            multiplyParallel(m, n, k, pa, packWeights(b, bOff, k, n), c, cOff, ldc, accumulate, null);
+            return;
+        }
         PackB pb = packerB(transB, b, bOff, ldb);
         if (m <= SHORT_M && !transB) {
             multiplyByPanelGroups(m, n, k, pa, pb, c, cOff, ldc, accumulate);
@@ -243,6 +249,16 @@ public final class Sgemm {
      */
     static float[] packAllB(int k, int j0, int nc, PackB pb) {
         return packAllB(k, j0, nc, () -> pb);
+    }
+
+    /**
+     * A stored [k x n] B (row stride n) packed whole as {@link #packAllB} packs it: kept across
+     * calls when B is a frozen weight ({@link FrozenWeights}), else in this thread's B buffer.
+     */
+    static float[] packWeights(float[] b, int bOff, int k, int n) {
+        float[] kept = FrozenWeights.prepared(b, bOff, new FilterForm("gemm b panels", 1, 1, k, n),
+                () -> Arrays.copyOf(packAllB(k, 0, n, packerB(false, b, bOff, n)), panels(n) * k * NR));
+        return kept != null ? kept : packAllB(k, 0, n, packerB(false, b, bOff, n));
     }
 
     /**

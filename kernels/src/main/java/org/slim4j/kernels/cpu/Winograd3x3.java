@@ -2,6 +2,7 @@ package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.FrozenWeights;
 
 /**
  * 3x3, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
@@ -47,14 +48,15 @@ final class Winograd3x3 {
     }
 
     /**
-     * The forward pass's filter as stored, HWIO: g(ky, kx, ci, co) at
-     * {@code w[wo + ((ky * 3 + kx) * cin + ci) * cout + co]}. Its output channels are contiguous,
-     * so {@link #transformFilter} transforms a vector of them at a time.
+     * A forward pass's filter as stored, HWIO with kw columns: g(ky, kx, ci, co) at
+     * {@code w[wo + ((ky * kw + kx) * cin + ci) * cout + co]}. Its output channels are contiguous,
+     * so {@link #transformFilter} transforms a vector of them at a time; and it is a weight as
+     * stored, so its transformed or packed forms may be kept while it is frozen ({@link FrozenWeights}).
      */
-    record HwioTaps(float[] w, int wo, int cin, int cout) implements Taps {
+    record HwioTaps(float[] w, int wo, int kw, int cin, int cout) implements Taps {
         @Override
         public float get(int ky, int kx, int ci, int co) {
-            return w[wo + ((ky * 3 + kx) * cin + ci) * cout + co];
+            return w[wo + ((ky * kw + kx) * cin + ci) * cout + co];
         }
     }
 
@@ -278,13 +280,22 @@ final class Winograd3x3 {
     /**
      * U[xi nu] = G g G^T for every (ci, co), packed per position xi*4+nu as NR-wide B panels over
      * the whole Cin: element (ci, co) at ((xi*4+nu) * np + co / NR) * cin * NR + ci * NR + co % NR.
-     * The buffer belongs to the calling thread.
+     * The buffer belongs to the calling thread, except for a frozen weight's, which is kept.
      */
     static float[] transformFilter(Taps g, int cin, int cout, int np) {
+        if (g instanceof HwioTaps h) {
+            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("winograd 2x2 3x3", 3, 3, cin, cout),
+                    () -> java.util.Arrays.copyOf(transformInto(g, cin, cout, np), 16 * np * cin * NR));
+            if (kept != null) return kept;
+        }
+        return transformInto(g, cin, cout, np);
+    }
+
+    private static float[] transformInto(Taps g, int cin, int cout, int np) {
         int size = 16 * np * cin * NR;
         float[] u = grow(U_BUF, size);
         int grain = Math.max(1, 4096 / Math.max(1, cout));
-        HwioTaps hwio = g instanceof HwioTaps h && cout % VL == 0 ? h : null;
+        HwioTaps hwio = g instanceof HwioTaps h && h.kw() == 3 && cout % VL == 0 ? h : null;
         // Columns past cout in a ragged last panel must read as zeros; elsewhere every value is written.
         if (hwio == null || cout % NR != 0) java.util.Arrays.fill(u, 0, size, 0f);
         if (hwio != null) {

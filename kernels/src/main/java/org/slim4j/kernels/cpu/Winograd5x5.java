@@ -2,6 +2,7 @@ package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.slim4j.kernels.FrozenWeights;
 
 /**
  * 5x5, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
@@ -174,9 +175,19 @@ final class Winograd5x5 {
     /**
      * U[xi nu] = G g G^T for every (ci, co), packed per position xi*6+nu as NR-wide B panels over
      * the whole Cin: element (ci, co) at ((xi*6+nu) * np + co / NR) * cin * NR + ci * NR + co % NR.
-     * Computed in double, rounded once. The buffer belongs to the calling thread.
+     * Computed in double, rounded once. The buffer belongs to the calling thread, except for a
+     * frozen weight's, which is kept ({@link FrozenWeights}).
      */
     private static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
+        if (g instanceof Winograd3x3.HwioTaps h) {
+            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("winograd 2x2 5x5", 5, 5, cin, cout),
+                    () -> java.util.Arrays.copyOf(transformInto(g, cin, cout, np), P * np * cin * NR));
+            if (kept != null) return kept;
+        }
+        return transformInto(g, cin, cout, np);
+    }
+
+    private static float[] transformInto(Winograd3x3.Taps g, int cin, int cout, int np) {
         int size = P * np * cin * NR;
         float[] u = ThreadBuffers.floats(Winograd3x3.U_BUF, size);
         java.util.Arrays.fill(u, 0, size, 0f);

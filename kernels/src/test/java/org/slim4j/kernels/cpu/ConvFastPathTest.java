@@ -34,7 +34,7 @@ class ConvFastPathTest {
             float[] w = new float[7 + 9 * cin * cout];
             SeededRandom r = new SeededRandom(cin * 100 + cout);
             for (int i = 0; i < w.length; i++) w[i] = (float) (2 * r.nextDouble() - 1);
-            float[] vector = java.util.Arrays.copyOf(Winograd3x3.transformFilter(new Winograd3x3.HwioTaps(w, 7, cin, cout), cin, cout, np), size);
+            float[] vector = java.util.Arrays.copyOf(Winograd3x3.transformFilter(new Winograd3x3.HwioTaps(w, 7, 3, cin, cout), cin, cout, np), size);
             float[] scalar = java.util.Arrays.copyOf(Winograd3x3.transformFilter(
                 (ky, kx, ci, co) -> w[7 + ((ky * 3 + kx) * cin + ci) * cout + co], cin, cout, np), size);
             org.junit.jupiter.api.Assertions.assertArrayEquals(scalar, vector, "cin " + cin + ", cout " + cout);

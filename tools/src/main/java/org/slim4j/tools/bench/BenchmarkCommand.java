@@ -26,6 +26,8 @@ import org.slim4j.io.datasets.DatasetFactory;
 import org.slim4j.io.pipeline.Batch;
 import org.slim4j.io.pipeline.DatasetDataProvider;
 import org.slim4j.io.preprocessing.PreprocessingFactory;
+import org.slim4j.kernels.FrozenWeights;
+import org.slim4j.layers.Variable;
 import org.slim4j.layers.VariableStore;
 import org.slim4j.nets.ModelSummary;
 import org.slim4j.nets.NetworkFn;
@@ -80,6 +82,9 @@ public final class BenchmarkCommand implements Command {
     final Flags.Flag<Boolean> profileByShape = flags.bool("profile_by_shape", false,
         "with --profile_steps: one row per kernel and tensor-argument shapes, which tells a network's layers apart");
     final Flags.Flag<Path> outputJson = flags.path("output_json", null, "also write the results as one JSON object to this file");
+    final Flags.Flag<Boolean> prepackWeights = flags.bool("prepack_weights", true,
+        "inference, cpu: freeze the weights for the run, so each layer packs or Winograd-transforms its weights once instead of on"
+        + " every step (costs about the weights' size in memory again)");
     final Flags.Flag<Boolean> withInputPipeline = flags.bool("with_input_pipeline", false,
         "time each step with reading, decoding and preprocessing a batch from --dataset_dir (TFRecord) instead of synthetic input");
     final Flags.Flag<String> datasetName = flags.string("dataset_name", "imagenet", "with --with_input_pipeline: the dataset");
@@ -235,6 +240,8 @@ public final class BenchmarkCommand implements Command {
                 .numThreads(numPreprocessingThreads.get())
                 .preprocessing(PreprocessingFactory.get(modelName.get(), train), size, size)
                 .build();
+            // Inference keeps each weight's packed / transformed form across steps (none on a GPU).
+            FrozenWeights frozen = !train && prepackWeights.get() ? FrozenWeights.freeze(values(store)) : null;
             try {
                 int warm = 0;
                 long warm0 = System.nanoTime();
@@ -244,6 +251,10 @@ public final class BenchmarkCommand implements Command {
                 }
                 device.sync();
                 warmupSteps = warm;
+                if (frozen != null && FrozenWeights.preparedFloats() > 0) {
+                    out.printf(Locale.ROOT, "weights frozen: packed / transformed once, %s kept (--noprepack_weights to repack every step)%n",
+                        CudaOutOfMemoryError.human(4 * FrozenWeights.preparedFloats()));
+                }
                 resetPeaks(device);
                 long gc0 = gcMillis();
                 long launches0 = device instanceof CudaDevice c ? c.launchCount() : 0;
@@ -276,6 +287,7 @@ public final class BenchmarkCommand implements Command {
                 }
             } finally {
                 if (provider != null) provider.close();
+                if (frozen != null) frozen.close();
             }
         }
         double total = Arrays.stream(ms).sum();
@@ -320,6 +332,13 @@ public final class BenchmarkCommand implements Command {
                 }
             }
         }
+    }
+
+    /** The values of all of a store's variables. */
+    static List<Tensor> values(VariableStore store) {
+        List<Tensor> values = new java.util.ArrayList<>();
+        for (Variable v : store.variables()) values.add(v.value());
+        return values;
     }
 
     /** One-hot rows of labels drawn uniformly from the classes. */

@@ -21,6 +21,7 @@ import org.slim4j.io.pipeline.Batch;
 import org.slim4j.io.pipeline.DatasetDataProvider;
 import org.slim4j.io.preprocessing.ImagePreprocessor;
 import org.slim4j.io.preprocessing.PreprocessingFactory;
+import org.slim4j.kernels.FrozenWeights;
 import org.slim4j.layers.Variable;
 import org.slim4j.layers.VariableStore;
 import org.slim4j.nets.NetOutput;
@@ -77,6 +78,9 @@ public final class EvalImageClassifierCommand implements Command {
     final Flags.Flag<Integer> evalImageSize = flags.define("eval_image_size", "int", null, FlagParsers.positiveInt(), "Eval image size");
     final Flags.Flag<Boolean> quantize = flags.bool("quantize", false, "whether to use quantized graph or not (not supported).");
     final Flags.Flag<Boolean> useGrayscale = flags.bool("use_grayscale", false, "Whether to convert input images to grayscale.");
+    final Flags.Flag<Boolean> prepackWeights = flags.bool("prepack_weights", true,
+        "slim4j, cpu: freeze the restored weights during an evaluation, so each layer packs or Winograd-transforms its weights"
+        + " once instead of on every batch (costs about the weights' size in memory again)");
     // slim4j
     final DeviceFlags devices = new DeviceFlags(flags, "evaluate");
     final Flags.Flag<Integer> evalIntervalSecs = flags.define("eval_interval_secs", "int", null, FlagParsers.positiveInt(),
@@ -249,7 +253,8 @@ public final class EvalImageClassifierCommand implements Command {
                 .preprocessing(preprocessor, imageSize, imageSize)
                 .labelsOffset(labelsOffset.get())
                 .build();
-                 GradMode.Guard g = GradMode.noGrad()) {
+                 GradMode.Guard g = GradMode.noGrad();
+                 FrozenWeights frozen = prepackWeights.get() ? FrozenWeights.freeze(vars.values()) : null) {
                 for (long b = 0; b < batches; b++) {
                     try (Batch batch = provider.next(); TensorScope scope = TensorScope.open()) {
                         if (batch == null) break;

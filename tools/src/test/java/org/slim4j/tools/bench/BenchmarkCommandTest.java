@@ -1,6 +1,7 @@
 package org.slim4j.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slim4j.cuda.CudaDevice;
 import org.slim4j.cuda.EmulatedCuda;
+import org.slim4j.kernels.FrozenWeights;
 import org.slim4j.tools.Main;
 import org.slim4j.tools.train.SyntheticIdx;
 import org.slim4j.tools.train.TinyFcNet;
@@ -83,6 +85,14 @@ class BenchmarkCommandTest {
         // --profile_by_shape: conv1 (on the 32x32x1 images) and conv2 (on conv1's pooled output) get rows of their own
         assertTrue(i.out().contains("| FusedConvKernels.conv2dScaleShift [3, 32, 32, 1] [5, 5, 1, 32]")
             && i.out().contains("| FusedConvKernels.conv2dScaleShift [3, 16, 16, 32] [5, 5, 32, 64]"), i.out());
+        // Inference freezes the weights for the run (each layer's packed or transformed form is made once),
+        // and lets them go at the end.
+        assertTrue(i.out().contains("weights frozen: packed / transformed once"), i.out());
+        assertEquals(0, FrozenWeights.preparedFloats(), "forms kept after the benchmark");
+        Run plain = run("benchmark", "--model_name=lenet", "--batch_size=3", "--steps=2", "--warmup=1", "--warmup_seconds=0", "--mode=inference",
+            "--noprepack_weights");
+        assertEquals(Main.EXIT_OK, plain.status(), plain.err());
+        assertFalse(plain.out().contains("weights frozen"), plain.out());
     }
 
     @Test

@@ -31,6 +31,7 @@ import org.slim4j.io.proto.Event;
 import org.slim4j.io.proto.Summary;
 import org.slim4j.io.tfrecord.TfRecord;
 import org.slim4j.io.tfrecord.TfRecordReader;
+import org.slim4j.kernels.FrozenWeights;
 import org.slim4j.tensor.CpuDevice;
 import org.slim4j.tensor.Tensor;
 import org.slim4j.tools.Main;
@@ -118,6 +119,14 @@ class TrainImageClassifierTest {
         assertTrue(accuracy(before) < 0.4, before.out());
         assertTrue(accuracy(after) > 0.6, after.out());
         assertTrue(after.out().contains("on 300 images"), after.out());
+        // Frozen weights (the default: packed / transformed once per evaluation) give the same numbers
+        // as packing them again for every batch, and are let go afterwards.
+        assertEquals(0, FrozenWeights.preparedFloats());
+        Run repacked = eval(trained, data10, "fmnist_small", shared.resolve("eval60plain"), "--noprepack_weights");
+        assertEquals(Main.EXIT_OK, repacked.status(), repacked.all());
+        assertEquals(accuracy(after), accuracy(repacked));
+        assertTrue(repacked.out().contains(after.out().lines().filter(l -> l.startsWith("eval/Recall_5")).findFirst().orElseThrow()),
+            repacked.out());
     }
 
     @Test
