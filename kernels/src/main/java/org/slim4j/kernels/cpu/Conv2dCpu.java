@@ -74,6 +74,8 @@ public final class Conv2dCpu implements ConvKernels {
                 || (pixels >= WINOGRAD_NARROW_MIN_PIXELS && Math.max(cin, cout) <= WINOGRAD_14_MAX_CHANNELS);
     }
     static int WINOGRAD_FILTER_MIN_PIXELS = 24 * 24;
+    /** Output pixels per image from which the forward and input-gradient passes take F(4x4, 3x3) ({@link Winograd4x4}). */
+    static int WINOGRAD4_MIN_PIXELS = 28 * 28;
     /** Output pixels per image from which Winograd F(2x2, 5x5) is taken (see {@link Winograd5x5}). */
     static int WINOGRAD5_MIN_PIXELS = 8 * 8;
     /**
@@ -123,8 +125,12 @@ public final class Conv2dCpu implements ConvKernels {
     static void forwardF(float[] x, int xo, float[] w, int wo, float[] y, int yo, Geometry g, int cout, Sgemm.Epilogue epi) {
         final int c = g.c();
         if (WINOGRAD && winogradPays(g.ho() * g.wo(), c, cout) && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
-            Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, new Winograd3x3.HwioTaps(w, wo, 3, c, cout),
-                    y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
+            Winograd3x3.Taps taps = new Winograd3x3.HwioTaps(w, wo, 3, c, cout);
+            if (g.ho() * g.wo() >= WINOGRAD4_MIN_PIXELS) {
+                Winograd4x4.correlate(x, xo, g.n(), g.h(), g.w(), c, taps, y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
+            } else {
+                Winograd3x3.correlate(x, xo, g.n(), g.h(), g.w(), c, taps, y, yo, g.ho(), g.wo(), cout, -g.padTop(), -g.padLeft(), epi);
+            }
             return;
         }
         if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD5_MIN_PIXELS && Winograd5x5.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), c, cout)) {
@@ -284,9 +290,12 @@ public final class Conv2dCpu implements ConvKernels {
         final int c = g.c(), kh = g.kh(), kw = g.kw();
         if (WINOGRAD && winogradPays(g.h() * g.w(), cout, c) && Winograd3x3.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {
             // The flipped, channel-swapped filter: g(ky, kx, dy channel, dx channel) = W[2-ky, 2-kx, dx channel, dy channel].
-            Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout,
-                    (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci],
-                    dx, dxo, g.h(), g.w(), c, g.padTop() - 2, g.padLeft() - 2, null);
+            Winograd3x3.Taps flipped = (ky, kx, ci, co) -> w[wo + (((2 - ky) * 3 + (2 - kx)) * c + co) * cout + ci];
+            if (g.h() * g.w() >= WINOGRAD4_MIN_PIXELS) {
+                Winograd4x4.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout, flipped, dx, dxo, g.h(), g.w(), c, g.padTop() - 2, g.padLeft() - 2, null);
+            } else {
+                Winograd3x3.correlate(dy, dyo, g.n(), g.ho(), g.wo(), cout, flipped, dx, dxo, g.h(), g.w(), c, g.padTop() - 2, g.padLeft() - 2, null);
+            }
             return;
         }
         if (WINOGRAD && g.h() * g.w() >= WINOGRAD5_MIN_PIXELS && Winograd5x5.applies(kh, kw, 1, 1, g.dh(), g.dw(), cout, c)) {

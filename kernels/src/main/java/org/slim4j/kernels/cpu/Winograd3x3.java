@@ -71,16 +71,20 @@ final class Winograd3x3 {
     }
 
     /**
-     * A source in which every input tile (side {@code tile}, 2 pixels apart, the first at (offY,
-     * offX)) lies whole: x itself, or a zero-padded copy when some tile hangs over its edge. Tiles
-     * start at (2 ty + tileY, 2 tx + tileX) of {@code a} ([n, h, w, c] at {@code off}). Gathering
-     * the edge tiles cell by cell instead cost more than one copy of the input: on a 14x14 map
-     * half the tiles touch the edge.
+     * A source in which every input tile (side {@code tile}, {@code step} pixels apart, the first at
+     * (offY, offX)) lies whole: x itself, or a zero-padded copy when some tile hangs over its edge.
+     * Tiles start at (step ty + tileY, step tx + tileX) of {@code a} ([n, h, w, c] at {@code off}).
+     * Gathering the edge tiles cell by cell instead cost more than one copy of the input: on a
+     * 14x14 map half the tiles touch the edge.
      */
     record TileSource(float[] a, int off, int h, int w, int tileY, int tileX) {
         static TileSource of(float[] x, int xo, int n, int h, int w, int c, int tH, int tW, int offY, int offX, int tile) {
+            return of(x, xo, n, h, w, c, tH, tW, offY, offX, tile, 2);
+        }
+
+        static TileSource of(float[] x, int xo, int n, int h, int w, int c, int tH, int tW, int offY, int offX, int tile, int step) {
             int top = Math.max(0, -offY), left = Math.max(0, -offX);
-            int needH = 2 * (tH - 1) + offY + tile, needW = 2 * (tW - 1) + offX + tile;
+            int needH = step * (tH - 1) + offY + tile, needW = step * (tW - 1) + offX + tile;
             if (top == 0 && left == 0 && needH <= h && needW <= w) return new TileSource(x, xo, h, w, offY, offX);
             int hp = Math.max(h, needH) + top, wp = Math.max(w, needW) + left;
             return new TileSource(ImplicitGemmConv.padded(x, xo, n, h, w, c, top, left, hp, wp), 0, hp, wp, offY + top, offX + left);

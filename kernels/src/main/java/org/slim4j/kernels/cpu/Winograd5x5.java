@@ -230,15 +230,24 @@ final class Winograd5x5 {
      */
     private static void transformInputTiles(Winograd3x3.TileSource in, int cin, int tH, int tW, int t0, int tb, int tbMax,
                                             int kbs, float[] v, float[] rowPass) {
+        transformInputTiles(in, 2, cin, tH, tW, t0, tb, tbMax, kbs, v, rowPass);
+    }
+
+    /**
+     * The same for tiles {@code step} pixels apart: F(4x4, 3x3) ({@link Winograd4x4}) takes its
+     * 6x6 tiles 4 apart, and shares B^T since it interpolates at the same six points.
+     */
+    static void transformInputTiles(Winograd3x3.TileSource in, int step, int cin, int tH, int tW, int t0, int tb, int tbMax,
+                                    int kbs, float[] v, float[] rowPass) {
         int rowStride = in.w() * cin;
         int plane = Winograd3x3.vPlane(kbs, tbMax);
         float[] src = in.a();
         for (int tt = 0; tt < tb; tt++) {
             int t = t0 + tt;
             int img = t / (tH * tW);
-            // Tile row and column; the input tile starts 2 pixels per tile in, shifted by the offsets.
-            int y0 = 2 * (t % (tH * tW) / tW) + in.tileY();
-            int x0 = 2 * (t % tW) + in.tileX();
+            // Tile row and column; the input tile starts step pixels per tile in, shifted by the offsets.
+            int y0 = step * (t % (tH * tW) / tW) + in.tileY();
+            int x0 = step * (t % tW) + in.tileX();
             int base = in.off() + ((img * in.h() + y0) * in.w() + x0) * cin;
             for (int cb = 0; cb < cin; cb += VL) {
                 int kb = cb / KS;

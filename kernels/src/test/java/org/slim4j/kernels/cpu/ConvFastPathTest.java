@@ -75,6 +75,11 @@ class ConvFastPathTest {
 
     /** Forward and input gradient to 1e-5 of the output scale, the filter gradient to filterTolerance. */
     private void checkConv(Geo g, long seed, double filterTolerance) {
+        checkConv(g, seed, 1e-5, filterTolerance);
+    }
+
+    /** Forward and input gradient to tolerance (of the output scale), the filter gradient to filterTolerance. */
+    private void checkConv(Geo g, long seed, double tolerance, double filterTolerance) {
         try (TensorScope scope = TensorScope.open()) {
             Padding.Window wy = g.pad.window(g.h, g.kh, g.sh, g.dh);
             Padding.Window wx = g.pad.window(g.w, g.kw, g.sw, g.dw);
@@ -84,9 +89,9 @@ class ConvFastPathTest {
             Tensor x64 = x.cast(DType.FLOAT64);
             Tensor f64 = f.cast(DType.FLOAT64);
             Tensor dy64 = dy.cast(DType.FLOAT64);
-            Close.assertClose(conv.conv2d(x64, f64, g.spec()), conv.conv2d(x, f, g.spec()), 1e-5, "forward " + g);
+            Close.assertClose(conv.conv2d(x64, f64, g.spec()), conv.conv2d(x, f, g.spec()), tolerance, "forward " + g);
             Close.assertClose(conv.conv2dBackpropInput(x.shape(), f64, dy64, g.spec()),
-                    conv.conv2dBackpropInput(x.shape(), f, dy, g.spec()), 1e-5, "input gradient " + g);
+                    conv.conv2dBackpropInput(x.shape(), f, dy, g.spec()), tolerance, "input gradient " + g);
             Close.assertClose(conv.conv2dBackpropFilter(x64, f.shape(), dy64, g.spec()),
                     conv.conv2dBackpropFilter(x, f.shape(), dy, g.spec()), filterTolerance, "filter gradient " + g);
         }
@@ -145,6 +150,61 @@ class ConvFastPathTest {
         }
     }
 
+    /**
+     * F(4x4, 3x3)'s tolerance (of the output scale) for the forward and input-gradient passes: its
+     * transforms' entries reach 8/3 (G) and 5/4 (B^T) and the products cancel: 4-5e-6 measured on
+     * these geometries, several times F(2x2, 3x3)'s.
+     */
+    private static final double WINOGRAD4_TOLERANCE = 3e-5;
+
+    /** Geometries for F(4x4, 3x3): ragged 4x4 tiles at both edges, VALID, two K blocks, several tile blocks, one tile per image. */
+    private static final List<Geo> WINOGRAD4 = List.of(
+            new Geo(2, 13, 11, 32, 3, 3, 24, 1, 1, 1, 1, Padding.SAME),    // 13x11: last tiles 1 and 3 pixels wide
+            new Geo(2, 14, 12, 16, 3, 3, 48, 1, 1, 1, 1, Padding.VALID),   // 12x10 output
+            new Geo(1, 9, 10, 80, 3, 3, 16, 1, 1, 1, 1, Padding.SAME),     // Cin 80: a full and a partial K block
+            new Geo(3, 29, 30, 64, 3, 3, 64, 1, 1, 1, 1, Padding.SAME),    // several tile blocks per core
+            new Geo(2, 4, 3, 24, 3, 3, 40, 1, 1, 1, 1, Padding.SAME));     // one tile per image
+
+    @Test
+    void winograd4x4MatchesFloat64AndTheImplicitGemm() {
+        int minPixels = Conv2dCpu.WINOGRAD_MIN_PIXELS;
+        int min4Pixels = Conv2dCpu.WINOGRAD4_MIN_PIXELS;
+        Conv2dCpu.WINOGRAD_MIN_PIXELS = 0;
+        Conv2dCpu.WINOGRAD4_MIN_PIXELS = 0;
+        try {
+            long seed = 1700;
+            for (Geo g : WINOGRAD4) {
+                assertTrue(Winograd4x4.applies(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.c, g.cout), "F(4x4, 3x3) applies to " + g);
+                checkConv(g, seed += 3, WINOGRAD4_TOLERANCE, 1e-5);
+                assertWinogradDiffersFromImplicitGemm(g, seed, false, WINOGRAD4_TOLERANCE);
+            }
+        } finally {
+            Conv2dCpu.WINOGRAD_MIN_PIXELS = minPixels;
+            Conv2dCpu.WINOGRAD4_MIN_PIXELS = min4Pixels;
+        }
+    }
+
+    @Test
+    void winograd4x4IsTakenFrom28x28Maps() {
+        // Below the threshold F(2x2, 3x3), from it F(4x4, 3x3): the two round differently.
+        Geo g = new Geo(1, 28, 28, 32, 3, 3, 32, 1, 1, 1, 1, Padding.SAME);
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor x = rnd(910, DType.FLOAT32, g.n, g.h, g.w, g.c);
+            Tensor f = rnd(911, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
+            Tensor four = conv.conv2d(x, f, g.spec());
+            int saved = Conv2dCpu.WINOGRAD4_MIN_PIXELS;
+            Tensor two;
+            try {
+                Conv2dCpu.WINOGRAD4_MIN_PIXELS = 28 * 28 + 1;
+                two = conv.conv2d(x, f, g.spec());
+            } finally {
+                Conv2dCpu.WINOGRAD4_MIN_PIXELS = saved;
+            }
+            assertTrue(Close.maxAbsDiff(two.toDoubleArray(), four.toDoubleArray()) > 0, "28x28 takes F(4x4, 3x3)");
+            Close.assertClose(two, four, WINOGRAD4_TOLERANCE, "F(4x4, 3x3) against F(2x2, 3x3)");
+        }
+    }
+
     /** Geometries the Winograd F(2x2, 5x5) path takes (5x5, unit stride, vector-multiple channels). */
     private static final List<Geo> WINOGRAD5 = List.of(
             new Geo(2, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, Padding.SAME),    // LeNet's second layer, batch 2
@@ -192,6 +252,10 @@ class ConvFastPathTest {
      * the implicit GEMM's to 1e-5 but not bit for bit: else the test would compare a path with itself.
      */
     private void assertWinogradDiffersFromImplicitGemm(Geo g, long seed, boolean filterGradient) {
+        assertWinogradDiffersFromImplicitGemm(g, seed, filterGradient, 1e-5);
+    }
+
+    private void assertWinogradDiffersFromImplicitGemm(Geo g, long seed, boolean filterGradient, double tolerance) {
         try (TensorScope scope = TensorScope.open()) {
             Tensor x = rnd(seed, DType.FLOAT32, g.n, g.h, g.w, g.c);
             Tensor f = rnd(seed + 1, DType.FLOAT32, g.kh, g.kw, g.c, g.cout);
@@ -207,8 +271,8 @@ class ConvFastPathTest {
             }
             String[] names = {"forward", "input gradient", "filter gradient"};
             for (int i = 0; i < wino.size(); i++) {
-                double tolerance = i == 2 && g.kh == 5 ? WINOGRAD5_FILTER_TOLERANCE : 1e-5;
-                Close.assertClose(gemm.get(i), wino.get(i), tolerance, "Winograd vs implicit GEMM " + names[i] + " " + g);
+                double tol = i == 2 && g.kh == 5 ? WINOGRAD5_FILTER_TOLERANCE : tolerance;
+                Close.assertClose(gemm.get(i), wino.get(i), tol, "Winograd vs implicit GEMM " + names[i] + " " + g);
                 assertTrue(Close.maxAbsDiff(gemm.get(i).toDoubleArray(), wino.get(i).toDoubleArray()) > 0,
                         "distinct " + names[i] + " paths " + g);
             }

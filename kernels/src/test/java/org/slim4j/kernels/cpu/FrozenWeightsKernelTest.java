@@ -15,7 +15,7 @@ import org.slim4j.tensor.Tensor;
 
 /**
  * Kernels with frozen weights ({@link FrozenWeights}) give the same bits as without, on every path
- * that keeps a prepared form: Winograd F(2x2, 3x3) and F(2x2, 5x5) filters, implicit-GEMM filter
+ * that keeps a prepared form: Winograd F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5) filters, implicit-GEMM filter
  * panels, im2col and pointwise GEMM panels, the fused inference convolution and matmul's packed
  * weights (short and long M); a second call reuses the form, and a weight overwritten while frozen
  * is prepared again.
@@ -64,7 +64,8 @@ class FrozenWeightsKernelTest {
 
     @Test
     void convolutionPathsGiveTheSameBitsFrozen() {
-        convCase("winograd 3x3 (16x16 maps)", 2, 16, 16, 16, 3, 24, 1, true);
+        convCase("winograd 2x2 3x3 (16x16 maps)", 2, 16, 16, 16, 3, 24, 1, true);
+        convCase("winograd 4x4 3x3 (28x28 maps)", 1, 28, 28, 16, 3, 16, 1, true);
         convCase("winograd 5x5 (LeNet's conv2)", 2, 14, 14, 32, 5, 64, 1, true);
         convCase("implicit gemm (3 channels)", 2, 11, 9, 3, 3, 20, 1, true);
         convCase("im2col gemm (strided, 80 channels)", 2, 15, 13, 8, 3, 80, 2, true);
