@@ -90,48 +90,11 @@ final class Winograd4x4 {
 
     /**
      * U[xi nu] = G g G^T for every (ci, co), packed per position xi*6+nu as NR-wide B panels over
-     * the whole Cin, as Winograd5x5 packs its U. Computed in double, rounded once. In this thread's
-     * buffer, or kept for a frozen weight ({@link FrozenWeights}).
+     * the whole Cin, by Winograd5x5's transform with this G. In this thread's buffer, or kept for a
+     * frozen weight ({@link FrozenWeights}).
      */
     static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
-        if (g instanceof Winograd3x3.HwioTaps h) {
-            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("winograd 4x4 3x3", 3, 3, cin, cout),
-                    () -> java.util.Arrays.copyOf(transformInto(g, cin, cout, np), P * np * cin * NR));
-            if (kept != null) return kept;
-        }
-        return transformInto(g, cin, cout, np);
-    }
-
-    private static float[] transformInto(Winograd3x3.Taps g, int cin, int cout, int np) {
-        int size = P * np * cin * NR;
-        float[] u = ThreadBuffers.floats(Winograd3x3.U_BUF, size);
-        java.util.Arrays.fill(u, 0, size, 0f);
-        Parallel.forRange(cin, Math.max(1, 1024 / Math.max(1, cout)), (c0, c1) -> {
-            double[] gg = new double[9];
-            double[] t = new double[T * 3];
-            for (int ci = c0; ci < c1; ci++) {
-                for (int co = 0; co < cout; co++) {
-                    for (int a = 0; a < 3; a++) {
-                        for (int b = 0; b < 3; b++) gg[a * 3 + b] = g.get(a, b, ci, co);
-                    }
-                    // t = G g (6 x 3), then U = t G^T (6 x 6).
-                    for (int xi = 0; xi < T; xi++) {
-                        for (int b = 0; b < 3; b++) {
-                            t[xi * 3 + b] = G[xi][0] * gg[b] + G[xi][1] * gg[3 + b] + G[xi][2] * gg[6 + b];
-                        }
-                    }
-                    int base = (co / NR) * cin * NR + ci * NR + co % NR;
-                    int stride = np * cin * NR;
-                    for (int xi = 0; xi < T; xi++) {
-                        for (int nu = 0; nu < T; nu++) {
-                            double s = t[xi * 3] * G[nu][0] + t[xi * 3 + 1] * G[nu][1] + t[xi * 3 + 2] * G[nu][2];
-                            u[base + (xi * T + nu) * stride] = (float) s;
-                        }
-                    }
-                }
-            }
-        });
-        return u;
+        return Winograd5x5.transformFilter(g, G, "winograd 4x4 3x3", cin, cout, np);
     }
 
     /**

@@ -179,32 +179,42 @@ final class Winograd5x5 {
      * frozen weight's, which is kept ({@link FrozenWeights}).
      */
     private static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
-        if (g instanceof Winograd3x3.HwioTaps h) {
-            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("winograd 2x2 5x5", 5, 5, cin, cout),
-                    () -> java.util.Arrays.copyOf(transformInto(g, cin, cout, np), P * np * cin * NR));
-            if (kept != null) return kept;
-        }
-        return transformInto(g, cin, cout, np);
+        return transformFilter(g, G, "winograd 2x2 5x5", cin, cout, np);
     }
 
-    private static float[] transformInto(Winograd3x3.Taps g, int cin, int cout, int np) {
+    /**
+     * The same for any 6 x r matrix G on this path's points, r x r filters ({@link Winograd4x4}'s
+     * F(4x4, 3x3) has r = 3); {@code form} names the kept form.
+     */
+    static float[] transformFilter(Winograd3x3.Taps g, double[][] gm, String form, int cin, int cout, int np) {
+        int r = gm[0].length;
+        if (g instanceof Winograd3x3.HwioTaps h) {
+            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm(form, r, r, cin, cout),
+                    () -> java.util.Arrays.copyOf(transformInto(g, gm, cin, cout, np), P * np * cin * NR));
+            if (kept != null) return kept;
+        }
+        return transformInto(g, gm, cin, cout, np);
+    }
+
+    private static float[] transformInto(Winograd3x3.Taps g, double[][] gm, int cin, int cout, int np) {
+        int r = gm[0].length;
         int size = P * np * cin * NR;
         float[] u = ThreadBuffers.floats(Winograd3x3.U_BUF, size);
         java.util.Arrays.fill(u, 0, size, 0f);
         Parallel.forRange(cin, Math.max(1, 1024 / Math.max(1, cout)), (c0, c1) -> {
-            double[] gg = new double[25];
-            double[] t = new double[T * 5];
+            double[] gg = new double[r * r];
+            double[] t = new double[T * r];
             for (int ci = c0; ci < c1; ci++) {
                 for (int co = 0; co < cout; co++) {
-                    for (int a = 0; a < 5; a++) {
-                        for (int b = 0; b < 5; b++) gg[a * 5 + b] = g.get(a, b, ci, co);
+                    for (int a = 0; a < r; a++) {
+                        for (int b = 0; b < r; b++) gg[a * r + b] = g.get(a, b, ci, co);
                     }
-                    // t = G g (6 x 5), then U = t G^T (6 x 6).
+                    // t = G g (6 x r), then U = t G^T (6 x 6).
                     for (int xi = 0; xi < T; xi++) {
-                        for (int b = 0; b < 5; b++) {
+                        for (int b = 0; b < r; b++) {
                             double s = 0;
-                            for (int a = 0; a < 5; a++) s += G[xi][a] * gg[a * 5 + b];
-                            t[xi * 5 + b] = s;
+                            for (int a = 0; a < r; a++) s += gm[xi][a] * gg[a * r + b];
+                            t[xi * r + b] = s;
                         }
                     }
                     int base = (co / NR) * cin * NR + ci * NR + co % NR;
@@ -212,7 +222,7 @@ final class Winograd5x5 {
                     for (int xi = 0; xi < T; xi++) {
                         for (int nu = 0; nu < T; nu++) {
                             double s = 0;
-                            for (int b = 0; b < 5; b++) s += t[xi * 5 + b] * G[nu][b];
+                            for (int b = 0; b < r; b++) s += t[xi * r + b] * gm[nu][b];
                             u[base + (xi * T + nu) * stride] = (float) s;
                         }
                     }
