@@ -2,7 +2,6 @@ package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.kernels.FrozenWeights;
 
 /**
  * 3x3, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
@@ -28,7 +27,6 @@ import org.slim4j.kernels.FrozenWeights;
 final class Winograd4x4 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
-    private static final int NR = Sgemm.NR;
     private static final int KS = Sgemm.KS;
     /** Input tile side, output tile side, and the number of Winograd positions. */
     private static final int T = 6;
@@ -91,7 +89,7 @@ final class Winograd4x4 {
     /**
      * U[xi nu] = G g G^T for every (ci, co), packed per position xi*6+nu as NR-wide B panels over
      * the whole Cin, by Winograd5x5's transform with this G. In this thread's buffer, or kept for a
-     * frozen weight ({@link FrozenWeights}).
+     * frozen weight ({@link org.slim4j.kernels.FrozenWeights}).
      */
     static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
         return Winograd5x5.transformFilter(g, G, "winograd 4x4 3x3", cin, cout, np);
