@@ -198,13 +198,13 @@ public final class Sgemm {
         if (beta != 0f && beta != 1f) scaleC(m, n, beta, c, cOff, ldc);
         boolean accumulate = beta != 0f;
         PackA pa = !transA && alpha == 1f ? rowMajorA(a, aOff, lda, n, k) : packerA(transA, alpha, a, aOff, lda);
-        if (!transB && ldb == n && FrozenWeights.isFrozen(b, bOff)) {
+        float[] kept = transB || ldb != n ? null : keptWeights(b, bOff, k, n);
+        if (kept != null) {
             // A frozen weight (inference): its panels are packed once and kept. Same sums as below.
-            float[] bp = packWeights(b, bOff, k, n);
             if (m <= SHORT_M) {
-                multiplyPackedByPanelGroups(m, n, k, pa, bp, c, cOff, ldc, accumulate);
+                multiplyPackedByPanelGroups(m, n, k, pa, kept, c, cOff, ldc, accumulate);
             } else {
-                multiplyParallel(m, n, k, pa, bp, c, cOff, ldc, accumulate, null);
+                multiplyParallel(m, n, k, pa, kept, c, cOff, ldc, accumulate, null);
             }
             return;
         }
@@ -261,9 +261,14 @@ public final class Sgemm {
      * calls when B is a frozen weight ({@link FrozenWeights}), else in this thread's B buffer.
      */
     static float[] packWeights(float[] b, int bOff, int k, int n) {
-        float[] kept = FrozenWeights.prepared(b, bOff, new FilterForm("gemm b panels", 1, 1, k, n),
-                () -> Arrays.copyOf(packAllB(k, 0, n, packerB(false, b, bOff, n)), panels(n) * k * NR));
+        float[] kept = keptWeights(b, bOff, k, n);
         return kept != null ? kept : packAllB(k, 0, n, packerB(false, b, bOff, n));
+    }
+
+    /** {@link #packWeights}'s kept panels of a frozen weight, made on first use; null when B is not frozen. */
+    private static float[] keptWeights(float[] b, int bOff, int k, int n) {
+        return FrozenWeights.prepared(b, bOff, new FilterForm("gemm b panels", 1, 1, k, n),
+                () -> Arrays.copyOf(packAllB(k, 0, n, packerB(false, b, bOff, n)), panels(n) * k * NR));
     }
 
     /**
