@@ -3,7 +3,6 @@ package org.slim4j.kernels.cpu;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.kernels.FrozenWeights;
 
 /**
  * A convolution (NHWC input, filter given tap by tap and packed here as Sgemm B panels over
@@ -230,16 +229,11 @@ final class ImplicitGemmConv {
 
     /**
      * The filter as NR-wide panels over K in (ky, kx, ci) order: panel t, (p, j) at (t * K + p) * NR + j.
-     * In this thread's buffer, or kept for a frozen weight ({@link FrozenWeights}).
+     * In this thread's buffer, or kept for a frozen weight ({@link org.slim4j.kernels.FrozenWeights}).
      */
     private static float[] packFilter(Winograd3x3.Taps g, int kh, int kw, int c, int cout) {
-        if (g instanceof Winograd3x3.HwioTaps h) {
-            int size = Sgemm.ceilDiv(cout, NR) * kh * kw * c * NR;
-            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("implicit gemm panels", kh, kw, c, cout),
-                    () -> Arrays.copyOf(packInto(g, kh, kw, c, cout), size));
-            if (kept != null) return kept;
-        }
-        return packInto(g, kh, kw, c, cout);
+        return new FilterForm("implicit gemm panels", kh, kw, c, cout).of(g, Sgemm.ceilDiv(cout, NR) * kh * kw * c * NR,
+                () -> packInto(g, kh, kw, c, cout));
     }
 
     private static float[] packInto(Winograd3x3.Taps g, int kh, int kw, int c, int cout) {

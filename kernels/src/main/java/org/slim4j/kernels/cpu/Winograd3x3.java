@@ -2,7 +2,6 @@ package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.kernels.FrozenWeights;
 
 /**
  * 3x3, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
@@ -51,7 +50,7 @@ final class Winograd3x3 {
      * A forward pass's filter as stored, HWIO with kw columns: g(ky, kx, ci, co) at
      * {@code w[wo + ((ky * kw + kx) * cin + ci) * cout + co]}. Its output channels are contiguous,
      * so {@link #transformFilter} transforms a vector of them at a time; and it is a weight as
-     * stored, so its transformed or packed forms may be kept while it is frozen ({@link FrozenWeights}).
+     * stored, so its transformed or packed forms may be kept while it is frozen ({@link org.slim4j.kernels.FrozenWeights}).
      */
     record HwioTaps(float[] w, int wo, int kw, int cin, int cout) implements Taps {
         @Override
@@ -287,12 +286,7 @@ final class Winograd3x3 {
      * The buffer belongs to the calling thread, except for a frozen weight's, which is kept.
      */
     static float[] transformFilter(Taps g, int cin, int cout, int np) {
-        if (g instanceof HwioTaps h) {
-            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm("winograd 2x2 3x3", 3, 3, cin, cout),
-                    () -> java.util.Arrays.copyOf(transformInto(g, cin, cout, np), 16 * np * cin * NR));
-            if (kept != null) return kept;
-        }
-        return transformInto(g, cin, cout, np);
+        return new FilterForm("winograd 2x2 3x3", 3, 3, cin, cout).of(g, 16 * np * cin * NR, () -> transformInto(g, cin, cout, np));
     }
 
     private static float[] transformInto(Taps g, int cin, int cout, int np) {

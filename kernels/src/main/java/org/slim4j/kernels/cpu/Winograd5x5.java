@@ -2,7 +2,6 @@ package org.slim4j.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import org.slim4j.kernels.FrozenWeights;
 
 /**
  * 5x5, stride-1, undilated convolution (a correlation, as in TensorFlow) by Winograd's minimal
@@ -176,7 +175,7 @@ final class Winograd5x5 {
      * U[xi nu] = G g G^T for every (ci, co), packed per position xi*6+nu as NR-wide B panels over
      * the whole Cin: element (ci, co) at ((xi*6+nu) * np + co / NR) * cin * NR + ci * NR + co % NR.
      * Computed in double, rounded once. The buffer belongs to the calling thread, except for a
-     * frozen weight's, which is kept ({@link FrozenWeights}).
+     * frozen weight's, which is kept ({@link org.slim4j.kernels.FrozenWeights}).
      */
     private static float[] transformFilter(Winograd3x3.Taps g, int cin, int cout, int np) {
         return transformFilter(g, G, "winograd 2x2 5x5", cin, cout, np);
@@ -188,12 +187,7 @@ final class Winograd5x5 {
      */
     static float[] transformFilter(Winograd3x3.Taps g, double[][] gm, String form, int cin, int cout, int np) {
         int r = gm[0].length;
-        if (g instanceof Winograd3x3.HwioTaps h) {
-            float[] kept = FrozenWeights.prepared(h.w(), h.wo(), new FilterForm(form, r, r, cin, cout),
-                    () -> java.util.Arrays.copyOf(transformInto(g, gm, cin, cout, np), P * np * cin * NR));
-            if (kept != null) return kept;
-        }
-        return transformInto(g, gm, cin, cout, np);
+        return new FilterForm(form, r, r, cin, cout).of(g, P * np * cin * NR, () -> transformInto(g, gm, cin, cout, np));
     }
 
     private static float[] transformInto(Winograd3x3.Taps g, double[][] gm, int cin, int cout, int np) {
