@@ -27,7 +27,7 @@ class SgemmTest {
     private static final int[][] SHAPES = {
         {1, 1, 1}, {7, 13, 5}, {33, 65, 17}, {129, 31, 257}, {2, 300, 500}, {300, 2, 500},
         {1, 1000, 700}, {1000, 1, 300}, {97, 83, 600}, {6, 16, 512}, {500, 70, 300},
-        {13, Sgemm.NC + 37, 40}, {150, 17, 9}, {64, 64, 64},
+        {13, Sgemm.NC + 37, 40}, {150, 17, 9}, {64, 64, 64}, {200, 200, 1},
         // A read in place (N <= 8 panels): ragged last panel, several K blocks, the widest such N.
         {37, 48, 700}, {333, 8 * Sgemm.NR, 300},
         // Skinny M (direct path, rows grouped): wider than one column chunk, and a deep K.
@@ -183,11 +183,16 @@ class SgemmTest {
     /**
      * The transposed-A micro-kernel (the Winograd filter gradient's V read in place): A's row r,
      * column p at a[ao + p * KS + r], B packed, full and ragged tiles, storing and accumulating;
-     * cells of C outside the tile keep their sentinel.
+     * cells of C outside the tile keep their sentinel. Depths 1, 36 and 37 cover the two-step
+     * loop with and without its odd last step.
      */
     @Test
     void transposedAKernelMatchesTripleLoop() {
-        int kc = 37, ldc = Sgemm.NR + 5;
+        for (int kc : new int[] {1, 36, 37}) transposedAKernelMatchesTripleLoop(kc);
+    }
+
+    private static void transposedAKernelMatchesTripleLoop(int kc) {
+        int ldc = Sgemm.NR + 5;
         float[] a = random(31, 3 + kc * Sgemm.KS + Sgemm.MR);
         float[] b = random(32, 7 + kc * Sgemm.NR);
         float[] scratch = new float[Sgemm.MR * Sgemm.NR];
@@ -206,12 +211,12 @@ class SgemmTest {
                     for (int j = 0; j < ldc; j++) {
                         int at = 2 + r * ldc + j;
                         if (r >= mr || j >= nr) {
-                            assertEquals(SENTINEL, c[at], "outside the " + mr + "x" + nr + " tile at " + r + "," + j);
+                            assertEquals(SENTINEL, c[at], "outside the " + mr + "x" + nr + " tile at " + r + "," + j + ", kc=" + kc);
                             continue;
                         }
                         double s = add ? c0[at] : 0;
                         for (int p = 0; p < kc; p++) s += (double) a[3 + p * Sgemm.KS + r] * b[7 + p * Sgemm.NR + j];
-                        assertEquals(s, c[at], 1e-4, "C[" + r + "," + j + "] of a " + mr + "x" + nr + " tile, add=" + add);
+                        assertEquals(s, c[at], 1e-4, "C[" + r + "," + j + "] of a " + mr + "x" + nr + " tile, kc=" + kc + ", add=" + add);
                     }
                 }
             }
