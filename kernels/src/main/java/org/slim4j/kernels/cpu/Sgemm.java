@@ -44,6 +44,8 @@ public final class Sgemm {
     static final int MR = 5;
     /** Packed A floats per k: MR rounded up to a power of two (see the class comment). */
     static final int AS = 8;
+    /** AS lanes: one packed A step of a transposed A is one vector copy. */
+    private static final VectorSpecies<Float> PACK_SPECIES = FloatVector.SPECIES_256;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * VL;
     /** Depth of one K block: a KC x NR B panel is 16 KiB (half of L1). */
@@ -715,6 +717,12 @@ public final class Sgemm {
                     if (mr == MR) {
                         for (int p = 0; p < kc; p++, src += lda) {
                             int d = base + p * AS;
+                            if (src + AS <= a.length) {
+                                // One AS-wide copy: the slots past MR are never read, so the
+                                // three extra values may land there (1x1 filter gradients).
+                                FloatVector.fromArray(PACK_SPECIES, a, src).mul(alpha).intoArray(dst, d);
+                                continue;
+                            }
                             dst[d] = alpha * a[src];
                             dst[d + 1] = alpha * a[src + 1];
                             dst[d + 2] = alpha * a[src + 2];
