@@ -183,8 +183,7 @@ class SgemmTest {
     /**
      * The transposed-A micro-kernel (the Winograd filter gradient's V read in place): A's row r,
      * column p at a[ao + p * KS + r], B packed, full and ragged tiles, storing and accumulating;
-     * cells of C outside the tile keep their sentinel. Depths 1, 36 and 37 cover the two-step
-     * loop with and without its odd last step.
+     * cells of C outside the tile keep their sentinel; at depths 1, 36 and 37.
      */
     @Test
     void transposedAKernelMatchesTripleLoop() {
