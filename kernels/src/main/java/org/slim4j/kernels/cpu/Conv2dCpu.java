@@ -74,23 +74,6 @@ public final class Conv2dCpu implements ConvKernels {
                 || (pixels >= WINOGRAD_NARROW_MIN_PIXELS && Math.max(cin, cout) <= WINOGRAD_14_MAX_CHANNELS);
     }
     static int WINOGRAD_FILTER_MIN_PIXELS = 24 * 24;
-    /**
-     * Smaller maps (14x14 up) whose filter gradient still takes F(2x2, 3x3) when the batch brings
-     * {@link #WINOGRAD_FILTER_MIN_BATCH_PIXELS} output pixels: each of its 16 GEMMs is then at
-     * least 392 tiles deep. Alternated in one JVM, two threads, medians (ms, GEMM -> Winograd):
-     * ResNet's 256->256 at 14x14 batch 8 faster in 5 of 7 runs (about 8% on average; 20.8 ->
-     * 18.3, 23.8 -> 21.2, but 23.4 -> 26.1 once), batch 12 27.2 -> 21.5; 512->512 batch 8 85 / 89
-     * -> 72, batch 16 175 -> 145; 128->128 batch 8 6.7 -> 5.4. Batch 4 (784 pixels) lost: 256->256
-     * 11.0 -> 12.5, 512->512 38.0 -> 49.9 (VGG's); 7x7 maps lost at batch 8 (23 -> 40).
-     */
-    static int WINOGRAD_FILTER_NARROW_MIN_PIXELS = 14 * 14;
-    static int WINOGRAD_FILTER_MIN_BATCH_PIXELS = 8 * 14 * 14;
-
-    /** Whether Winograd F(2x2, 3x3) beats the GEMM for the filter gradient. */
-    private static boolean winogradFilterPays(int n, int pixels) {
-        return pixels >= WINOGRAD_FILTER_MIN_PIXELS
-                || (pixels >= WINOGRAD_FILTER_NARROW_MIN_PIXELS && (long) n * pixels >= WINOGRAD_FILTER_MIN_BATCH_PIXELS);
-    }
     /** Output pixels per image from which the forward and input-gradient passes take F(4x4, 3x3) ({@link Winograd4x4}). */
     static int WINOGRAD4_MIN_PIXELS = 28 * 28;
     /** Output pixels per image from which Winograd F(2x2, 5x5) is taken (see {@link Winograd5x5}). */
@@ -424,7 +407,7 @@ public final class Conv2dCpu implements ConvKernels {
      * Threads never write the same cells; the partials belong to the calling thread.
      */
     private static void backpropFilterF(float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo, Geometry g, int cout) {
-        if (WINOGRAD && winogradFilterPays(g.n(), g.ho() * g.wo())
+        if (WINOGRAD && g.ho() * g.wo() >= WINOGRAD_FILTER_MIN_PIXELS
                 && Winograd3x3.applies(g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.c(), cout)) {
             WinogradFilterGradient.compute(Winograd3x3.GRADIENT, x, xo, g.n(), g.h(), g.w(), g.c(), dy, dyo, g.ho(), g.wo(), cout,
                     -g.padTop(), -g.padLeft(), dw, dwo);

@@ -584,16 +584,6 @@ public final class Sgemm {
      */
     static void kernelRows5(int kc, float[] ap, int ao, float[] bp, int bo,
                             float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
-        if ((kc & 1) == 0) {
-            kernelRows5TwoSteps(kc, ap, ao, bp, bo, c, co, ldc, mr, nr, add, scratch);
-        } else {
-            kernelRows5OneStep(kc, ap, ao, bp, bo, c, co, ldc, mr, nr, add, scratch);
-        }
-    }
-
-    /** One k step per iteration: an odd kc. */
-    private static void kernelRows5OneStep(int kc, float[] ap, int ao, float[] bp, int bo,
-                                           float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -617,92 +607,6 @@ public final class Sgemm {
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, pinned(ap, ai + 4 * KR));
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-        }
-        // The tile's way to C, as in kernel (inline: a helper taking ten vectors could box them).
-        if (mr == MR && nr == NR) {
-            if (add) {
-                c00 = c00.add(FloatVector.fromArray(S, c, co));
-                c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
-                c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
-                c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + VL));
-                c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
-                c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
-                c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
-                c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
-                c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
-                c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + VL));
-            }
-            c00.intoArray(c, co);
-            c01.intoArray(c, co + VL);
-            c10.intoArray(c, co + ldc);
-            c11.intoArray(c, co + ldc + VL);
-            c20.intoArray(c, co + 2 * ldc);
-            c21.intoArray(c, co + 2 * ldc + VL);
-            c30.intoArray(c, co + 3 * ldc);
-            c31.intoArray(c, co + 3 * ldc + VL);
-            c40.intoArray(c, co + 4 * ldc);
-            c41.intoArray(c, co + 4 * ldc + VL);
-            return;
-        }
-        c00.intoArray(scratch, 0);
-        c01.intoArray(scratch, VL);
-        c10.intoArray(scratch, NR);
-        c11.intoArray(scratch, NR + VL);
-        c20.intoArray(scratch, 2 * NR);
-        c21.intoArray(scratch, 2 * NR + VL);
-        c30.intoArray(scratch, 3 * NR);
-        c31.intoArray(scratch, 3 * NR + VL);
-        c40.intoArray(scratch, 4 * NR);
-        c41.intoArray(scratch, 4 * NR + VL);
-        clip(scratch, c, co, ldc, mr, nr, add);
-    }
-
-    /** {@link #kernelRows5OneStep}'s loop taking two k steps per iteration, for an even kc (see {@link #kernelTwoSteps}). */
-    private static void kernelRows5TwoSteps(int kc, float[] ap, int ao, float[] bp, int bo,
-                                            float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p += 2) {
-            int bi = bo + p * NR;
-            int ai = ao + p;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, pinned(ap, ai));
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, pinned(ap, ai + KR));
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 2 * KR));
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 3 * KR));
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 4 * KR));
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            float first = pinned(ap, ai + 1);
-            b0 = FloatVector.fromArray(S, bp, bi + NR);
-            b1 = FloatVector.fromArray(S, bp, bi + NR + VL);
-            av = FloatVector.broadcast(S, first);
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 1 + KR));
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 1 + 2 * KR));
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 1 + 3 * KR));
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 1 + 4 * KR));
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
         }
@@ -874,18 +778,6 @@ public final class Sgemm {
      */
     static void kernel(int kc, float[] ap, int ao, float[] bp, int bo,
                        float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
-        // Two k steps per loop iteration where kc is even (see kernelTwoSteps); an odd kc takes
-        // the one-step loop. Two methods, not one with a tail step: see kernelTwoSteps.
-        if ((kc & 1) == 0) {
-            kernelTwoSteps(kc, ap, ao, bp, bo, c, co, ldc, mr, nr, add, scratch);
-        } else {
-            kernelOneStep(kc, ap, ao, bp, bo, c, co, ldc, mr, nr, add, scratch);
-        }
-    }
-
-    /** One k step per iteration: an odd kc. */
-    private static void kernelOneStep(int kc, float[] ap, int ao, float[] bp, int bo,
-                                      float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -910,103 +802,6 @@ public final class Sgemm {
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
             av = FloatVector.broadcast(S, pinned(ap, ai + 4));
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-        }
-        if (mr == MR && nr == NR) {
-            if (add) {
-                c00 = c00.add(FloatVector.fromArray(S, c, co));
-                c01 = c01.add(FloatVector.fromArray(S, c, co + VL));
-                c10 = c10.add(FloatVector.fromArray(S, c, co + ldc));
-                c11 = c11.add(FloatVector.fromArray(S, c, co + ldc + VL));
-                c20 = c20.add(FloatVector.fromArray(S, c, co + 2 * ldc));
-                c21 = c21.add(FloatVector.fromArray(S, c, co + 2 * ldc + VL));
-                c30 = c30.add(FloatVector.fromArray(S, c, co + 3 * ldc));
-                c31 = c31.add(FloatVector.fromArray(S, c, co + 3 * ldc + VL));
-                c40 = c40.add(FloatVector.fromArray(S, c, co + 4 * ldc));
-                c41 = c41.add(FloatVector.fromArray(S, c, co + 4 * ldc + VL));
-            }
-            c00.intoArray(c, co);
-            c01.intoArray(c, co + VL);
-            c10.intoArray(c, co + ldc);
-            c11.intoArray(c, co + ldc + VL);
-            c20.intoArray(c, co + 2 * ldc);
-            c21.intoArray(c, co + 2 * ldc + VL);
-            c30.intoArray(c, co + 3 * ldc);
-            c31.intoArray(c, co + 3 * ldc + VL);
-            c40.intoArray(c, co + 4 * ldc);
-            c41.intoArray(c, co + 4 * ldc + VL);
-            return;
-        }
-        c00.intoArray(scratch, 0);
-        c01.intoArray(scratch, VL);
-        c10.intoArray(scratch, NR);
-        c11.intoArray(scratch, NR + VL);
-        c20.intoArray(scratch, 2 * NR);
-        c21.intoArray(scratch, 2 * NR + VL);
-        c30.intoArray(scratch, 3 * NR);
-        c31.intoArray(scratch, 3 * NR + VL);
-        c40.intoArray(scratch, 4 * NR);
-        c41.intoArray(scratch, 4 * NR + VL);
-        clip(scratch, c, co, ldc, mr, nr, add);
-    }
-
-    /**
-     * {@link #kernelOneStep}'s loop taking two k steps per iteration, for an even kc. C2
-     * recomputes the indices from p every time round (11 integer and loop instructions beside 17
-     * vector ones per step); on a core whose front end is shared with a busy sibling thread that
-     * overhead, not the FMA pipes, sets the pace, and by two the loop ran 15-20% faster there and
-     * the same elsewhere (45 instructions per 20 FMAs, no spill, on JDK 17 and 25). The second
-     * step's first A value is loaded ahead of its B vectors: an acquire load keeps them below it,
-     * so they cannot be hoisted into the first step and spill an accumulator. An odd kc is not
-     * handled here with a tail step or a {@code break}: where two paths join, C2 boxes or spills
-     * the ten accumulators, and such a loop made some JVM runs 5x slower (ResNet-50 training steps
-     * of 13-17 s instead of 2.7). By four steps C2 stopped intrinsifying the loop.
-     */
-    private static void kernelTwoSteps(int kc, float[] ap, int ao, float[] bp, int bo,
-                                       float[] c, int co, int ldc, int mr, int nr, boolean add, float[] scratch) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        // Indices are affine in p with constant power-of-two scales: C2 hoists all range checks.
-        for (int p = 0; p < kc; p += 2) {
-            int bi = bo + p * NR;
-            int ai = ao + p * AS;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector av = FloatVector.broadcast(S, pinned(ap, ai));
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 1));
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 2));
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 3));
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, pinned(ap, ai + 4));
-            c40 = av.fma(b0, c40);
-            c41 = av.fma(b1, c41);
-            float first = pinned(ap, ai + AS);
-            b0 = FloatVector.fromArray(S, bp, bi + NR);
-            b1 = FloatVector.fromArray(S, bp, bi + NR + VL);
-            av = FloatVector.broadcast(S, first);
-            c00 = av.fma(b0, c00);
-            c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(S, pinned(ap, ai + AS + 1));
-            c10 = av.fma(b0, c10);
-            c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(S, pinned(ap, ai + AS + 2));
-            c20 = av.fma(b0, c20);
-            c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(S, pinned(ap, ai + AS + 3));
-            c30 = av.fma(b0, c30);
-            c31 = av.fma(b1, c31);
-            av = FloatVector.broadcast(S, pinned(ap, ai + AS + 4));
             c40 = av.fma(b0, c40);
             c41 = av.fma(b1, c41);
         }
