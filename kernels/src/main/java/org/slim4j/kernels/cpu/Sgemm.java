@@ -308,7 +308,7 @@ public final class Sgemm {
         if (mBlocks % chunks != 0 && m >= chunks * 2 * MR) mBlocks += chunks - mBlocks % chunks;
         int mcStep = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
         int mb = ceilDiv(m, mcStep);
-        int groups = Math.max(1, Math.min(np, ceilDiv(2 * threads, mb)));
+        int groups = Math.max(1, Math.min(np, Math.max(ceilDiv(2 * threads, mb), cBlockGroups(k, np, pa))));
         int perGroup = ceilDiv(np, groups);
         groups = ceilDiv(np, perGroup);
         int units = mb * groups;
@@ -322,6 +322,26 @@ public final class Sgemm {
                 multiply(i0, Math.min(m, i0 + mcStep), q0, Math.min(np, q0 + perGroup), n, k, pa, bp, c, cOff, ldc, accumulate, epi);
             }
         });
+    }
+
+    /**
+     * Most B panels one task of {@link #multiplyParallel} sweeps per M block when K spans several K
+     * blocks: each K block revisits the task's C block (MC rows x its panels), and at 8 panels that
+     * block is 60 KiB and stays in L2 between visits, where all of a 1024-wide C (480 KiB, the whole
+     * L2 with the A block beside it) came back from L3. Alternated in one JVM (two class loaders, two
+     * threads, medians of 10 rounds, four runs): 2048^3 81-102 -> 98-113 GFLOP/s, 1024^3 80-111 ->
+     * 80-116.
+     */
+    static final int C_GROUP_PANELS = 8;
+
+    /**
+     * The fewest panel groups {@link #multiplyParallel} should cut B into: enough to keep a task's C
+     * block to {@link #C_GROUP_PANELS} panels when K spans several K blocks and the A block is
+     * copied rows ({@link RowPanelsA}, cheap to copy once per group). Other packers (im2col) cost
+     * more to repeat than C's trips to L3.
+     */
+    private static int cBlockGroups(int k, int np, PackA pa) {
+        return k > KC && pa instanceof RowPanelsA ? ceilDiv(np, C_GROUP_PANELS) : 1;
     }
 
     /**

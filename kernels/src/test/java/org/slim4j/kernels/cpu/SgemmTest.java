@@ -34,6 +34,8 @@ class SgemmTest {
         {4, 1100, 300}, {8, 600, 2000},
         // A copied into row panels (more than 8 panels): several K blocks, with a short and a tall M.
         {40, 300, 600}, {300, 200, 700},
+        // ... and B cut into groups of C_GROUP_PANELS per task (several K blocks), the last one ragged.
+        {250, 3 * Sgemm.C_GROUP_PANELS * Sgemm.NR + 9, 600},
     };
 
     private static float[] random(long seed, int n) {
