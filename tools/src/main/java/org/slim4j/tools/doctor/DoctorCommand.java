@@ -1,6 +1,7 @@
 package org.slim4j.tools.doctor;
 
 import java.io.PrintStream;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
@@ -66,6 +67,7 @@ public final class DoctorCommand implements Command {
         line(out, "OS", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         line(out, "CPU cores", Integer.toString(rt.availableProcessors()));
         line(out, "Vector API", vectorApi());
+        line(out, "C2 unrolling", loopUnrolling());
 
         CudaRuntime.Probe probe = CudaRuntime.probe();
         int status = Main.EXIT_OK;
@@ -130,6 +132,24 @@ public final class DoctorCommand implements Command {
         }
     }
 
+    /** The C2 option ./slim4j sets for the GEMM micro-kernels (bench/README.md, SGEMM notes). */
+    static final int RECOMMENDED_LOOP_UNROLL_LIMIT = 250;
+
+    /** Whether C2 may unroll the GEMM micro-kernel loops: their bodies exceed its default node budget. */
+    static String loopUnrolling() {
+        String value;
+        try {
+            value = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("LoopUnrollLimit").getValue();
+        } catch (RuntimeException e) {
+            return "unknown on this JVM (" + e.getMessage() + ")";
+        }
+        int limit = Integer.parseInt(value);
+        if (limit >= RECOMMENDED_LOOP_UNROLL_LIMIT) return "LoopUnrollLimit=" + limit + " (the GEMM micro-kernels are unrolled)";
+        return "LoopUnrollLimit=" + limit + ": the GEMM micro-kernels run unrolled only from " + RECOMMENDED_LOOP_UNROLL_LIMIT
+                + " (10-15% of a ResNet-50 training step on CPU); fix: java -XX:LoopUnrollLimit=" + RECOMMENDED_LOOP_UNROLL_LIMIT
+                + " (./slim4j passes it)";
+    }
+
     /** Elementwise add and a 67 x 45 x 53 SGEMM on the GPU against the CPU backend. */
     static String smokeTest(int ordinal) {
         try (TensorScope scope = TensorScope.open()) {
@@ -177,6 +197,6 @@ public final class DoctorCommand implements Command {
 
     /** For tests: the lines the command prints. */
     static List<String> keys() {
-        return List.of("JVM", "OS", "CPU cores", "Vector API", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN", "JCudnn");
+        return List.of("JVM", "OS", "CPU cores", "Vector API", "C2 unrolling", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN", "JCudnn");
     }
 }
