@@ -1,7 +1,7 @@
 package org.slim4j.tools.doctor;
 
-import java.io.PrintStream;
 import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
@@ -133,7 +133,7 @@ public final class DoctorCommand implements Command {
     }
 
     /** The C2 option ./slim4j sets for the GEMM micro-kernels (bench/README.md, SGEMM notes). */
-    static final int RECOMMENDED_LOOP_UNROLL_LIMIT = 250;
+    private static final int RECOMMENDED_LOOP_UNROLL_LIMIT = 250;
 
     /** Whether C2 may unroll the GEMM micro-kernel loops: their bodies exceed its default node budget. */
     static String loopUnrolling() {
