@@ -29,7 +29,7 @@ import org.slim4j.tensor.Tensor;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", ForkOptions.LOOP_UNROLL, "-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", ForkOptions.LOOP_UNROLL, ForkOptions.NO_LATE_INLINE, "-Xmx6g"})
 @State(Scope.Benchmark)
 public class DepthwiseConvBenchmark {
     @Param({"dwconv3x3_32ch_112x112_b8", "dwconv3x3s2_64ch_112x112_b8", "dwconv3x3_512ch_14x14_b8"})

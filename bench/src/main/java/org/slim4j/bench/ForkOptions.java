@@ -7,6 +7,11 @@ final class ForkOptions {
      * nodes): as the launcher runs them, so the benchmarks measure what users get.
      */
     static final String LOOP_UNROLL = "-XX:LoopUnrollLimit=250";
+    /**
+     * Keeps JDK 17's C2 from inlining Vector API calls late, where some of them stop being
+     * intrinsics (the launcher's comment says more).
+     */
+    static final String NO_LATE_INLINE = "-XX:-IncrementalInline";
 
     private ForkOptions() {
     }

@@ -58,7 +58,7 @@ import org.slim4j.tensor.Tensor;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 3, time = 4)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", ForkOptions.LOOP_UNROLL, "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", ForkOptions.LOOP_UNROLL, ForkOptions.NO_LATE_INLINE, "-Xmx4g"})
 public class PipelineBenchmark {
     private static final int THREADS = Runtime.getRuntime().availableProcessors();
 

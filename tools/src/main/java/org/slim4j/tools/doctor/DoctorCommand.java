@@ -68,6 +68,7 @@ public final class DoctorCommand implements Command {
         line(out, "CPU cores", Integer.toString(rt.availableProcessors()));
         line(out, "Vector API", vectorApi());
         line(out, "C2 unrolling", loopUnrolling());
+        line(out, "C2 inlining", incrementalInlining());
 
         CudaRuntime.Probe probe = CudaRuntime.probe();
         int status = Main.EXIT_OK;
@@ -150,6 +151,22 @@ public final class DoctorCommand implements Command {
                 + " (./slim4j passes it)";
     }
 
+    /**
+     * Whether C2 inlines late (incrementally): on JDK 17 some Vector API loads and stores inlined
+     * that way lose their constant species and run as boxed Java fallbacks.
+     */
+    static String incrementalInlining() {
+        String value;
+        try {
+            value = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("IncrementalInline").getValue();
+        } catch (RuntimeException e) {
+            return "unknown on this JVM (" + e.getMessage() + ")";
+        }
+        if (!Boolean.parseBoolean(value)) return "IncrementalInline off (Vector API calls stay intrinsics)";
+        return "IncrementalInline on: on JDK 17 some Vector API stores then run as slow Java fallbacks (a LeNet training"
+                + " step 46 -> 33 ms without it); fix: java -XX:-IncrementalInline (./slim4j passes it)";
+    }
+
     /** Elementwise add and a 67 x 45 x 53 SGEMM on the GPU against the CPU backend. */
     static String smokeTest(int ordinal) {
         try (TensorScope scope = TensorScope.open()) {
@@ -197,6 +214,6 @@ public final class DoctorCommand implements Command {
 
     /** For tests: the lines the command prints. */
     static List<String> keys() {
-        return List.of("JVM", "OS", "CPU cores", "Vector API", "C2 unrolling", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN", "JCudnn");
+        return List.of("JVM", "OS", "CPU cores", "Vector API", "C2 unrolling", "C2 inlining", "CUDA", "CUDA kernels", "cuBLAS", "cuDNN", "JCudnn");
     }
 }

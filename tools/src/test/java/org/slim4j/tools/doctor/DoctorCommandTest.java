@@ -21,8 +21,9 @@ class DoctorCommandTest {
         assertEquals(Main.EXIT_OK, status, text + err);
         for (String key : DoctorCommand.keys()) assertTrue(text.contains("\n" + key + ":") || text.startsWith(key + ":"), key + " in\n" + text);
         assertTrue(text.contains("float lanes"), text);
-        // Surefire runs with the launcher's -XX:LoopUnrollLimit=250 (the root pom's slim4j.jvmArgs).
+        // Surefire runs with the launcher's -XX:LoopUnrollLimit=250 -XX:-IncrementalInline (the root pom's slim4j.jvmArgs).
         assertTrue(text.contains("C2 unrolling: LoopUnrollLimit=250 (the GEMM micro-kernels are unrolled)"), text);
+        assertTrue(text.contains("C2 inlining:  IncrementalInline off (Vector API calls stay intrinsics)"), text);
         assertTrue(text.contains("libcublas.so.12") && text.contains("libcudnn.so.9"), text);
         CudaRuntime.Probe p = CudaRuntime.probe();
         if (!p.available()) {
