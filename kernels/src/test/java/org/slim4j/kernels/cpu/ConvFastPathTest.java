@@ -103,13 +103,16 @@ class ConvFastPathTest {
         for (Geo g : CONV) checkConv(g, seed += 3);
     }
 
-    /** Geometries the Winograd F(2x2, 3x3) path takes (3x3, unit stride, vector-multiple channels). */
+    /**
+     * Geometries the Winograd F(2x2, 3x3) path takes (3x3, unit stride, vector-multiple channels:
+     * multiples of 16, so that they apply with AVX-512's 16 lanes as well as AVX2's 8).
+     */
     private static final List<Geo> WINOGRAD = List.of(
-            new Geo(2, 13, 11, 32, 3, 3, 24, 1, 1, 1, 1, Padding.SAME),    // odd output: partial tiles at both edges
+            new Geo(2, 13, 11, 32, 3, 3, 32, 1, 1, 1, 1, Padding.SAME),    // odd output: partial tiles at both edges
             new Geo(2, 14, 12, 16, 3, 3, 48, 1, 1, 1, 1, Padding.VALID),
             new Geo(1, 9, 10, 80, 3, 3, 16, 1, 1, 1, 1, Padding.SAME),     // Cin 80: a full and a partial K block
             new Geo(3, 20, 19, 64, 3, 3, 64, 1, 1, 1, 1, Padding.SAME),    // several tile blocks per core
-            new Geo(2, 5, 4, 24, 3, 3, 40, 1, 1, 1, 1, Padding.SAME));     // fewer tiles than a block
+            new Geo(2, 5, 4, 16, 3, 3, 48, 1, 1, 1, 1, Padding.SAME));     // fewer tiles than a block
 
     @Test
     void winogradMatchesFloat64AndTheImplicitGemm() {
@@ -159,11 +162,11 @@ class ConvFastPathTest {
 
     /** Geometries for F(4x4, 3x3): ragged 4x4 tiles at both edges, VALID, two K blocks, several tile blocks, one tile per image. */
     private static final List<Geo> WINOGRAD4 = List.of(
-            new Geo(2, 13, 11, 32, 3, 3, 24, 1, 1, 1, 1, Padding.SAME),    // 13x11: last tiles 1 and 3 pixels wide
+            new Geo(2, 13, 11, 32, 3, 3, 32, 1, 1, 1, 1, Padding.SAME),    // 13x11: last tiles 1 and 3 pixels wide
             new Geo(2, 14, 12, 16, 3, 3, 48, 1, 1, 1, 1, Padding.VALID),   // 12x10 output
             new Geo(1, 9, 10, 80, 3, 3, 16, 1, 1, 1, 1, Padding.SAME),     // Cin 80: a full and a partial K block
             new Geo(3, 29, 30, 64, 3, 3, 64, 1, 1, 1, 1, Padding.SAME),    // several tile blocks per core
-            new Geo(2, 4, 3, 24, 3, 3, 40, 1, 1, 1, 1, Padding.SAME));     // one tile per image
+            new Geo(2, 4, 3, 16, 3, 3, 48, 1, 1, 1, 1, Padding.SAME));     // one tile per image
 
     @Test
     void winograd4x4MatchesFloat64AndTheImplicitGemm() {
@@ -208,9 +211,9 @@ class ConvFastPathTest {
     /** Geometries the Winograd F(2x2, 5x5) path takes (5x5, unit stride, vector-multiple channels). */
     private static final List<Geo> WINOGRAD5 = List.of(
             new Geo(2, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, Padding.SAME),    // LeNet's second layer, batch 2
-            new Geo(2, 13, 11, 16, 5, 5, 24, 1, 1, 1, 1, Padding.SAME),    // odd output: partial tiles at both edges
+            new Geo(2, 13, 11, 16, 5, 5, 32, 1, 1, 1, 1, Padding.SAME),    // odd output: partial tiles at both edges
             new Geo(1, 12, 15, 80, 5, 5, 16, 1, 1, 1, 1, Padding.VALID),   // Cin 80: a full and a partial K block
-            new Geo(3, 9, 10, 24, 5, 5, 40, 1, 1, 1, 1, Padding.SAME),     // padding on every side of most tiles
+            new Geo(3, 9, 10, 16, 5, 5, 48, 1, 1, 1, 1, Padding.SAME),     // padding on every side of most tiles
             new Geo(2, 35, 33, 16, 5, 5, 16, 1, 1, 1, 1, Padding.SAME));   // several tile blocks per core
 
     /**

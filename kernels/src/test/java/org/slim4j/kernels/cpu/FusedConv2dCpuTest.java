@@ -49,8 +49,8 @@ class FusedConv2dCpuTest {
             new Geo(1, 14, 12, 6, 5, 5, 9, 1, 2, Padding.VALID),      // dilated
             new Geo(2, 16, 15, 3, 7, 7, 6, 2, 1, Padding.SAME),       // stem-like
             // Winograd paths apply the epilogue per output pixel after each tile; odd sizes clip edge tiles.
-            new Geo(2, 11, 9, 16, 3, 3, 24, 1, 1, Padding.SAME),      // F(2x2, 3x3)
-            new Geo(1, 30, 29, 16, 3, 3, 24, 1, 1, Padding.SAME),     // F(4x4, 3x3)
+            new Geo(2, 11, 9, 16, 3, 3, 32, 1, 1, Padding.SAME),      // F(2x2, 3x3)
+            new Geo(1, 30, 29, 16, 3, 3, 32, 1, 1, Padding.SAME),     // F(4x4, 3x3)
             new Geo(2, 14, 14, 32, 5, 5, 64, 1, 1, Padding.SAME),     // F(2x2, 5x5) (LeNet's conv2)
             new Geo(1, 13, 11, 16, 5, 5, 16, 1, 1, Padding.SAME));    // F(2x2, 5x5), clipped tiles
 
